@@ -1,0 +1,26 @@
+#pragma once
+
+#include "options.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pam_oauth2 {
+
+/// Whether a PAM user name is fit to be compared and logged (1-256 bytes, no whitespace or
+/// control characters). The reason, or nullopt when usable.
+std::optional<std::string> check_pam_user(std::string_view user);
+
+/// Refuses users listed in deny_users (ASCII case-insensitively: `ROOT` is still root).
+std::optional<std::string> check_deny_users(std::string_view user, const Options& options);
+
+/// Every authorization rule on verified claims: token lifetime (exp/nbf with leeway, when present),
+/// issuer and audience (when configured), username claim == PAM user, scopes, groups, required claims.
+/// Returns the first rule that fails, worded for the log, or nullopt when all hold.
+std::optional<std::string> check_claims(const nlohmann::json& claims, std::string_view user, const Options& options,
+                                        long long now);
+
+} // namespace pam_oauth2

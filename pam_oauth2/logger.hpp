@@ -1,0 +1,56 @@
+#pragma once
+
+#include "outcome.hpp"
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace pam_oauth2 {
+
+// Writes the module's log lines through a sink (pam_syslog or stderr, chosen by pam_context). All
+// formatting happens here, in C++; the sink receives finished lines and passes them as "%s".
+class Logger {
+public:
+    using Sink = std::function<void(int priority, const std::string& line)>;
+
+    explicit Logger(Sink sink, bool debug = false) : sink_(std::move(sink)), debug_(debug) {}
+
+    void set_debug(bool debug) { debug_ = debug; }
+    [[nodiscard]] bool debug_enabled() const { return debug_; }
+
+    /// Writes one line at a syslog priority (LOG_ERR, LOG_NOTICE, ...).
+    void log(int priority, const std::string& line) const;
+    /// Writes at LOG_DEBUG only when `debug` is on.
+    void debug(const std::string& line) const;
+
+private:
+    Sink sink_;
+    bool debug_;
+};
+
+/// `sha256:` and the first 8 hex digits of SHA-256(token): enough to correlate lines, useless to replay.
+std::string token_fingerprint(std::string_view token);
+
+/// A value made safe for a key=value line: bare when it is plain, otherwise double-quoted with quotes,
+/// backslashes and control bytes escaped, so no input can forge a field or a line.
+std::string log_value(std::string_view value);
+
+// Everything one decision line says (DESIGN.md section 2, "Log line").
+struct DecisionRecord {
+    Outcome outcome = Outcome::InternalError;
+    std::string reason;
+    std::string user;   // already validated; empty when the user itself was unusable
+    std::string method; // verifier that decided, or "none" when none ran
+    std::string token_fingerprint;
+    std::string rhost;
+    long elapsed_ms = 0;
+};
+
+/// `result=denied reason="..." user=alice method=userinfo token=sha256:3f9a1c0e rhost=10.0.0.7 ms=14`
+std::string format_decision(const DecisionRecord& record);
+
+/// The syslog priority a decision is logged at (Module Writers' Guide levels).
+int decision_priority(Outcome outcome) noexcept;
+
+} // namespace pam_oauth2

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pam_oauth2 {
+
+/// Checks an identity provider URL against the transport policy: https:// always, http:// only with
+/// allow_http and only to a loopback host. Returns what is wrong, or nullopt when the URL is fine.
+std::optional<std::string> check_endpoint_url(std::string_view url, bool allow_http);
+
+/// True for localhost, 127.0.0.0/8 and ::1 (the only hosts allow_http may reach).
+bool is_loopback_host(std::string_view host);
+
+} // namespace pam_oauth2

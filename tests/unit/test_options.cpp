@@ -1,0 +1,172 @@
+#include "options.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace pam_oauth2;
+
+namespace {
+
+const char* const base_url = "userinfo_url=https://idp.example.com/userinfo";
+
+std::variant<Options, ConfigError> parse(std::vector<std::string_view> args, const ConfigFileText* file = nullptr)
+{
+    return parse_options(args, file);
+}
+
+Options parse_ok(std::vector<std::string_view> args, const ConfigFileText* file = nullptr)
+{
+    auto result = parse(std::move(args), file);
+    if (auto* error = std::get_if<ConfigError>(&result)) {
+        FAIL("unexpected config error: " << error->message);
+    }
+    return std::move(std::get<Options>(result));
+}
+
+std::string parse_error(std::vector<std::string_view> args, const ConfigFileText* file = nullptr)
+{
+    auto result = parse(std::move(args), file);
+    REQUIRE(std::holds_alternative<ConfigError>(result));
+    return std::get<ConfigError>(result).message;
+}
+
+} // namespace
+
+TEST_CASE("defaults are the documented ones")
+{
+    const Options options = parse_ok({base_url});
+    CHECK(options.verify == std::vector<VerifyMethod>{VerifyMethod::Userinfo});
+    CHECK(options.username_claim == "preferred_username");
+    CHECK_FALSE(options.case_insensitive);
+    CHECK(options.deny_users == std::vector<std::string>{"root", "postgres"});
+    CHECK(options.groups_claim == "groups");
+    CHECK(options.leeway_seconds == 60);
+    CHECK(options.timeout_ms == 5000);
+    CHECK(options.connect_timeout_ms == 2000);
+    CHECK_FALSE(options.allow_http);
+    CHECK(options.cache_dir == "/var/cache/pam_oauth2");
+    CHECK(options.cache_ttl_seconds == 60);
+    CHECK(options.prompt == "Access token: ");
+    CHECK(options.max_token_bytes == 65535);
+    CHECK_FALSE(options.debug);
+    CHECK(options.log == LogTarget::Syslog);
+    CHECK(options.algorithms.size() == 10);
+}
+
+TEST_CASE("every default can be flipped from module arguments")
+{
+    const Options options = parse_ok({base_url, "username_claim=email", "case_insensitive", "deny_users=",
+                                      "groups_claim=roles", "groups=dba,ops", "scope=openid,db",
+                                      "require_claim=email_verified:true", "require_claim=tenant:acme", "leeway=5",
+                                      "timeout=1.5", "connect_timeout=0.25", "ca_file=/tmp/ca.pem",
+                                      "ca_path=/tmp/certs", "cache_ttl=0", "cache_dir=/tmp/cache", "prompt=Token: ",
+                                      "max_token_bytes=4096", "debug", "log=stderr", "try_first_pass",
+                                      "use_first_pass", "algorithms=ES256"});
+    CHECK(options.username_claim == "email");
+    CHECK(options.case_insensitive);
+    CHECK(options.deny_users.empty());
+    CHECK(options.groups_claim == "roles");
+    CHECK(options.groups == std::vector<std::string>{"dba", "ops"});
+    CHECK(options.scope == std::vector<std::string>{"openid", "db"});
+    REQUIRE(options.require_claims.size() == 2);
+    CHECK(options.require_claims[1] == std::pair<std::string, std::string>{"tenant", "acme"});
+    CHECK(options.leeway_seconds == 5);
+    CHECK(options.timeout_ms == 1500);
+    CHECK(options.connect_timeout_ms == 250);
+    CHECK(options.ca_file == "/tmp/ca.pem");
+    CHECK(options.ca_path == "/tmp/certs");
+    CHECK(options.cache_ttl_seconds == 0);
+    CHECK(options.cache_dir == "/tmp/cache");
+    CHECK(options.prompt == "Token: ");
+    CHECK(options.max_token_bytes == 4096);
+    CHECK(options.debug);
+    CHECK(options.log == LogTarget::Stderr);
+    CHECK(options.try_first_pass);
+    CHECK(options.use_first_pass);
+    CHECK(options.algorithms == std::vector<std::string>{"ES256"});
+}
+
+TEST_CASE("bracketed arguments with spaces are accepted")
+{
+    CHECK(parse_ok({base_url, "[prompt=Your access token: ]"}).prompt == "Your access token: ");
+}
+
+TEST_CASE("unknown keys and malformed values are errors naming the key")
+{
+    CHECK(parse_error({base_url, "group=dba"}) == "unknown option 'group'");
+    CHECK(parse_error({base_url, "timeout=abc"}).find("option timeout") == 0);
+    CHECK(parse_error({base_url, "timeout=0"}).find("option timeout") == 0);
+    CHECK(parse_error({base_url, "timeout=5s"}).find("option timeout") == 0);
+    CHECK(parse_error({base_url, "timeout=-1"}).find("option timeout") == 0);
+    CHECK(parse_error({base_url, "leeway=99999"}).find("option leeway") == 0);
+    CHECK(parse_error({base_url, "leeway=1x"}).find("option leeway") == 0);
+    CHECK(parse_error({base_url, "max_token_bytes=0"}).find("option max_token_bytes") == 0);
+    CHECK(parse_error({base_url, "debug=maybe"}).find("option debug") == 0);
+    CHECK(parse_error({base_url, "log=file"}).find("option log") == 0);
+    CHECK(parse_error({base_url, "verify=password"}).find("unknown method 'password'") != std::string::npos);
+    CHECK(parse_error({base_url, "verify=userinfo,userinfo"}).find("twice") != std::string::npos);
+    CHECK(parse_error({base_url, "groups="}).find("option groups") == 0);
+    CHECK(parse_error({base_url, "require_claim=novalue"}).find("option require_claim") == 0);
+    CHECK(parse_error({base_url, "username_claim"}).find("option username_claim") == 0);
+}
+
+TEST_CASE("required keys and URL policy")
+{
+    CHECK(parse_error({}) == "verify=userinfo needs userinfo_url");
+    CHECK(parse_error({"userinfo_url=ftp://idp/userinfo"}).find("https://") != std::string::npos);
+    CHECK(parse_error({"userinfo_url=http://127.0.0.1/userinfo"}).find("allow_http") != std::string::npos);
+    CHECK(parse_error({"userinfo_url=http://idp.example.com/u", "allow_http"}).find("not loopback") !=
+          std::string::npos);
+    CHECK(parse_error({"userinfo_url=http://127.0.0.1@evil.example/u", "allow_http"}).find("@") != std::string::npos);
+    CHECK(parse_error({"userinfo_url=https:///path"}).find("no host") != std::string::npos);
+    CHECK(parse_ok({"userinfo_url=http://127.0.0.1:8080/u", "allow_http"}).allow_http);
+    CHECK(parse_ok({"userinfo_url=http://[::1]:8080/u", "allow_http"}).allow_http);
+    CHECK(parse_ok({"userinfo_url=http://localhost/u", "allow_http"}).allow_http);
+    CHECK(parse_error({base_url, "audience=db"}).find("audience") != std::string::npos);
+    CHECK(parse_error({base_url, "verify=jwt", "issuer=https://idp"}).find("not available") != std::string::npos);
+    CHECK(parse_error({base_url, "username_map=/etc/map"}).find("not available") != std::string::npos);
+}
+
+TEST_CASE("client_secret only from a conf file that is not world-readable")
+{
+    CHECK(parse_error({base_url, "client_secret=s3cret"}).find("not accepted as a module argument") !=
+          std::string::npos);
+
+    ConfigFileText file{"/etc/security/pam_oauth2.conf",
+                        "# introspection client\nintrospection_url = https://idp/introspect\n"
+                        "client_id = pg\nclient_secret = s3cret value\nverify = introspect\n",
+                        false};
+    const Options options = parse_ok({}, &file);
+    CHECK(options.client_secret.view() == "s3cret value");
+    CHECK(options.verify == std::vector<VerifyMethod>{VerifyMethod::Introspect});
+    CHECK(describe_options(options).find("s3cret") == std::string::npos);
+    CHECK(describe_options(options).find("client_secret=<redacted>") != std::string::npos);
+
+    file.world_readable = true;
+    CHECK(parse_error({}, &file).find("world-readable") != std::string::npos);
+}
+
+TEST_CASE("module arguments override the conf file, and file errors name the line")
+{
+    ConfigFileText file{"/etc/pam_oauth2.conf", "userinfo_url = https://a.example/u\n\ntimeout = 3\n", false};
+    const Options options = parse_ok({"timeout=1"}, &file);
+    CHECK(options.userinfo_url == "https://a.example/u");
+    CHECK(options.timeout_ms == 1000);
+
+    ConfigFileText broken{"/etc/pam_oauth2.conf", "userinfo_url = https://a.example/u\ngroup = dba\n", false};
+    auto result = parse_options({}, &broken);
+    REQUIRE(std::holds_alternative<ConfigError>(result));
+    CHECK(std::get<ConfigError>(result).message == "conf file /etc/pam_oauth2.conf line 2: unknown option 'group'");
+    CHECK(std::get<ConfigError>(result).in_file);
+
+    ConfigFileText nested{"/etc/pam_oauth2.conf", "conf = /etc/other\n", false};
+    CHECK(parse_error({base_url}, &nested).find("nested") != std::string::npos);
+}
+
+TEST_CASE("conf path is taken from the arguments")
+{
+    CHECK(conf_path_from_args({"debug", "conf=/etc/x.conf"}) == std::string("/etc/x.conf"));
+    CHECK_FALSE(conf_path_from_args({"debug"}));
+}
