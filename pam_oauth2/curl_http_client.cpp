@@ -145,14 +145,14 @@ public:
         }
 
         const CURLcode code = curl_easy_perform(curl);
-        if (sink.too_large) {
+        if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
             result.transport_error = "answer larger than " + std::to_string(max_response_bytes) + " bytes";
             result.body.clear();
             return result;
         }
         if (code != CURLE_OK) {
             result.transport_error = std::string(curl_easy_strerror(code));
-            if (error_buffer[0] != '\0') {
+            if (error_buffer[0] != '\0' && result.transport_error != error_buffer) {
                 result.transport_error += ": ";
                 result.transport_error += error_buffer;
             }

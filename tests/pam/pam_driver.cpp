@@ -135,6 +135,11 @@ int main(int argc, char** argv)
             std::printf("authenticate=%s acct_mgmt=%s\n", code_name(auth), acct == -1 ? "-" : code_name(acct));
         }
         pam_end(pamh, auth);
+        if (stats && cycle == 0) {
+            // After one cycle the libraries the module pulls in (some never unloaded) are resident;
+            // growth from here on is what a leak would look like.
+            std::printf("warm rss_kib=%ld fds=%d\n", resident_kib(), open_fds());
+        }
     }
     if (stats) {
         std::printf("end rss_kib=%ld fds=%d\n", resident_kib(), open_fds());

@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""pam_oauth2.so through the real libpam (pam_start_confdir via pam_driver) against a scripted
+loopback identity provider, over HTTP and over HTTPS with a CA generated here.
+
+    test_module.py --module build/pam_oauth2/pam_oauth2.so --driver build/tests/pam_driver
+"""
+
+import argparse
+import os
+import secrets
+import shutil
+import stat
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import pam_harness  # noqa: E402
+import scripted_idp  # noqa: E402
+import test_ca  # noqa: E402
+
+MODULE = DRIVER = None
+SUCCESS, AUTH_ERR, UNAVAIL, SERVICE_ERR = "PAM_SUCCESS", "PAM_AUTH_ERR", "PAM_AUTHINFO_UNAVAIL", "PAM_SERVICE_ERR"
+
+# Every token any case sends, and every log line any case produced: checked at the end.
+TOKENS_USED = set()
+LOG_OUTPUT = []
+
+
+def setUpModule():
+    global WORKDIR, CA, OTHER_CA, HTTP, HTTPS
+    WORKDIR = tempfile.mkdtemp(prefix="pam_oauth2_test_")
+    CA = test_ca.make_ca(WORKDIR)
+    OTHER_CA = test_ca.make_ca(WORKDIR, "unrelated CA")
+    cert, key = test_ca.make_server_cert(WORKDIR, CA)
+    HTTP = pam_harness.Server()
+    HTTPS = pam_harness.Server(tls=(cert, key))
+
+
+def tearDownModule():
+    HTTP.stop()
+    HTTPS.stop()
+    shutil.rmtree(WORKDIR)
+
+
+def tok(kind):
+    """A scripted token made unique with a nonce, so the log scan can look for it."""
+    return f"{kind}~{secrets.token_hex(8)}"
+
+
+def http_url(path="/userinfo"):
+    return f"userinfo_url=http://127.0.0.1:{HTTP.port}{path}"
+
+
+def authenticate(args, user, token, extra=()):
+    service = pam_harness.PamService(MODULE, ["log=stderr", *args])
+    try:
+        TOKENS_USED.add(token)
+        auth, acct, log, seconds = pam_harness.run_driver(DRIVER, service, user, token, extra)
+        LOG_OUTPUT.append(log)
+        return auth, acct, log, seconds
+    finally:
+        service.remove()
+
+
+def decision_lines(log):
+    return [line for line in log.splitlines() if "result=" in line]
+
+
+class UserinfoCases(unittest.TestCase):
+    """The table of issue cases: each row asserts the exact PAM code and the log's reason."""
+
+    def check(self, args, user, token, expected, reason_part, extra=()):
+        auth, acct, log, seconds = authenticate(args, user, token, extra)
+        self.assertEqual(auth, expected, log)
+        lines = decision_lines(log)
+        self.assertEqual(len(lines), 1, log)
+        self.assertIn(reason_part, lines[0])
+        if expected == SUCCESS:
+            self.assertEqual(acct, SUCCESS)
+        return lines[0], seconds
+
+    def test_valid_token_right_user(self):
+        line, _ = self.check([http_url(), "allow_http"], "alice", tok("user-alice"), SUCCESS, "result=granted")
+        self.assertIn("user=alice method=userinfo token=sha256:", line)
+        self.assertIn("rhost=127.0.0.1", line)
+
+    def test_valid_token_other_user(self):
+        self.check([http_url(), "allow_http"], "alice", tok("user-bob"), AUTH_ERR,
+                   "claim preferred_username is 'bob', PAM user is 'alice'")
+
+    def test_case_insensitive(self):
+        self.check([http_url(), "allow_http"], "alice", tok("user-ALICE"), AUTH_ERR, "is 'ALICE'")
+        self.check([http_url(), "allow_http", "case_insensitive"], "alice", tok("user-ALICE"), SUCCESS, "granted")
+
+    def test_username_claim_option(self):
+        self.check([http_url(), "allow_http", "username_claim=sub"], "id-alice", tok("user-alice"), SUCCESS, "granted")
+
+    def test_401(self):
+        self.check([http_url(), "allow_http"], "alice", tok("status-401"), AUTH_ERR, "refused the token (HTTP 401)")
+
+    def test_403(self):
+        self.check([http_url(), "allow_http"], "alice", tok("status-403"), AUTH_ERR, "refused the token (HTTP 403)")
+
+    def test_500(self):
+        self.check([http_url(), "allow_http"], "alice", tok("status-500"), UNAVAIL, "answered HTTP 500")
+
+    def test_slow_beyond_timeout(self):
+        _, seconds = self.check([http_url(), "allow_http", "timeout=1"], "alice", tok("slow-4"), UNAVAIL, "Timeout")
+        self.assertLess(seconds, 2.0)
+
+    def test_connection_refused(self):
+        url = f"userinfo_url=http://127.0.0.1:{pam_harness.free_port()}/userinfo"
+        self.check([url, "allow_http"], "alice", tok("user-alice"), UNAVAIL, "connect")
+
+    def test_garbage_body(self):
+        self.check([http_url(), "allow_http"], "alice", tok("garbage"), UNAVAIL, "not a JSON object")
+
+    def test_json_array_body(self):
+        self.check([http_url(), "allow_http"], "alice", tok("array"), UNAVAIL, "not a JSON object")
+
+    def test_claim_missing(self):
+        self.check([http_url(), "allow_http"], "alice", tok("no-claim"), AUTH_ERR, "claim preferred_username is missing")
+
+    def test_claim_not_a_string(self):
+        self.check([http_url(), "allow_http"], "alice", tok("number-claim"), AUTH_ERR, "is a number, not a string")
+
+    def test_5_mib_body(self):
+        self.check([http_url(), "allow_http"], "alice", tok("huge"), UNAVAIL, "larger than 1048576 bytes")
+
+    def test_redirect_not_followed(self):
+        self.check([http_url(), "allow_http"], "alice", tok("redirect"), UNAVAIL, "HTTP 302 (redirect not followed)")
+
+    def test_https_untrusted_certificate(self):
+        url = f"userinfo_url=https://127.0.0.1:{HTTPS.port}/userinfo"
+        self.check([url, f"ca_file={OTHER_CA}"], "alice", tok("user-alice"), UNAVAIL, "certificate")
+        self.check([url], "alice", tok("user-alice"), UNAVAIL, "certificate")
+
+    def test_https_with_right_ca_file(self):
+        url = f"userinfo_url=https://127.0.0.1:{HTTPS.port}/userinfo"
+        self.check([url, f"ca_file={CA}"], "alice", tok("user-alice"), SUCCESS, "granted")
+        self.check([f"userinfo_url=https://localhost:{HTTPS.port}/userinfo", f"ca_file={CA}"], "bob", tok("user-bob"),
+                   SUCCESS, "granted")
+
+    def test_https_with_ca_path(self):
+        ca_dir = os.path.join(WORKDIR, "hashed")
+        os.makedirs(ca_dir, exist_ok=True)
+        shutil.copy(CA, ca_dir)
+        import subprocess
+        subprocess.run(["openssl", "rehash", ca_dir], check=True)
+        url = f"userinfo_url=https://127.0.0.1:{HTTPS.port}/userinfo"
+        self.check([url, f"ca_path={ca_dir}"], "alice", tok("user-alice"), SUCCESS, "granted")
+
+    def test_empty_token(self):
+        self.check([http_url(), "allow_http"], "alice", "", AUTH_ERR, "empty token")
+
+    def test_null_conversation_answer(self):
+        self.check([http_url(), "allow_http"], "alice", tok("user-alice"), AUTH_ERR, "no token received",
+                   extra=["--null-answer"])
+
+    def test_16_kib_token_arrives_whole(self):
+        token = "pad-16384-"
+        token += "a" * (16384 - len(token))
+        self.check([http_url(), "allow_http"], "alice", token, SUCCESS, "granted")
+
+    def test_16_kib_token_over_max_token_bytes(self):
+        self.check([http_url(), "allow_http", "max_token_bytes=8192"], "alice", "a" * 16384, AUTH_ERR,
+                   "more than max_token_bytes=8192")
+
+    def test_token_outside_b64token(self):
+        self.check([http_url(), "allow_http"], "alice", "user-alice extra", AUTH_ERR, "outside the RFC 6750")
+
+    def test_cut_tokens_are_named(self):
+        self.check([http_url(), "allow_http"], "alice", "x" * 2047, AUTH_ERR, "2047 bytes is a known client")
+        jws_start = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9"
+        self.check([http_url(), "allow_http"], "alice", jws_start, AUTH_ERR, "looks cut by the client")
+
+    def test_deny_users(self):
+        self.check([http_url(), "allow_http"], "root", tok("user-root"), AUTH_ERR, "is in deny_users")
+        self.check([http_url(), "allow_http"], "postgres", tok("user-postgres"), AUTH_ERR, "is in deny_users")
+        self.check([http_url(), "allow_http", "deny_users="], "postgres", tok("user-postgres"), SUCCESS, "granted")
+
+    def test_scope_and_groups_fail_closed_on_userinfo_without_them(self):
+        self.check([http_url(), "allow_http", "groups=dba"], "alice", tok("user-alice"), AUTH_ERR, "none of the groups")
+        self.check([http_url(), "allow_http", "scope=db"], "alice", tok("user-alice"), AUTH_ERR, "scope db is missing")
+        self.check([http_url(), "allow_http", "require_claim=sub:id-alice"], "alice", tok("user-alice"), SUCCESS,
+                   "granted")
+
+    def test_unknown_option(self):
+        self.check([http_url(), "allow_http", "group=dba"], "alice", tok("user-alice"), SERVICE_ERR,
+                   "unknown option 'group'")
+
+    def test_http_without_allow_http(self):
+        self.check([http_url()], "alice", tok("user-alice"), SERVICE_ERR, "allow_http")
+
+    def test_http_to_remote_host(self):
+        self.check(["userinfo_url=http://192.0.2.1/userinfo", "allow_http"], "alice", tok("user-alice"), SERVICE_ERR,
+                   "not loopback")
+
+    def test_missing_userinfo_url(self):
+        self.check([], "alice", tok("user-alice"), SERVICE_ERR, "needs userinfo_url")
+
+    def test_malformed_timeout(self):
+        self.check([http_url(), "allow_http", "timeout=fast"], "alice", tok("user-alice"), SERVICE_ERR, "option timeout")
+
+    def test_client_secret_as_argument(self):
+        self.check([http_url(), "allow_http", "client_secret=abc"], "alice", tok("user-alice"), SERVICE_ERR,
+                   "not accepted as a module argument")
+
+    def test_bracketed_prompt_argument(self):
+        self.check([http_url(), "allow_http", "[prompt=Access token please: ]"], "alice", tok("user-alice"), SUCCESS,
+                   "granted")
+
+
+class ConfFileAndIntrospection(unittest.TestCase):
+    def conf(self, text, mode=0o640):
+        path = os.path.join(WORKDIR, "pam_oauth2.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def introspect_conf(self, secret=scripted_idp.CLIENT_SECRET, mode=0o640):
+        return self.conf(f"verify = introspect\nintrospection_url = http://127.0.0.1:{HTTP.port}/introspect\n"
+                         f"client_id = {scripted_idp.CLIENT_ID}\nclient_secret = {secret}\nallow_http\n", mode)
+
+    def run_case(self, args, token, expected, reason_part, user="alice"):
+        auth, _, log, _ = authenticate(args, user, token)
+        self.assertEqual(auth, expected, log)
+        self.assertIn(reason_part, log)
+        self.assertNotIn(scripted_idp.CLIENT_SECRET, log)
+        return log
+
+    def test_introspection_active(self):
+        self.run_case([f"conf={self.introspect_conf()}"], tok("user-alice"), SUCCESS, "method=introspect")
+
+    def test_introspection_inactive(self):
+        self.run_case([f"conf={self.introspect_conf()}"], tok("inactive"), AUTH_ERR, "not active")
+
+    def test_introspection_wrong_client_secret(self):
+        self.run_case([f"conf={self.introspect_conf(secret='wrong')}"], tok("user-alice"), UNAVAIL,
+                      "refused client_id pg-test")
+
+    def test_conf_with_secret_world_readable(self):
+        self.run_case([f"conf={self.introspect_conf(mode=0o644)}"], tok("user-alice"), SERVICE_ERR, "world-readable")
+
+    def test_conf_group_writable(self):
+        self.run_case([f"conf={self.conf(http_url() + chr(10), 0o660)}"], tok("user-alice"), SERVICE_ERR,
+                      "group- or world-writable")
+
+    def test_conf_missing(self):
+        self.run_case([f"conf={WORKDIR}/missing.conf"], tok("user-alice"), SERVICE_ERR, "cannot open")
+
+    def test_arguments_override_conf(self):
+        path = self.conf(f"userinfo_url = http://127.0.0.1:{pam_harness.free_port()}/userinfo\nallow_http\n")
+        self.run_case([f"conf={path}", http_url()], tok("user-alice"), SUCCESS, "granted")
+
+    def test_unknown_key_in_conf(self):
+        path = self.conf(http_url() + "\nallow_http\ngroup = dba\n")
+        self.run_case([f"conf={path}"], tok("user-alice"), SERVICE_ERR, "line 3: unknown option 'group'")
+
+
+class LongLivedHost(unittest.TestCase):
+    def test_load_use_unload_10000_times(self):
+        service = pam_harness.PamService(MODULE, [http_url(), "allow_http"])
+        try:
+            import subprocess
+            env = dict(os.environ, PAM_OAUTH2_TEST_TOKEN=tok("user-alice"))
+            done = subprocess.run([DRIVER, service.dir, service.name, "alice", "--repeat", "10000", "--stats"],
+                                  env=env, capture_output=True, text=True, timeout=600)
+        finally:
+            service.remove()
+        self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+        start, warm, end = [dict(p.split("=") for p in line.split()[1:]) for line in done.stdout.splitlines()]
+        print(f"\n10000 cycles: rss start {start['rss_kib']} KiB, after 1 cycle {warm['rss_kib']} KiB, "
+              f"end {end['rss_kib']} KiB; fds {start['fds']} -> {end['fds']}", file=sys.stderr)
+        self.assertEqual(start["fds"], end["fds"])
+        # A leak of even 100 bytes per cycle would show as ~1 MiB here.
+        self.assertLess(int(end["rss_kib"]) - int(warm["rss_kib"]), 1024)
+
+
+class SecretsNeverLogged(unittest.TestCase):
+    """Runs last (see load_tests): scans the log output of every case above."""
+
+    def test_no_token_in_any_log(self):
+        self.assertGreater(len(LOG_OUTPUT), 30)
+        everything = "\n".join(LOG_OUTPUT)
+        checked = 0
+        for token in TOKENS_USED:
+            if len(token) >= 16:
+                self.assertNotIn(token, everything)
+                checked += 1
+        self.assertGreater(checked, 30)
+        self.assertNotIn(scripted_idp.CLIENT_SECRET, everything)
+        self.assertNotIn("Bearer", everything)
+
+
+def load_tests(loader, tests, pattern):
+    suite = unittest.TestSuite()
+    for case in (UserinfoCases, ConfFileAndIntrospection, LongLivedHost, SecretsNeverLogged):
+        suite.addTests(loader.loadTestsFromTestCase(case))
+    return suite
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--module", required=True)
+    parser.add_argument("--driver", required=True)
+    options, rest = parser.parse_known_args()
+    MODULE, DRIVER = os.path.abspath(options.module), os.path.abspath(options.driver)
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
