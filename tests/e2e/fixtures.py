@@ -1,0 +1,244 @@
+"""Real parts for end-to-end runs, each started on loopback and stopped by the pid we started:
+a test CA, the oidc-provider test identity provider, a throwaway PostgreSQL 15 cluster, a PAM
+service file under /etc/pam.d, and pgbouncer. Used by test_postgres.py and demo.py."""
+
+import base64
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+import test_ca  # noqa: E402
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+SERVICE_USER = "postgres"  # the unprivileged OS user PostgreSQL and pgbouncer run as
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Workspace:
+    """A private temporary directory readable by the service user (module, CA, cluster live here)."""
+
+    def __init__(self, module_path):
+        self.dir = tempfile.mkdtemp(prefix="pam_oauth2_e2e_")
+        os.chmod(self.dir, 0o755)
+        self.ca = test_ca.make_ca(self.dir)
+        self.cert, self.key = test_ca.make_server_cert(self.dir, self.ca)
+        os.chmod(self.ca, 0o644)
+        # PostgreSQL loads the module as the service user; a copy here does not depend on who can read
+        # the build tree.
+        self.module = os.path.join(self.dir, "pam_oauth2.so")
+        shutil.copy(module_path, self.module)
+        os.chmod(self.module, 0o755)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class OidcProvider:
+    """tests/e2e/idp/idp.js (oidc-provider) over HTTPS with the workspace CA."""
+
+    def __init__(self, workspace):
+        self.workspace = workspace
+        self.log_path = workspace.path("idp.log")
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            ["node", os.path.join(HERE, "idp", "idp.js"), "--cert", workspace.cert, "--key", workspace.key],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.process.stdout.readline().split()
+        if len(line) != 2 or line[0] != "ready":
+            self.stop()
+            raise RuntimeError("identity provider did not start; see " + self.log_path)
+        self.issuer = line[1]
+        self.userinfo_url = self.issuer + "/me"
+        self.introspection_url = self.issuer + "/token/introspection"
+        self.jwks_url = self.issuer + "/jwks"
+        self._tls = ssl.create_default_context(cafile=workspace.ca)
+
+    def _post(self, path, fields, client=("psql", "psql-secret")):
+        data = urllib.parse.urlencode(fields).encode()
+        request = urllib.request.Request(self.issuer + path, data=data)
+        credentials = base64.b64encode(f"{client[0]}:{client[1]}".encode()).decode()
+        request.add_header("Authorization", "Basic " + credentials)
+        with urllib.request.urlopen(request, context=self._tls, timeout=10) as answer:
+            body = answer.read()
+        return json.loads(body) if body else {}
+
+    def mint(self, username, scope="openid profile groups", ttl=None, resource=None):
+        """A real access token of this provider for `username` (opaque unless `resource` is given)."""
+        fields = {"grant_type": "urn:pam-oauth2:test:mint", "username": username, "scope": scope}
+        if ttl is not None:
+            fields["ttl"] = str(ttl)
+        if resource is not None:
+            fields["resource"] = resource
+        return self._post("/token", fields)["access_token"]
+
+    def revoke(self, token):
+        self._post("/token/revocation", {"token": token, "token_type_hint": "access_token"})
+
+    def pause(self):
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
+        self.log.close()
+
+
+def run_as_service_user(args, **kwargs):
+    done = subprocess.run(["runuser", "-u", SERVICE_USER, "--", *args], capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
+    return done
+
+
+def make_service_dir(path):
+    os.makedirs(path)
+    service_user = pwd.getpwnam(SERVICE_USER)
+    os.chown(path, service_user.pw_uid, service_user.pw_gid)
+    os.chmod(path, 0o700)
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL 15 cluster: initdb as the service user, own port and socket directory,
+    TCP on 127.0.0.1 authenticated by PAM service `pam_service`."""
+
+    def __init__(self, workspace, pam_service):
+        self.workspace = workspace
+        self.data = workspace.path("pgdata")
+        self.socket_dir = workspace.path("pgsocket")
+        self.log_path = workspace.path("postgresql.log")
+        self.port = free_port()
+        make_service_dir(self.socket_dir)
+        make_service_dir(self.data)
+        service_user = pwd.getpwnam(SERVICE_USER)
+        run_as_service_user([f"{PG_BIN}/initdb", "-D", self.data, "-A", "peer", "--no-sync", "-E", "UTF8"])
+        with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
+            f.write("local all postgres peer\n")
+            f.write(f"host all all 127.0.0.1/32 pam pamservice={pam_service}\n")
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write(f"port = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.socket_dir}'\n"
+                    "fsync = off\nlog_connections = on\n")
+        open(self.log_path, "w").close()
+        os.chown(self.log_path, service_user.pw_uid, service_user.pw_gid)
+        run_as_service_user([f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", self.log_path, "-w", "start"])
+
+    def admin_sql(self, sql):
+        """Runs SQL as the postgres superuser over the private socket (peer authentication)."""
+        return run_as_service_user(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-h", self.socket_dir, "-p",
+                                    str(self.port), "-d", "postgres", "-Atc", sql]).stdout
+
+    def log_text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        try:
+            run_as_service_user([f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop"])
+        except RuntimeError:
+            pass
+
+
+def psql(port, user, token, sql, extra_env=None, timeout=30):
+    """Real psql over TCP with PGPASSWORD=token; returns (returncode, stdout, stderr, seconds)."""
+    env = dict(os.environ, PGPASSWORD=token, PGCONNECT_TIMEOUT="20")
+    env.update(extra_env or {})
+    started = time.monotonic()
+    done = subprocess.run(["psql", "-X", "-w", "-h", "127.0.0.1", "-p", str(port), "-U", user, "-d", "postgres",
+                           "-Atc", sql], env=env, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+    return done.returncode, done.stdout.strip(), done.stderr.strip(), time.monotonic() - started
+
+
+class PamServiceFile:
+    """/etc/pam.d/<name> for the duration of a run; an existing file is never overwritten."""
+
+    def __init__(self, name, module, args):
+        self.path = os.path.join("/etc/pam.d", name)
+        if os.path.exists(self.path):
+            raise RuntimeError(f"{self.path} exists already; refusing to overwrite it")
+        self.write(module, args)
+
+    def write(self, module, args):
+        with open(self.path, "w") as f:
+            f.write("# written by a pam_oauth2 test or demo run; removed when it ends\n")
+            f.write(f"auth    required {module} {' '.join(args)}\n")
+            f.write(f"account required {module} log=stderr\n")
+
+    def remove(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+
+class PgBouncer:
+    """pgbouncer with auth_type = pam (its PAM service name is always `pgbouncer`) in front of a cluster."""
+
+    def __init__(self, workspace, cluster):
+        self.port = free_port()
+        self.log_path = workspace.path("pgbouncer.log")
+        config = workspace.path("pgbouncer.ini")
+        with open(config, "w") as f:
+            f.write(f"[databases]\npostgres = host=127.0.0.1 port={cluster.port} dbname=postgres\n\n"
+                    f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {self.port}\nauth_type = pam\n"
+                    f"unix_socket_dir =\npool_mode = session\nlogfile = {self.log_path}\n")
+        os.chmod(config, 0o644)
+        open(self.log_path, "w").close()
+        service_user = pwd.getpwnam(SERVICE_USER)
+        os.chown(self.log_path, service_user.pw_uid, service_user.pw_gid)
+        self.stderr_path = workspace.path("pgbouncer.stderr")
+        self.stderr = open(self.stderr_path, "w")
+        # Started directly as the service user (not through runuser) so the pid we hold is pgbouncer's.
+        self.process = subprocess.Popen(["pgbouncer", config], stdout=self.stderr, stderr=self.stderr,
+                                        user=service_user.pw_uid, group=service_user.pw_gid, extra_groups=[],
+                                        cwd=workspace.dir)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("pgbouncer did not start; see " + self.stderr_path)
+
+    def module_log(self):
+        with open(self.stderr_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.stderr.close()

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""End to end: psql, pamtester, pgbouncer and node-postgres log in to a real PostgreSQL 15 cluster
+with real access tokens of a real OpenID provider (oidc-provider), checked by pam_oauth2.so.
+
+    test_postgres.py --module build/pam_oauth2/pam_oauth2.so
+
+Needs root (writes /etc/pam.d/<test service> and removes it) and the packages scripts/install-deps.sh
+installs. Leaves nothing running and nothing in /etc.
+"""
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+import fixtures
+
+MODULE = None
+SERVICE = f"pam_oauth2_e2e_{os.getpid()}"
+TIMEOUT = 2  # the module's timeout= in these runs
+TOKENS_USED = []
+
+
+def fingerprint(token):
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()[:8]
+
+
+def setUpModule():
+    global WS, IDP, PG, PAM
+    WS = fixtures.Workspace(MODULE)
+    try:
+        IDP = fixtures.OidcProvider(WS)
+        PAM = fixtures.PamServiceFile(SERVICE, WS.module, userinfo_args())
+        PG = fixtures.PostgresCluster(WS, SERVICE)
+        PG.admin_sql("""
+            CREATE ROLE alice LOGIN; CREATE ROLE bob LOGIN; CREATE ROLE carol LOGIN; CREATE ROLE dave LOGIN;
+            CREATE ROLE erin LOGIN;
+            CREATE TABLE notes (owner name NOT NULL DEFAULT current_user, body text NOT NULL);
+            ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY own_notes ON notes USING (owner = current_user);
+            GRANT SELECT, INSERT ON notes TO alice, bob, carol, dave, erin;
+            INSERT INTO notes VALUES ('alice', 'alice note 1'), ('alice', 'alice note 2'), ('bob', 'bob note');
+        """)
+    except BaseException:
+        tearDownModule()
+        raise
+
+
+def tearDownModule():
+    for name in ("PG", "IDP", "PAM"):
+        part = globals().get(name)
+        if part is not None:
+            part.stop() if hasattr(part, "stop") else part.remove()
+    WS.remove()
+
+
+def userinfo_args(*extra):
+    return ["log=stderr", f"userinfo_url={IDP.userinfo_url}", f"ca_file={WS.ca}", f"timeout={TIMEOUT}",
+            "connect_timeout=1", *extra]
+
+
+def mint(*args, **kwargs):
+    token = IDP.mint(*args, **kwargs)
+    TOKENS_USED.append(token)
+    return token
+
+
+def pg_log_since(offset):
+    return PG.log_text()[offset:]
+
+
+class PsqlLogins(unittest.TestCase):
+    """Real psql with PGPASSWORD=<token>; each case asserts success or the refusal and its log line."""
+
+    def login(self, user, token, sql="select current_user"):
+        offset = len(PG.log_text())
+        code, out, err, seconds = fixtures.psql(PG.port, user, token, sql)
+        time.sleep(0.1)  # let the backend's stderr reach the log file
+        return code, out, err, seconds, pg_log_since(offset)
+
+    def assert_refused(self, user, token, reason):
+        code, _, err, seconds, log = self.login(user, token)
+        self.assertNotEqual(code, 0)
+        self.assertIn("PAM authentication failed", err)
+        self.assertIn(reason, log)
+        return seconds, log
+
+    def test_own_token_logs_in_and_sees_own_rows(self):
+        token = mint("alice")
+        code, out, err, _, log = self.login("alice", token, "select current_user; select body from notes order by 1")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out.splitlines(), ["alice", "alice note 1", "alice note 2"])
+        self.assertIn("result=granted", log)
+        self.assertIn(f"user=alice method=userinfo token={fingerprint(token)}", log)
+
+    def test_rls_per_person(self):
+        code, out, err, _, _ = self.login("bob", mint("bob"), "select body from notes")
+        self.assertEqual((code, out), (0, "bob note"), err)
+
+    def test_alice_token_as_bob(self):
+        self.assert_refused("bob", mint("alice"), "claim preferred_username is 'alice', PAM user is 'bob'")
+
+    def test_expired(self):
+        token = mint("alice", ttl=1)
+        time.sleep(2.5)
+        self.assert_refused("alice", token, "userinfo endpoint refused the token (HTTP 401)")
+
+    def test_revoked(self):
+        token = mint("alice")
+        self.assertEqual(self.login("alice", token)[0], 0)
+        IDP.revoke(token)
+        self.assert_refused("alice", token, "userinfo endpoint refused the token (HTTP 401)")
+
+    def test_tampered(self):
+        token = mint("alice")
+        middle = len(token) // 2
+        tampered = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1:]
+        self.assert_refused("alice", tampered, "refused the token (HTTP 401)")
+
+    def test_garbage(self):
+        self.assert_refused("alice", "this is not a token!", "outside the RFC 6750 token set")
+        self.assert_refused("alice", "garbage-token-value", "refused the token (HTTP 401)")
+
+    def test_empty(self):
+        # libpq sends no empty password: the refusal happens before the module is asked.
+        code, _, err, _, _ = self.login("alice", "")
+        self.assertNotEqual(code, 0)
+        self.assertIn("no password supplied", err)
+
+    def test_token_over_8_kib_arrives_whole(self):
+        token = mint("dave", scope="openid profile groups db", resource="postgres")
+        self.assertGreater(len(token), 8192)
+        # The fingerprint in the log is of the whole token: psql delivered every byte to the module.
+        _, log = self.assert_refused("dave", token, f"token={fingerprint(token)}")
+        self.assertIn("user=dave", log)
+
+    def test_zz_identity_provider_slow(self):
+        token = mint("alice")
+        IDP.pause()
+        try:
+            seconds, log = self.assert_refused("alice", token, "result=unavailable")
+        finally:
+            IDP.resume()
+        self.assertIn("Timeout", log)
+        self.assertLess(seconds, TIMEOUT + 1)
+
+
+class Pamtester(unittest.TestCase):
+    """pamtester through /etc/pam.d, as a smoke check of the same service."""
+
+    def pamtester(self, user, token):
+        done = subprocess.run(["pamtester", "-v", SERVICE, user, "authenticate", "acct_mgmt"],
+                              input=token + "\n", capture_output=True, text=True, timeout=30)
+        return done.returncode, done.stdout + done.stderr
+
+    def test_valid(self):
+        code, out = self.pamtester("alice", mint("alice"))
+        self.assertEqual(code, 0, out)
+        self.assertIn("successfully authenticated", out)
+        self.assertIn("account management done", out)
+
+    def test_wrong_user(self):
+        code, out = self.pamtester("bob", mint("alice"))
+        self.assertNotEqual(code, 0)
+        self.assertIn("Authentication failure", out)
+
+    def test_empty(self):
+        code, out = self.pamtester("alice", "")
+        self.assertNotEqual(code, 0)
+        self.assertIn("empty token", out)
+
+
+class ThroughPgbouncer(unittest.TestCase):
+    """pgbouncer 1.18 (auth_type = pam) passes at most 2047 bytes of a password on."""
+
+    @classmethod
+    def setUpClass(cls):
+        if os.path.exists("/etc/pam.d/pgbouncer"):
+            raise unittest.SkipTest("/etc/pam.d/pgbouncer exists; not touching it")
+        cls.pam = fixtures.PamServiceFile("pgbouncer", WS.module, userinfo_args())
+        try:
+            cls.bouncer = fixtures.PgBouncer(WS, PG)
+        except BaseException:
+            cls.pam.remove()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bouncer.stop()
+        cls.pam.remove()
+
+    def test_short_token_logs_in(self):
+        code, out, err, _ = fixtures.psql(self.bouncer.port, "alice", mint("alice"), "select current_user")
+        self.assertEqual((code, out), (0, "alice"), err)
+
+    def test_long_token_is_cut_and_the_log_says_so(self):
+        token = mint("erin", scope="openid profile groups db", resource="postgres")
+        self.assertTrue(2048 <= len(token) <= 4090, len(token))
+        code, _, _, _ = fixtures.psql(self.bouncer.port, "erin", token, "select 1")
+        self.assertNotEqual(code, 0)
+        self.assertIn("looks cut by the client", self.bouncer.module_log())
+        self.assertIn("(2047 bytes arrived)", self.bouncer.module_log())
+
+
+class NodePostgres(unittest.TestCase):
+    """A client that does not use libpq: node-postgres (pure JavaScript protocol implementation)."""
+
+    def connect(self, user, token):
+        env = dict(os.environ, PGHOST="127.0.0.1", PGPORT=str(PG.port), PGUSER=user, PGDATABASE="postgres",
+                   PGPASSWORD=token)
+        done = subprocess.run(["node", os.path.join(fixtures.HERE, "idp", "pg_client.js")], env=env,
+                              capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout.strip(), done.stderr.strip()
+
+    def test_token_logs_in(self):
+        code, out, err = self.connect("carol", mint("carol"))
+        self.assertEqual((code, out), (0, "carol"), err)
+
+    def test_wrong_user_refused(self):
+        code, _, err = self.connect("alice", mint("carol"))
+        self.assertNotEqual(code, 0)
+        self.assertIn("PAM authentication failed", err)
+
+
+class ZzIdentityProviderStopped(unittest.TestCase):
+    """Runs last: stops the identity provider for good."""
+
+    def test_refused_and_log_says_why(self):
+        token = mint("alice")
+        IDP.stop()
+        offset = len(PG.log_text())
+        code, _, err, seconds = fixtures.psql(PG.port, "alice", token, "select 1")
+        time.sleep(0.1)
+        log = pg_log_since(offset)
+        self.assertNotEqual(code, 0)
+        self.assertIn("result=unavailable", log)
+        self.assertIn("Couldn't connect to server", log)
+        self.assertLess(seconds, TIMEOUT + 1)
+
+
+class ZzzSecrets(unittest.TestCase):
+    def test_no_token_in_any_log(self):
+        logs = PG.log_text()
+        if os.path.exists(WS.path("pgbouncer.stderr")):
+            with open(WS.path("pgbouncer.stderr"), errors="replace") as f:
+                logs += f.read()
+        self.assertGreater(len(TOKENS_USED), 10)
+        for token in TOKENS_USED:
+            self.assertNotIn(token, logs)
+            self.assertNotIn(token[:2047], logs)
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        sys.exit("the end-to-end tests need root: they write /etc/pam.d/<service> and run PostgreSQL as postgres")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--module", required=True)
+    options, rest = parser.parse_known_args()
+    MODULE = os.path.abspath(options.module)
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
