@@ -1,7 +1,10 @@
 #include "authenticator.hpp"
 
 #include "claims.hpp"
+#include "cache.hpp"
 #include "introspection_verifier.hpp"
+#include "jwt_verifier.hpp"
+#include "key_source.hpp"
 #include "token_syntax.hpp"
 #include "userinfo_verifier.hpp"
 
@@ -25,15 +28,64 @@ std::string with_truncation_hint(std::string reason, const SecureString& token)
     return reason;
 }
 
-std::unique_ptr<TokenVerifier> make_verifier(VerifyMethod method, const Options& options, HttpClient& http)
-{
-    switch (method) {
-    case VerifyMethod::Userinfo: return std::make_unique<UserinfoVerifier>(options, http);
-    case VerifyMethod::Introspect: return std::make_unique<IntrospectionVerifier>(options, http);
-    case VerifyMethod::Jwt: break; // rejected by option validation in this version
+// Everything the verifiers of one login share: the transport, and for jwt the disk cache and keys.
+class Verifiers {
+public:
+    Verifiers(const Options& options, const HttpClientFactory& make_http, const Clock& now, const Logger& logger)
+        : options_(options), make_http_(make_http), now_(now), logger_(logger)
+    {
     }
-    return nullptr;
-}
+
+    std::unique_ptr<TokenVerifier> make(VerifyMethod method)
+    {
+        switch (method) {
+        case VerifyMethod::Userinfo: return std::make_unique<UserinfoVerifier>(options_, http());
+        case VerifyMethod::Introspect: return std::make_unique<IntrospectionVerifier>(options_, http());
+        case VerifyMethod::Jwt: return std::make_unique<JwtVerifier>(options_, keys());
+        }
+        return nullptr;
+    }
+
+private:
+    // Created on first use: a JWT checked against cached keys needs no transport at all.
+    HttpClient& http()
+    {
+        if (!http_) {
+            HttpSettings settings;
+            settings.ca_file = options_.ca_file;
+            settings.ca_path = options_.ca_path;
+            settings.timeout_ms = options_.timeout_ms;
+            settings.connect_timeout_ms = options_.connect_timeout_ms;
+            settings.allow_http = options_.allow_http;
+            http_ = make_http_(settings);
+        }
+        return *http_;
+    }
+
+    KeySource& keys()
+    {
+        if (!keys_) {
+            auto cache = DiskCache::open(options_.cache_dir);
+            if (auto* problem = std::get_if<std::string>(&cache)) {
+                logger_.debug("JWKS cache unavailable: " + *problem);
+            } else {
+                cache_.emplace(std::move(std::get<DiskCache>(cache)));
+            }
+            // The transport is only created when the cache cannot answer.
+            keys_ = std::make_unique<RemoteKeySource>(options_, [this]() -> HttpClient& { return http(); },
+                                                      cache_ ? &*cache_ : nullptr, now_, logger_);
+        }
+        return *keys_;
+    }
+
+    const Options& options_;
+    const HttpClientFactory& make_http_;
+    const Clock& now_;
+    const Logger& logger_;
+    std::unique_ptr<HttpClient> http_;
+    std::optional<DiskCache> cache_;
+    std::unique_ptr<KeySource> keys_;
+};
 
 } // namespace
 
@@ -50,16 +102,9 @@ Decision authenticate_token(std::string_view user, const SecureString& token, co
         return refuse(Outcome::Denied, with_truncation_hint(*problem, token), true);
     }
 
-    HttpSettings settings;
-    settings.ca_file = options.ca_file;
-    settings.ca_path = options.ca_path;
-    settings.timeout_ms = options.timeout_ms;
-    settings.connect_timeout_ms = options.connect_timeout_ms;
-    settings.allow_http = options.allow_http;
-    const auto http = make_http(settings);
-
+    Verifiers verifiers(options, make_http, now, logger);
     for (const auto method : options.verify) {
-        const auto verifier = make_verifier(method, options, *http);
+        const auto verifier = verifiers.make(method);
         if (!verifier) {
             return refuse(Outcome::ConfigError, std::string("verify method ") + method_name(method) + " is unavailable",
                           true);
@@ -84,7 +129,7 @@ Decision authenticate_token(std::string_view user, const SecureString& token, co
             return decision;
         case VerifyStatus::Valid: break;
         }
-        if (auto problem = check_claims(result.claims, user, options, now())) {
+        if (auto problem = check_claims(result.claims, user, options, now(), method)) {
             decision.outcome = Outcome::Denied;
             decision.reason = *problem;
             return decision;

@@ -79,6 +79,15 @@ std::optional<std::string> check_lifetime(const nlohmann::json& claims, const Op
             return "token not valid for another " + std::to_string(*nbf - now) + " s (nbf)";
         }
     }
+    if (claims.contains("iat")) {
+        const auto iat = integer_member(claims, "iat");
+        if (!iat) {
+            return std::string("claim iat is not a number");
+        }
+        if (*iat > now + options.leeway_seconds) {
+            return "token issued " + std::to_string(*iat - now) + " s in the future (iat); check the clocks";
+        }
+    }
     return std::nullopt;
 }
 
@@ -145,18 +154,19 @@ std::optional<std::string> check_deny_users(std::string_view user, const Options
 }
 
 std::optional<std::string> check_claims(const nlohmann::json& claims, std::string_view user, const Options& options,
-                                        long long now)
+                                        long long now, VerifyMethod method)
 {
     if (auto problem = check_lifetime(claims, options, now)) {
         return problem;
     }
-    if (!options.issuer.empty()) {
+    const bool describes_token = method != VerifyMethod::Userinfo;
+    if (describes_token && !options.issuer.empty()) {
         const auto iss = string_member(claims, "iss");
         if (!iss || *iss != options.issuer) {
             return "issuer is '" + shown(iss.value_or("(missing)")) + "', expected '" + options.issuer + "'";
         }
     }
-    if (!options.audience.empty()) {
+    if (describes_token && !options.audience.empty()) {
         const auto found = claims.find("aud");
         if (found == claims.end() || !contains(string_items(*found, false), options.audience)) {
             return "audience " + options.audience + " not in the token's aud";

@@ -17,10 +17,11 @@ std::optional<std::string> check_pam_user(std::string_view user);
 /// Refuses users listed in deny_users (ASCII case-insensitively: `ROOT` is still root).
 std::optional<std::string> check_deny_users(std::string_view user, const Options& options);
 
-/// Every authorization rule on verified claims: token lifetime (exp/nbf with leeway, when present),
-/// issuer and audience (when configured), username claim == PAM user, scopes, groups, required claims.
+/// Every authorization rule on verified claims: token lifetime (exp/nbf/iat with leeway, when present),
+/// issuer and audience (when configured; not for userinfo, whose answers describe the user rather than
+/// the token), username claim == PAM user, scopes, groups, required claims.
 /// Returns the first rule that fails, worded for the log, or nullopt when all hold.
 std::optional<std::string> check_claims(const nlohmann::json& claims, std::string_view user, const Options& options,
-                                        long long now);
+                                        long long now, VerifyMethod method);
 
 } // namespace pam_oauth2

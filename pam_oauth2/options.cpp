@@ -343,7 +343,21 @@ std::optional<ConfigError> validate(const Options& options)
             }
             break;
         case VerifyMethod::Jwt:
-            return ConfigError{"verify=jwt is not available in this version of pam_oauth2"};
+            if (options.issuer.empty()) {
+                return ConfigError{"verify=jwt needs issuer (its JWKS is found through discovery unless jwks_url is set)"};
+            }
+            break;
+        }
+    }
+    for (const auto& algorithm : options.algorithms) {
+        // none and HMAC are refused outright: an HMAC "key" would be the issuer's public key.
+        if (algorithm == "none" || algorithm.rfind("HS", 0) == 0) {
+            return ConfigError{"option algorithms may not contain " + algorithm + " (never accepted)"};
+        }
+        static constexpr const char* known[] = {"RS256", "RS384", "RS512", "PS256", "PS384",
+                                                "PS512", "ES256", "ES384", "ES512", "EdDSA"};
+        if (std::find(std::begin(known), std::end(known), algorithm) == std::end(known)) {
+            return ConfigError{"option algorithms has unknown algorithm " + algorithm};
         }
     }
     if (!options.username_map.empty()) {

@@ -12,26 +12,26 @@ constexpr long long now = 1'700'000'000;
 TEST_CASE("the username claim must be a string equal to the PAM user")
 {
     Options options;
-    CHECK_FALSE(check_claims(json{{"preferred_username", "alice"}}, "alice", options, now));
-    CHECK(*check_claims(json{{"preferred_username", "bob"}}, "alice", options, now) ==
+    CHECK_FALSE(check_claims(json{{"preferred_username", "alice"}}, "alice", options, now, VerifyMethod::Introspect));
+    CHECK(*check_claims(json{{"preferred_username", "bob"}}, "alice", options, now, VerifyMethod::Introspect) ==
           "claim preferred_username is 'bob', PAM user is 'alice'");
-    CHECK(*check_claims(json{{"sub", "alice"}}, "alice", options, now) == "claim preferred_username is missing");
-    CHECK(*check_claims(json{{"preferred_username", 7}}, "alice", options, now) ==
+    CHECK(*check_claims(json{{"sub", "alice"}}, "alice", options, now, VerifyMethod::Introspect) == "claim preferred_username is missing");
+    CHECK(*check_claims(json{{"preferred_username", 7}}, "alice", options, now, VerifyMethod::Introspect) ==
           "claim preferred_username is a number, not a string");
-    CHECK(*check_claims(json{{"preferred_username", json::array({"alice"})}}, "alice", options, now) ==
+    CHECK(*check_claims(json{{"preferred_username", json::array({"alice"})}}, "alice", options, now, VerifyMethod::Introspect) ==
           "claim preferred_username is an array, not a string");
-    CHECK(check_claims(json{{"preferred_username", "Alice"}}, "alice", options, now));
+    CHECK(check_claims(json{{"preferred_username", "Alice"}}, "alice", options, now, VerifyMethod::Introspect));
     options.case_insensitive = true;
-    CHECK_FALSE(check_claims(json{{"preferred_username", "Alice"}}, "alice", options, now));
-    CHECK(check_claims(json{{"preferred_username", "alice2"}}, "alice", options, now));
+    CHECK_FALSE(check_claims(json{{"preferred_username", "Alice"}}, "alice", options, now, VerifyMethod::Introspect));
+    CHECK(check_claims(json{{"preferred_username", "alice2"}}, "alice", options, now, VerifyMethod::Introspect));
     options.username_claim = "email";
-    CHECK_FALSE(check_claims(json{{"email", "A@x.org"}}, "a@x.org", options, now));
+    CHECK_FALSE(check_claims(json{{"email", "A@x.org"}}, "a@x.org", options, now, VerifyMethod::Introspect));
 }
 
 TEST_CASE("long claim values are shortened in reasons")
 {
     const Options options;
-    const auto reason = check_claims(json{{"preferred_username", std::string(500, 'x')}}, "alice", options, now);
+    const auto reason = check_claims(json{{"preferred_username", std::string(500, 'x')}}, "alice", options, now, VerifyMethod::Introspect);
     REQUIRE(reason);
     CHECK(reason->size() < 200);
 }
@@ -64,14 +64,14 @@ TEST_CASE("lifetime claims are honoured with leeway")
         claims[name] = value;
         return claims;
     };
-    CHECK_FALSE(check_claims(with("exp", now + 10), "alice", options, now));
-    CHECK_FALSE(check_claims(with("exp", now - 59), "alice", options, now));
-    CHECK(check_claims(with("exp", now - 61), "alice", options, now)->find("expired") != std::string::npos);
-    CHECK(check_claims(with("nbf", now + 61), "alice", options, now)->find("nbf") != std::string::npos);
-    CHECK_FALSE(check_claims(with("nbf", now + 59), "alice", options, now));
+    CHECK_FALSE(check_claims(with("exp", now + 10), "alice", options, now, VerifyMethod::Introspect));
+    CHECK_FALSE(check_claims(with("exp", now - 59), "alice", options, now, VerifyMethod::Introspect));
+    CHECK(check_claims(with("exp", now - 61), "alice", options, now, VerifyMethod::Introspect)->find("expired") != std::string::npos);
+    CHECK(check_claims(with("nbf", now + 61), "alice", options, now, VerifyMethod::Introspect)->find("nbf") != std::string::npos);
+    CHECK_FALSE(check_claims(with("nbf", now + 59), "alice", options, now, VerifyMethod::Introspect));
     json bad = base;
     bad["exp"] = "tomorrow";
-    CHECK(*check_claims(bad, "alice", options, now) == "claim exp is not a number");
+    CHECK(*check_claims(bad, "alice", options, now, VerifyMethod::Introspect) == "claim exp is not a number");
 }
 
 TEST_CASE("issuer and audience when configured")
@@ -80,16 +80,18 @@ TEST_CASE("issuer and audience when configured")
     options.issuer = "https://idp.example.com";
     options.audience = "postgres";
     json claims{{"preferred_username", "alice"}, {"iss", "https://idp.example.com"}, {"aud", "postgres"}};
-    CHECK_FALSE(check_claims(claims, "alice", options, now));
+    CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["aud"] = json::array({"other", "postgres"});
-    CHECK_FALSE(check_claims(claims, "alice", options, now));
+    CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["aud"] = "other";
-    CHECK(check_claims(claims, "alice", options, now)->find("audience postgres") != std::string::npos);
+    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("audience postgres") != std::string::npos);
     claims["aud"] = "postgres";
     claims["iss"] = "https://evil.example.com";
-    CHECK(check_claims(claims, "alice", options, now)->find("issuer") != std::string::npos);
+    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("issuer") != std::string::npos);
     claims.erase("iss");
-    CHECK(check_claims(claims, "alice", options, now)->find("(missing)") != std::string::npos);
+    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("(missing)") != std::string::npos);
+    // Userinfo answers describe the user, not the token: no iss or aud to check there.
+    CHECK_FALSE(check_claims(json{{"preferred_username", "alice"}}, "alice", options, now, VerifyMethod::Userinfo));
 }
 
 TEST_CASE("scopes, groups and required claims")
@@ -97,31 +99,31 @@ TEST_CASE("scopes, groups and required claims")
     Options options;
     options.scope = {"openid", "db"};
     json claims{{"preferred_username", "alice"}, {"scope", "openid profile db"}};
-    CHECK_FALSE(check_claims(claims, "alice", options, now));
+    CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["scope"] = "openid profile";
-    CHECK(*check_claims(claims, "alice", options, now) == "scope db is missing");
+    CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) == "scope db is missing");
     claims.erase("scope");
     claims["scp"] = json::array({"db", "openid"});
-    CHECK_FALSE(check_claims(claims, "alice", options, now));
+    CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
 
     options.groups = {"dba", "ops"};
-    CHECK(check_claims(claims, "alice", options, now)->find("none of the groups") != std::string::npos);
+    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("none of the groups") != std::string::npos);
     claims["groups"] = json::array({"dev", "ops"});
-    CHECK_FALSE(check_claims(claims, "alice", options, now));
+    CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["groups"] = "dba";
-    CHECK_FALSE(check_claims(claims, "alice", options, now));
+    CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["groups"] = json::array({"DBA"});
-    CHECK(check_claims(claims, "alice", options, now));
+    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["groups"] = "dba";
 
     options.require_claims = {{"email_verified", "true"}, {"tenant", "acme"}};
-    CHECK(*check_claims(claims, "alice", options, now) == "required claim email_verified is missing");
+    CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) == "required claim email_verified is missing");
     claims["email_verified"] = true;
-    CHECK(*check_claims(claims, "alice", options, now) == "required claim tenant is missing");
+    CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) == "required claim tenant is missing");
     claims["tenant"] = "other";
-    CHECK(*check_claims(claims, "alice", options, now) == "required claim tenant:acme does not hold");
+    CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) == "required claim tenant:acme does not hold");
     claims["tenant"] = json::array({"x", "acme"});
-    CHECK_FALSE(check_claims(claims, "alice", options, now));
+    CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["email_verified"] = false;
-    CHECK(check_claims(claims, "alice", options, now));
+    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
 }

@@ -125,7 +125,13 @@ TEST_CASE("required keys and URL policy")
     CHECK(parse_ok({"userinfo_url=http://[::1]:8080/u", "allow_http"}).allow_http);
     CHECK(parse_ok({"userinfo_url=http://localhost/u", "allow_http"}).allow_http);
     CHECK(parse_error({base_url, "audience=db"}).find("audience") != std::string::npos);
-    CHECK(parse_error({base_url, "verify=jwt", "issuer=https://idp"}).find("not available") != std::string::npos);
+    CHECK(parse_error({"verify=jwt"}).find("needs issuer") != std::string::npos);
+    CHECK(parse_ok({"verify=jwt", "issuer=https://idp", "audience=db"}).audience == "db");
+    CHECK(parse_error({"verify=jwt", "issuer=https://idp", "algorithms=RS256,none"}).find("none") != std::string::npos);
+    CHECK(parse_error({"verify=jwt", "issuer=https://idp", "algorithms=HS256"}).find("HS256") != std::string::npos);
+    CHECK(parse_error({"verify=jwt", "issuer=https://idp", "algorithms=RS1"}).find("unknown algorithm RS1") !=
+          std::string::npos);
+    CHECK(parse_error({"verify=jwt", "issuer=http://idp.example.com"}).find("option issuer") == 0);
     CHECK(parse_error({base_url, "username_map=/etc/map"}).find("not available") != std::string::npos);
 }
 

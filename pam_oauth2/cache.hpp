@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace pam_oauth2 {
+
+// One cached document and when it was stored.
+struct CacheEntry {
+    std::string text;
+    long long stored_at = 0; // seconds since the epoch (the file's mtime)
+};
+
+// The on-disk cache shared by the short-lived processes of one service (every PostgreSQL connection
+// is a new process): a private directory <root>/<euid> (0700, owned by the effective uid), one file
+// per key named by SHA-256 of the key, written to a temporary file and renamed into place.
+class DiskCache {
+public:
+    /// Opens (creating when needed) the per-uid directory under `root`, or says why it cannot be used:
+    /// a directory owned by someone else or open to others is never trusted.
+    static std::variant<DiskCache, std::string> open(const std::string& root);
+
+    /// The entry for `key`, when present, a regular file of ours and at most `max_bytes`.
+    [[nodiscard]] std::optional<CacheEntry> read(std::string_view key, std::size_t max_bytes) const;
+    /// Stores `text` under `key` atomically, stamped with `stored_at` (the injected clock's now, kept as
+    /// the file's mtime); false when it could not.
+    [[nodiscard]] bool write(std::string_view key, std::string_view text, long long stored_at) const;
+
+    [[nodiscard]] const std::string& directory() const { return directory_; }
+
+private:
+    explicit DiskCache(std::string directory) : directory_(std::move(directory)) {}
+    [[nodiscard]] std::string path_for(std::string_view key) const;
+
+    std::string directory_;
+};
+
+} // namespace pam_oauth2

@@ -1,0 +1,381 @@
+#include "authenticator.hpp"
+#include "base64url.hpp"
+#include "fakes.hpp"
+#include "jose_testkit.hpp"
+#include "jws.hpp"
+#include "jwt_verifier.hpp"
+
+#include <catch2/catch.hpp>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+
+#include <cstdlib>
+
+using namespace pam_oauth2;
+using namespace pam_oauth2::testing;
+using nlohmann::json;
+
+namespace {
+
+const std::string issuer = "https://idp.example.com";
+
+Jwk jwk_from(const json& object)
+{
+    auto parsed = parse_jwk(object.dump());
+    REQUIRE(std::holds_alternative<Jwk>(parsed));
+    return std::get<Jwk>(parsed);
+}
+
+std::optional<std::string> verify_compact(const std::string& alg, const Jwk& key, const std::string& token)
+{
+    auto jws = parse_compact_jws(token);
+    REQUIRE(std::holds_alternative<CompactJws>(jws));
+    auto& parts = std::get<CompactJws>(jws);
+    return verify_signature(alg, key, parts.signing_input, parts.signature);
+}
+
+// A fixed key set that counts refreshes.
+class FixedKeys final : public KeySource {
+public:
+    explicit FixedKeys(std::vector<Jwk> keys) : keys_(std::move(keys)) {}
+    KeySet keys(bool refresh) override
+    {
+        refreshes += refresh ? 1 : 0;
+        KeySet set;
+        set.keys = keys_;
+        set.error = error;
+        return set;
+    }
+    int refreshes = 0;
+    std::string error;
+
+private:
+    std::vector<Jwk> keys_;
+};
+
+json claims_for(const std::string& user)
+{
+    return json{{"iss", issuer}, {"sub", "id-" + user}, {"preferred_username", user}, {"aud", "postgres"},
+                {"exp", 4'000'000'000LL}, {"iat", 1'700'000'000LL}, {"scope", "openid db"}};
+}
+
+Options jwt_options()
+{
+    Options options;
+    options.verify = {VerifyMethod::Jwt};
+    options.issuer = issuer;
+    return options;
+}
+
+} // namespace
+
+TEST_CASE("RFC 7515 A.3 (ES256), A.4 (ES512) and RFC 8037 A.4 (Ed25519) vectors verify")
+{
+    const Jwk es256 = jwk_from({{"kty", "EC"}, {"crv", "P-256"}, {"x", "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"},
+                                {"y", "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}});
+    const std::string a3 = "eyJhbGciOiJFUzI1NiJ9."
+                           "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+                           "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+    CHECK_FALSE(verify_compact("ES256", es256, a3));
+    CHECK(verify_compact("ES256", es256, a3.substr(0, a3.size() - 10) + "A" + a3.substr(a3.size() - 9)));
+
+    const Jwk es512 = jwk_from(
+        {{"kty", "EC"},
+         {"crv", "P-521"},
+         {"x", "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6OvLFV1jSfS9tsz4qUxcWceqwQGk"},
+         {"y", "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL4Kkd0AZMaZmh9ubmf63e3kyMj2"}});
+    const std::string a4 = "eyJhbGciOiJFUzUxMiJ9.UGF5bG9hZA."
+                           "AdwMgeerwtHoh-l192l60hp9wAHZFVJbLfD_UxMi70cwnZOYaRI1bKPWROc-mZZqwqT2SI-KGDKB34XO0aw_7XdtAG8GaSwF"
+                           "KdCAPZgoXD2YBJZCPEX3xKpRwcdOO8KpEHwJjyqOgzDO7iKvU8vcnwNrmxYbSW9ERBXukOXolLzeO_Jn";
+    // The A.4 payload is the string "Payload", not JSON: check the signature alone.
+    const auto dot = a4.rfind('.');
+    CHECK_FALSE(verify_signature("ES512", es512, std::string_view(a4).substr(0, dot),
+                                 *base64url_decode(std::string_view(a4).substr(dot + 1))));
+
+    const Jwk ed = jwk_from({{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}});
+    const std::string rfc8037 = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+    const std::string ed_signature = "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
+    CHECK_FALSE(verify_signature("EdDSA", ed, rfc8037, *base64url_decode(ed_signature)));
+    CHECK(verify_signature("EdDSA", ed, rfc8037 + "x", *base64url_decode(ed_signature)));
+}
+
+TEST_CASE("every allowed algorithm verifies keys generated at test time, and only with the right key")
+{
+    for (const std::string alg : {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}) {
+        SECTION(alg)
+        {
+            const TestKey key = make_key(alg, "k-" + alg);
+            const TestKey other = make_key(alg, "k-" + alg);
+            FixedKeys keys({jwk_from(key.jwk)});
+            const Options options = jwt_options();
+            JwtVerifier verifier(options, keys);
+            const auto token = make_jwt(key, claims_for("alice"));
+            const auto good = verifier.verify(SecureString(token));
+            CHECK(good.status == VerifyStatus::Valid);
+            CHECK(good.claims["preferred_username"] == "alice");
+            CHECK(good.expires_at == 4'000'000'000LL);
+
+            const auto forged = verifier.verify(SecureString(make_jwt(other, claims_for("alice"))));
+            CHECK(forged.status == VerifyStatus::Invalid);
+            CHECK(forged.detail.find("signature does not verify") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("JOSE attacks and malformed tokens are refused")
+{
+    const TestKey rsa = make_key("RS256", "rsa-1");
+    const TestKey ec = make_key("ES256", "ec-1");
+    FixedKeys keys({jwk_from(rsa.jwk), jwk_from(ec.jwk)});
+    const Options options = jwt_options();
+    JwtVerifier verifier(options, keys);
+    const auto refused = [&](const std::string& token) {
+        const auto result = verifier.verify(SecureString(token));
+        CHECK(result.status == VerifyStatus::Invalid);
+        return result.detail;
+    };
+    const std::string good = make_jwt(rsa, claims_for("alice"));
+    REQUIRE(verifier.verify(SecureString(good)).status == VerifyStatus::Valid);
+
+    SECTION("alg none")
+    {
+        const auto header = base64url(R"({"alg":"none","kid":"rsa-1"})");
+        const auto token = header + "." + base64url(claims_for("alice").dump()) + ".";
+        CHECK(refused(token).find("alg none") != std::string::npos);
+        CHECK(refused(header + "." + base64url(claims_for("alice").dump()) + ".AAAA").find("alg none") !=
+              std::string::npos);
+    }
+    SECTION("HS256 keyed with the RSA public key")
+    {
+        BIO* pem = BIO_new(BIO_s_mem());
+        PEM_write_bio_PUBKEY(pem, rsa.key.get());
+        char* pem_data = nullptr;
+        const long pem_size = BIO_get_mem_data(pem, &pem_data);
+        const std::string input = base64url(R"({"alg":"HS256","kid":"rsa-1"})") + "." +
+                                  base64url(claims_for("alice").dump());
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int mac_size = 0;
+        HMAC(EVP_sha256(), pem_data, static_cast<int>(pem_size), reinterpret_cast<const unsigned char*>(input.data()),
+             input.size(), mac, &mac_size);
+        BIO_free(pem);
+        const auto token = input + "." + base64url(std::string(reinterpret_cast<char*>(mac), mac_size));
+        CHECK(refused(token).find("HMAC") != std::string::npos);
+    }
+    SECTION("alg outside algorithms=")
+    {
+        Options narrow = jwt_options();
+        narrow.algorithms = {"ES256"};
+        JwtVerifier strict(narrow, keys);
+        const auto result = strict.verify(SecureString(good));
+        CHECK(result.status == VerifyStatus::Invalid);
+        CHECK(result.detail.find("not in algorithms=") != std::string::npos);
+    }
+    SECTION("unknown kid refreshes the keys once, then refuses")
+    {
+        json header{{"alg", "RS256"}, {"kid", "rotated-away"}};
+        CHECK(refused(make_jwt(rsa, claims_for("alice"), header)).find("no key with kid rotated-away") !=
+              std::string::npos);
+        CHECK(keys.refreshes == 1);
+    }
+    SECTION("a key of the wrong type for alg")
+    {
+        json header{{"alg", "RS256"}, {"kid", "ec-1"}};
+        CHECK(refused(make_jwt(rsa, claims_for("alice"), header)).find("does not fit alg RS256") != std::string::npos);
+    }
+    SECTION("a signature bit flipped")
+    {
+        const auto dot = good.rfind('.');
+        auto signature = *base64url_decode(std::string_view(good).substr(dot + 1));
+        signature[10] = static_cast<char>(signature[10] ^ 0x01);
+        CHECK(refused(good.substr(0, dot + 1) + base64url(signature)).find("signature does not verify") !=
+              std::string::npos);
+    }
+    SECTION("header and payload swapped")
+    {
+        const auto first = good.find('.');
+        const auto second = good.find('.', first + 1);
+        const auto swapped = good.substr(first + 1, second - first - 1) + "." + good.substr(0, first) +
+                             good.substr(second);
+        CHECK_FALSE(refused(swapped).empty());
+    }
+    SECTION("truncated")
+    {
+        CHECK(refused(good.substr(0, good.size() - 10)).find("signature does not verify") != std::string::npos);
+        CHECK(refused(good.substr(0, good.rfind('.'))).find("malformed") != std::string::npos);
+    }
+    SECTION("crit header")
+    {
+        json header{{"alg", "RS256"}, {"kid", "rsa-1"}, {"crit", json::array({"exp"})}, {"exp", 1}};
+        CHECK(refused(make_jwt(rsa, claims_for("alice"), header)).find("crit") != std::string::npos);
+    }
+    SECTION("wrong issuer and missing exp")
+    {
+        auto claims = claims_for("alice");
+        claims["iss"] = "https://evil.example.com";
+        CHECK(refused(make_jwt(rsa, claims)).find("issuer") != std::string::npos);
+        claims = claims_for("alice");
+        claims.erase("exp");
+        CHECK(refused(make_jwt(rsa, claims)).find("no numeric exp") != std::string::npos);
+    }
+    SECTION("keys unavailable")
+    {
+        keys.error = "JWKS https://idp.example.com/jwks unreachable";
+        const auto result = verifier.verify(SecureString(good));
+        CHECK(result.status == VerifyStatus::Unavailable);
+        CHECK(result.detail.find("unreachable") != std::string::npos);
+    }
+}
+
+TEST_CASE("JWKS documents: unusable keys are skipped, hostile documents refused")
+{
+    const TestKey rsa = make_key("RS256", "rsa-1");
+    json document{{"keys", json::array({rsa.jwk})}};
+    auto enc = rsa.jwk;
+    enc["use"] = "enc";
+    enc["kid"] = "enc-1";
+    document["keys"].push_back(enc);
+    document["keys"].push_back(json{{"kty", "oct"}, {"k", "c2VjcmV0"}, {"kid", "hmac"}});
+    document["keys"].push_back(json{{"kty", "EC"}, {"crv", "P-256"}, {"x", "AAAA"}, {"y", "AAAA"}});
+    document["keys"].push_back(json{{"kty", "RSA"}, {"n", base64url(std::string(128, '\x01'))}, {"e", "AQAB"}});
+    auto parsed = parse_jwks(document.dump());
+    REQUIRE(std::holds_alternative<std::vector<Jwk>>(parsed));
+    REQUIRE(std::get<std::vector<Jwk>>(parsed).size() == 1);
+    CHECK(std::get<std::vector<Jwk>>(parsed)[0].kid == "rsa-1");
+
+    CHECK(std::holds_alternative<std::string>(parse_jwks("[]")));
+    CHECK(std::holds_alternative<std::string>(parse_jwks(R"({"keys":{}})")));
+    CHECK(std::holds_alternative<std::string>(parse_jwks(R"({"keys":[]})")));
+    json many{{"keys", json::array()}};
+    for (int i = 0; i < 65; ++i) {
+        many["keys"].push_back(rsa.jwk);
+    }
+    CHECK(std::get<std::string>(parse_jwks(many.dump())).find("more than 64") != std::string::npos);
+
+    // A point not on the curve must never become a key.
+    auto off_curve = make_key("ES256", "ec").jwk;
+    auto y = *base64url_decode(off_curve["y"].get<std::string>());
+    y[31] = static_cast<char>(y[31] ^ 0x01);
+    off_curve["y"] = base64url(y);
+    CHECK(std::holds_alternative<std::string>(parse_jwk(off_curve.dump())));
+}
+
+namespace {
+
+// The whole jwt path through authenticate_token: discovery and JWKS served by a fake transport,
+// kept in a real disk cache in a temporary directory.
+struct JwtHarness {
+    TestKey key = make_key("RS256", "rsa-1");
+    Options options = jwt_options();
+    int fetches = 0;
+    bool idp_down = false;
+    std::string directory;
+    long long now = 1'700'000'000;
+
+    JwtHarness()
+    {
+        char pattern[] = "/tmp/pam_oauth2_jwt_XXXXXX";
+        REQUIRE(mkdtemp(pattern) != nullptr);
+        directory = pattern;
+        options.cache_dir = directory;
+        options.audience = "postgres";
+    }
+    ~JwtHarness() { std::system(("rm -rf " + directory).c_str()); }
+    JwtHarness(const JwtHarness&) = delete;
+    JwtHarness& operator=(const JwtHarness&) = delete;
+
+    Decision run(const std::string& user, const std::string& token)
+    {
+        const HttpClientFactory factory = [this](const HttpSettings&) -> std::unique_ptr<HttpClient> {
+            return std::make_unique<FakeHttpClient>([this](const FakeHttpClient::Seen& seen) {
+                ++fetches;
+                if (idp_down) {
+                    return transport_failure("Couldn't connect to server");
+                }
+                if (seen.url == issuer + "/.well-known/openid-configuration") {
+                    return answer(200, json{{"issuer", issuer}, {"jwks_uri", issuer + "/jwks"}}.dump());
+                }
+                if (seen.url == issuer + "/jwks") {
+                    return answer(200, jwks_of({&key}));
+                }
+                return answer(404, "");
+            });
+        };
+        const Logger logger([](int, const std::string&) {});
+        return authenticate_token(user, SecureString(token), options, factory, [this] { return now; }, logger);
+    }
+
+    std::string token(json claims) const { return make_jwt(key, std::move(claims)); }
+    json claims(const std::string& user) const
+    {
+        auto c = claims_for(user);
+        c["exp"] = now + 300;
+        c["iat"] = now;
+        return c;
+    }
+};
+
+} // namespace
+
+TEST_CASE("jwt logins: discovery and JWKS are fetched once, then served from the disk cache")
+{
+    JwtHarness h;
+    const auto first = h.run("alice", h.token(h.claims("alice")));
+    CHECK(first.outcome == Outcome::Granted);
+    CHECK(first.method == "jwt");
+    CHECK(first.expires_at == h.now + 300);
+    CHECK(h.fetches == 2);
+    const auto second = h.run("alice", h.token(h.claims("alice")));
+    CHECK(second.outcome == Outcome::Granted);
+    CHECK(h.fetches == 2);
+
+    h.idp_down = true;
+    CHECK(h.run("alice", h.token(h.claims("alice"))).outcome == Outcome::Granted);
+    h.now += jwks_cache_seconds + 1;
+    const auto stale = h.run("alice", h.token(h.claims("alice")));
+    CHECK(stale.outcome == Outcome::Unavailable);
+    CHECK(stale.reason.find("Couldn't connect") != std::string::npos);
+}
+
+TEST_CASE("jwt logins: the authorization checks run on the verified payload")
+{
+    JwtHarness h;
+    auto claims = h.claims("alice");
+    CHECK(h.run("bob", h.token(claims)).reason == "claim preferred_username is 'alice', PAM user is 'bob'");
+
+    claims["exp"] = h.now - 61;
+    CHECK(h.run("alice", h.token(claims)).reason.find("expired") != std::string::npos);
+    claims = h.claims("alice");
+    claims["nbf"] = h.now + 600;
+    CHECK(h.run("alice", h.token(claims)).reason.find("nbf") != std::string::npos);
+    claims = h.claims("alice");
+    claims["iat"] = h.now + 600;
+    CHECK(h.run("alice", h.token(claims)).reason.find("iat") != std::string::npos);
+    claims = h.claims("alice");
+    claims["aud"] = "other-api";
+    CHECK(h.run("alice", h.token(claims)).reason == "audience postgres not in the token's aud");
+
+    h.options.scope = {"db", "admin"};
+    CHECK(h.run("alice", h.token(h.claims("alice"))).reason == "scope admin is missing");
+    h.options.scope = {"db"};
+    h.options.groups = {"dba"};
+    auto member = h.claims("alice");
+    member["groups"] = json::array({"dev"});
+    CHECK(h.run("alice", h.token(member)).reason.find("none of the groups") != std::string::npos);
+    member["groups"] = json::array({"dev", "dba"});
+    CHECK(h.run("alice", h.token(member)).outcome == Outcome::Granted);
+}
+
+TEST_CASE("jwt,userinfo: opaque tokens go to userinfo, a refused JWT never does")
+{
+    JwtHarness h;
+    h.options.verify = {VerifyMethod::Jwt, VerifyMethod::Userinfo};
+    h.options.userinfo_url = issuer + "/userinfo";
+    h.options.audience.clear();
+    const auto opaque = h.run("alice", "opaque-token-value");
+    CHECK(opaque.method == "userinfo");
+    auto claims = h.claims("alice");
+    claims["exp"] = h.now - 3600;
+    const auto expired = h.run("alice", h.token(claims));
+    CHECK(expired.method == "jwt");
+    CHECK(expired.outcome == Outcome::Denied);
+}
