@@ -45,6 +45,19 @@ class Workspace:
         self.module = os.path.join(self.dir, "pam_oauth2.so")
         shutil.copy(module_path, self.module)
         os.chmod(self.module, 0o755)
+        # The module's JWKS cache root; it creates a private <uid> directory inside.
+        self.cache_dir = self.path("cache")
+        os.makedirs(self.cache_dir)
+        os.chmod(self.cache_dir, 0o1733)
+
+    def write_conf(self, name, text):
+        """A conf= file as a package would install it: root-owned, readable by the service's group only."""
+        path = self.path(name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chown(path, 0, pwd.getpwnam(SERVICE_USER).pw_gid)
+        os.chmod(path, 0o640)
+        return path
 
     def path(self, name):
         return os.path.join(self.dir, name)
