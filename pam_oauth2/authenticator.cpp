@@ -1,7 +1,7 @@
 #include "authenticator.hpp"
 
-#include "claims.hpp"
 #include "cache.hpp"
+#include "claims.hpp"
 #include "introspection_verifier.hpp"
 #include "jwt_verifier.hpp"
 #include "key_source.hpp"
@@ -72,8 +72,8 @@ private:
                 cache_.emplace(std::move(std::get<DiskCache>(cache)));
             }
             // The transport is only created when the cache cannot answer.
-            keys_ = std::make_unique<RemoteKeySource>(options_, [this]() -> HttpClient& { return http(); },
-                                                      cache_ ? &*cache_ : nullptr, now_, logger_);
+            keys_ = std::make_unique<RemoteKeySource>(
+                options_, [this]() -> HttpClient& { return http(); }, cache_ ? &*cache_ : nullptr, now_, logger_);
         }
         return *keys_;
     }

@@ -21,7 +21,7 @@ using HttpClientFactory = std::function<std::unique_ptr<HttpClient>(const HttpSe
 struct Decision {
     Outcome outcome = Outcome::InternalError;
     std::string reason;
-    std::string method;                 // verifier that decided, empty when none ran
+    std::string method;                  // verifier that decided, empty when none ran
     std::optional<long long> expires_at; // token exp when known, for pam_sm_acct_mgmt
     bool user_loggable = false;          // the PAM user passed validation and may appear in logs
 };

@@ -103,7 +103,8 @@ std::optional<std::string> check_username(const nlohmann::json& claims, std::str
     const auto& value = found->get_ref<const std::string&>();
     const bool same = options.case_insensitive ? equal_ignoring_ascii_case(value, user) : value == user;
     if (!same) {
-        return "claim " + options.username_claim + " is '" + shown(value) + "', PAM user is '" + std::string(user) + "'";
+        return "claim " + options.username_claim + " is '" + shown(value) + "', PAM user is '" + std::string(user) +
+               "'";
     }
     return std::nullopt;
 }

@@ -14,7 +14,6 @@ constexpr std::size_t max_config_file_bytes = 64 * 1024;
 
 /// Opens a conf= file safely (O_NOFOLLOW, regular file, owned by `required_owner`, not group- or
 /// world-writable, size-capped) and returns its text, or a ConfigError saying which rule it broke.
-std::variant<ConfigFileText, ConfigError> read_config_file(const std::string& path,
-                                                           uid_t required_owner = 0);
+std::variant<ConfigFileText, ConfigError> read_config_file(const std::string& path, uid_t required_owner = 0);
 
 } // namespace pam_oauth2

@@ -172,8 +172,8 @@ private:
         // OpenSSL reads lazily (one file per issuer) instead of parsing the whole bundle (~30 ms).
         const char* ca_file = settings_.ca_file.empty() ? nullptr : settings_.ca_file.c_str();
         const char* ca_path = !settings_.ca_path.empty() ? settings_.ca_path.c_str()
-                              : ca_file == nullptr     ? "/etc/ssl/certs"
-                                                       : nullptr;
+                              : ca_file == nullptr       ? "/etc/ssl/certs"
+                                                         : nullptr;
         return curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK &&
                curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
                curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols) == CURLE_OK &&

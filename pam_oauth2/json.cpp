@@ -11,7 +11,8 @@ std::optional<nlohmann::json> parse_json_object(std::string_view text)
     constexpr std::size_t max_depth = 64;
     std::size_t depth_seen = 0;
     bool too_deep = false;
-    const nlohmann::json::parser_callback_t limit_depth = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    const nlohmann::json::parser_callback_t limit_depth = [&](int depth, nlohmann::json::parse_event_t,
+                                                              nlohmann::json&) {
         depth_seen = static_cast<std::size_t>(depth);
         if (depth_seen > max_depth) {
             too_deep = true;

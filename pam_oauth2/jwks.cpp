@@ -64,7 +64,8 @@ std::variant<std::shared_ptr<EVP_PKEY>, std::string> rsa_key(const nlohmann::jso
     const Bignum modulus = to_bignum(*n);
     const Bignum exponent = to_bignum(*e);
     const std::unique_ptr<OSSL_PARAM_BLD, ParamBuildFree> build(OSSL_PARAM_BLD_new());
-    if (!modulus || !exponent || !build || OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) != 1 ||
+    if (!modulus || !exponent || !build ||
+        OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) != 1 ||
         OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()) != 1) {
         return std::string("cannot build RSA key");
     }

@@ -26,7 +26,7 @@ struct Algorithm {
     std::string_view name;
     Family family;
     const EVP_MD* (*digest)();
-    std::string_view curve;          // for ECDSA: the only curve allowed with this alg
+    std::string_view curve;           // for ECDSA: the only curve allowed with this alg
     std::size_t ecdsa_coordinate = 0; // bytes of r and of s in the JOSE signature
 };
 
@@ -38,9 +38,9 @@ const EVP_MD* no_digest()
 const Algorithm* find_algorithm(std::string_view name)
 {
     static constexpr Algorithm table[] = {
-        {"RS256", Family::Rsa, EVP_sha256, "", 0},     {"RS384", Family::Rsa, EVP_sha384, "", 0},
-        {"RS512", Family::Rsa, EVP_sha512, "", 0},     {"PS256", Family::RsaPss, EVP_sha256, "", 0},
-        {"PS384", Family::RsaPss, EVP_sha384, "", 0},  {"PS512", Family::RsaPss, EVP_sha512, "", 0},
+        {"RS256", Family::Rsa, EVP_sha256, "", 0},         {"RS384", Family::Rsa, EVP_sha384, "", 0},
+        {"RS512", Family::Rsa, EVP_sha512, "", 0},         {"PS256", Family::RsaPss, EVP_sha256, "", 0},
+        {"PS384", Family::RsaPss, EVP_sha384, "", 0},      {"PS512", Family::RsaPss, EVP_sha512, "", 0},
         {"ES256", Family::Ecdsa, EVP_sha256, "P-256", 32}, {"ES384", Family::Ecdsa, EVP_sha384, "P-384", 48},
         {"ES512", Family::Ecdsa, EVP_sha512, "P-521", 66}, {"EdDSA", Family::EdDsa, no_digest, "Ed25519", 0},
     };
@@ -165,9 +165,9 @@ std::optional<std::string> verify_signature(std::string_view alg, const Jwk& key
          EVP_PKEY_CTX_set_rsa_mgf1_md(key_context, algorithm->digest()) != 1)) {
         return std::string("cannot set up RSA-PSS verification");
     }
-    const int verified = EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(to_check.data()),
-                                          to_check.size(), reinterpret_cast<const unsigned char*>(signing_input.data()),
-                                          signing_input.size());
+    const int verified =
+        EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(to_check.data()), to_check.size(),
+                         reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
     if (verified != 1) {
         // Leave no failure behind in OpenSSL's per-thread error queue of a long-lived host process.
         ERR_clear_error();

@@ -94,7 +94,8 @@ VerifyResult JwtVerifier::verify(const SecureString& token)
     }
     const auto usable = candidates(set.keys, kid, alg);
     if (usable.empty()) {
-        return invalid(kid ? "no key with kid " + *kid + " in the issuer's JWKS" : "no key in the issuer's JWKS fits alg " + alg);
+        return invalid(kid ? "no key with kid " + *kid + " in the issuer's JWKS"
+                           : "no key in the issuer's JWKS fits alg " + alg);
     }
     std::string last_problem;
     bool verified = false;

@@ -45,8 +45,8 @@ std::string RemoteKeySource::jwks_url(std::string& error)
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
     }
-    const auto discovery = fetch(base + "/.well-known/openid-configuration", "discovery document", jwks_cache_seconds,
-                                 false);
+    const auto discovery =
+        fetch(base + "/.well-known/openid-configuration", "discovery document", jwks_cache_seconds, false);
     if (!discovery.error.empty()) {
         error = discovery.error;
         return {};

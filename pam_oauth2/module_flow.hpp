@@ -12,8 +12,7 @@ int account(pam_handle_t* pamh, int flags, int argc, const char** argv);
 
 /// The exception firewall around every entry point: no C++ exception reaches libpam. Out of memory
 /// becomes PAM_BUF_ERR, anything else PAM_SYSTEM_ERR, each with one log line.
-template <typename Work>
-int guarded(pam_handle_t* pamh, Work&& work) noexcept;
+template <typename Work> int guarded(pam_handle_t* pamh, Work&& work) noexcept;
 
 /// Logs a failure of the firewall itself (kept out of line so the template stays small).
 void log_firewall(pam_handle_t* pamh, int priority, const char* what) noexcept;
@@ -25,8 +24,7 @@ void log_firewall(pam_handle_t* pamh, int priority, const char* what) noexcept;
 #include <new>
 #include <stdexcept>
 
-template <typename Work>
-int pam_oauth2::guarded(pam_handle_t* pamh, Work&& work) noexcept
+template <typename Work> int pam_oauth2::guarded(pam_handle_t* pamh, Work&& work) noexcept
 {
     try {
         return work();

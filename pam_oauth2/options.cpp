@@ -31,7 +31,8 @@ std::vector<std::string> split_list(std::string_view text)
     std::size_t start = 0;
     while (start <= text.size()) {
         const auto comma = text.find(',', start);
-        const auto item = trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+        const auto item =
+            trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
         if (!item.empty()) {
             items.emplace_back(item);
         }
@@ -339,12 +340,14 @@ std::optional<ConfigError> validate(const Options& options)
             break;
         case VerifyMethod::Introspect:
             if (options.introspection_url.empty() || options.client_id.empty() || options.client_secret.empty()) {
-                return ConfigError{"verify=introspect needs introspection_url, client_id and client_secret (from a conf= file)"};
+                return ConfigError{
+                    "verify=introspect needs introspection_url, client_id and client_secret (from a conf= file)"};
             }
             break;
         case VerifyMethod::Jwt:
             if (options.issuer.empty()) {
-                return ConfigError{"verify=jwt needs issuer (its JWKS is found through discovery unless jwks_url is set)"};
+                return ConfigError{
+                    "verify=jwt needs issuer (its JWKS is found through discovery unless jwks_url is set)"};
             }
             break;
         }
@@ -366,7 +369,8 @@ std::optional<ConfigError> validate(const Options& options)
     const bool only_userinfo = options.verify.size() == 1 && options.verify.front() == VerifyMethod::Userinfo;
     if (!options.audience.empty() && only_userinfo) {
         // Userinfo answers carry no aud; accepting the option would promise a check that never runs.
-        return ConfigError{"option audience needs verify=jwt or verify=introspect (userinfo answers carry no audience)"};
+        return ConfigError{
+            "option audience needs verify=jwt or verify=introspect (userinfo answers carry no audience)"};
     }
     if (options.username_claim.empty() || options.groups_claim.empty()) {
         return ConfigError{"claim names must not be empty"};

@@ -74,8 +74,7 @@ std::optional<std::string> conf_path_from_args(const std::vector<std::string_vie
 
 /// Pure parse: the conf= file (if given) first, then the module arguments overriding it, then
 /// cross-key validation. Unknown keys and malformed values are errors, never guesses.
-std::variant<Options, ConfigError> parse_options(const std::vector<std::string_view>& args,
-                                                 const ConfigFileText* file);
+std::variant<Options, ConfigError> parse_options(const std::vector<std::string_view>& args, const ConfigFileText* file);
 
 /// The effective configuration as one line for debug logs; secret values show as <redacted>.
 std::string describe_options(const Options& options);

@@ -18,8 +18,7 @@ SecureString::~SecureString()
 }
 
 SecureString::SecureString(SecureString&& other) noexcept
-    : data_(std::move(other.data_)), size_(std::exchange(other.size_, 0)),
-      capacity_(std::exchange(other.capacity_, 0))
+    : data_(std::move(other.data_)), size_(std::exchange(other.size_, 0)), capacity_(std::exchange(other.capacity_, 0))
 {
 }
 

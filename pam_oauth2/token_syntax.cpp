@@ -33,8 +33,8 @@ std::optional<std::string> check_token_syntax(std::string_view token, std::size_
         return std::string("empty token");
     }
     if (token.size() > max_bytes) {
-        return "token is " + std::to_string(token.size()) + " bytes, more than max_token_bytes=" +
-               std::to_string(max_bytes);
+        return "token is " + std::to_string(token.size()) +
+               " bytes, more than max_token_bytes=" + std::to_string(max_bytes);
     }
     std::size_t body_end = token.size();
     while (body_end > 0 && token[body_end - 1] == '=') {
@@ -43,12 +43,11 @@ std::optional<std::string> check_token_syntax(std::string_view token, std::size_
     if (body_end == 0) {
         return std::string("token holds only '=' characters");
     }
-    const auto bad = std::find_if_not(token.begin(), token.begin() + static_cast<std::ptrdiff_t>(body_end),
-                                      is_b64token_char);
+    const auto bad =
+        std::find_if_not(token.begin(), token.begin() + static_cast<std::ptrdiff_t>(body_end), is_b64token_char);
     if (bad != token.begin() + static_cast<std::ptrdiff_t>(body_end)) {
         // The position, not the byte: the byte would be a fragment of the secret.
-        return "token has a character outside the RFC 6750 token set at offset " +
-               std::to_string(bad - token.begin());
+        return "token has a character outside the RFC 6750 token set at offset " + std::to_string(bad - token.begin());
     }
     return std::nullopt;
 }
@@ -73,7 +72,8 @@ std::optional<std::string> truncation_hint(std::string_view token)
 {
     if (starts_like_jws(token) && !is_compact_jws(token)) {
         return "token looks cut by the client: it starts like a JWT but does not split into three valid "
-               "segments (" + std::to_string(token.size()) + " bytes arrived)";
+               "segments (" +
+               std::to_string(token.size()) + " bytes arrived)";
     }
     if (std::find(client_cut_lengths.begin(), client_cut_lengths.end(), token.size()) != client_cut_lengths.end()) {
         return "token may have been cut by the client: " + std::to_string(token.size()) +

@@ -135,7 +135,8 @@ inline std::string sign(const TestKey& key, const std::string& alg, std::string_
 }
 
 /// A compact JWS of `payload` signed by `key`; header gets alg and kid unless already given.
-inline std::string make_jwt(const TestKey& key, nlohmann::json payload, nlohmann::json header = nlohmann::json::object())
+inline std::string make_jwt(const TestKey& key, nlohmann::json payload,
+                            nlohmann::json header = nlohmann::json::object())
 {
     if (!header.contains("alg")) {
         header["alg"] = key.alg;

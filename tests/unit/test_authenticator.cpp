@@ -28,7 +28,8 @@ struct Harness {
             return std::unique_ptr<HttpClient>(std::move(client));
         };
         const Logger logger([this](int, const std::string& line) { logs.push_back(line); }, true);
-        return authenticate_token(user, SecureString(token), options, factory, [] { return fixed_now; }, logger);
+        return authenticate_token(
+            user, SecureString(token), options, factory, [] { return fixed_now; }, logger);
     }
 
     Harness() { options.userinfo_url = "https://idp.example.com/userinfo"; }

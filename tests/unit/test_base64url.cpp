@@ -21,10 +21,10 @@ TEST_CASE("base64url decodes RFC 4648 test vectors without padding")
 
 TEST_CASE("base64url refuses anything not strictly canonical")
 {
-    CHECK_FALSE(base64url_decode("Zg==")); // padding
-    CHECK_FALSE(base64url_decode("Z"));    // impossible length
+    CHECK_FALSE(base64url_decode("Zg=="));  // padding
+    CHECK_FALSE(base64url_decode("Z"));     // impossible length
     CHECK_FALSE(base64url_decode("Zm9v+")); // standard alphabet
     CHECK_FALSE(base64url_decode("Zm/v"));
-    CHECK_FALSE(base64url_decode("Zh"));   // non-zero trailing bits
+    CHECK_FALSE(base64url_decode("Zh")); // non-zero trailing bits
     CHECK_FALSE(base64url_decode("Zm9 v"));
 }

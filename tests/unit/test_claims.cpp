@@ -15,11 +15,12 @@ TEST_CASE("the username claim must be a string equal to the PAM user")
     CHECK_FALSE(check_claims(json{{"preferred_username", "alice"}}, "alice", options, now, VerifyMethod::Introspect));
     CHECK(*check_claims(json{{"preferred_username", "bob"}}, "alice", options, now, VerifyMethod::Introspect) ==
           "claim preferred_username is 'bob', PAM user is 'alice'");
-    CHECK(*check_claims(json{{"sub", "alice"}}, "alice", options, now, VerifyMethod::Introspect) == "claim preferred_username is missing");
+    CHECK(*check_claims(json{{"sub", "alice"}}, "alice", options, now, VerifyMethod::Introspect) ==
+          "claim preferred_username is missing");
     CHECK(*check_claims(json{{"preferred_username", 7}}, "alice", options, now, VerifyMethod::Introspect) ==
           "claim preferred_username is a number, not a string");
-    CHECK(*check_claims(json{{"preferred_username", json::array({"alice"})}}, "alice", options, now, VerifyMethod::Introspect) ==
-          "claim preferred_username is an array, not a string");
+    CHECK(*check_claims(json{{"preferred_username", json::array({"alice"})}}, "alice", options, now,
+                        VerifyMethod::Introspect) == "claim preferred_username is an array, not a string");
     CHECK(check_claims(json{{"preferred_username", "Alice"}}, "alice", options, now, VerifyMethod::Introspect));
     options.case_insensitive = true;
     CHECK_FALSE(check_claims(json{{"preferred_username", "Alice"}}, "alice", options, now, VerifyMethod::Introspect));
@@ -31,7 +32,8 @@ TEST_CASE("the username claim must be a string equal to the PAM user")
 TEST_CASE("long claim values are shortened in reasons")
 {
     const Options options;
-    const auto reason = check_claims(json{{"preferred_username", std::string(500, 'x')}}, "alice", options, now, VerifyMethod::Introspect);
+    const auto reason = check_claims(json{{"preferred_username", std::string(500, 'x')}}, "alice", options, now,
+                                     VerifyMethod::Introspect);
     REQUIRE(reason);
     CHECK(reason->size() < 200);
 }
@@ -66,8 +68,10 @@ TEST_CASE("lifetime claims are honoured with leeway")
     };
     CHECK_FALSE(check_claims(with("exp", now + 10), "alice", options, now, VerifyMethod::Introspect));
     CHECK_FALSE(check_claims(with("exp", now - 59), "alice", options, now, VerifyMethod::Introspect));
-    CHECK(check_claims(with("exp", now - 61), "alice", options, now, VerifyMethod::Introspect)->find("expired") != std::string::npos);
-    CHECK(check_claims(with("nbf", now + 61), "alice", options, now, VerifyMethod::Introspect)->find("nbf") != std::string::npos);
+    CHECK(check_claims(with("exp", now - 61), "alice", options, now, VerifyMethod::Introspect)->find("expired") !=
+          std::string::npos);
+    CHECK(check_claims(with("nbf", now + 61), "alice", options, now, VerifyMethod::Introspect)->find("nbf") !=
+          std::string::npos);
     CHECK_FALSE(check_claims(with("nbf", now + 59), "alice", options, now, VerifyMethod::Introspect));
     json bad = base;
     bad["exp"] = "tomorrow";
@@ -84,12 +88,14 @@ TEST_CASE("issuer and audience when configured")
     claims["aud"] = json::array({"other", "postgres"});
     CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["aud"] = "other";
-    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("audience postgres") != std::string::npos);
+    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("audience postgres") !=
+          std::string::npos);
     claims["aud"] = "postgres";
     claims["iss"] = "https://evil.example.com";
     CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("issuer") != std::string::npos);
     claims.erase("iss");
-    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("(missing)") != std::string::npos);
+    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("(missing)") !=
+          std::string::npos);
     // Userinfo answers describe the user, not the token: no iss or aud to check there.
     CHECK_FALSE(check_claims(json{{"preferred_username", "alice"}}, "alice", options, now, VerifyMethod::Userinfo));
 }
@@ -107,7 +113,8 @@ TEST_CASE("scopes, groups and required claims")
     CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
 
     options.groups = {"dba", "ops"};
-    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("none of the groups") != std::string::npos);
+    CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("none of the groups") !=
+          std::string::npos);
     claims["groups"] = json::array({"dev", "ops"});
     CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["groups"] = "dba";
@@ -117,11 +124,13 @@ TEST_CASE("scopes, groups and required claims")
     claims["groups"] = "dba";
 
     options.require_claims = {{"email_verified", "true"}, {"tenant", "acme"}};
-    CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) == "required claim email_verified is missing");
+    CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) ==
+          "required claim email_verified is missing");
     claims["email_verified"] = true;
     CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) == "required claim tenant is missing");
     claims["tenant"] = "other";
-    CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) == "required claim tenant:acme does not hold");
+    CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) ==
+          "required claim tenant:acme does not hold");
     claims["tenant"] = json::array({"x", "acme"});
     CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["email_verified"] = false;

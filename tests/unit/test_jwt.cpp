@@ -55,7 +55,7 @@ private:
 
 json claims_for(const std::string& user)
 {
-    return json{{"iss", issuer}, {"sub", "id-" + user}, {"preferred_username", user}, {"aud", "postgres"},
+    return json{{"iss", issuer},          {"sub", "id-" + user},    {"preferred_username", user}, {"aud", "postgres"},
                 {"exp", 4'000'000'000LL}, {"iat", 1'700'000'000LL}, {"scope", "openid db"}};
 }
 
@@ -71,22 +71,26 @@ Options jwt_options()
 
 TEST_CASE("RFC 7515 A.3 (ES256), A.4 (ES512) and RFC 8037 A.4 (Ed25519) vectors verify")
 {
-    const Jwk es256 = jwk_from({{"kty", "EC"}, {"crv", "P-256"}, {"x", "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"},
+    const Jwk es256 = jwk_from({{"kty", "EC"},
+                                {"crv", "P-256"},
+                                {"x", "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"},
                                 {"y", "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}});
-    const std::string a3 = "eyJhbGciOiJFUzI1NiJ9."
-                           "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
-                           "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+    const std::string a3 =
+        "eyJhbGciOiJFUzI1NiJ9."
+        "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+        "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
     CHECK_FALSE(verify_compact("ES256", es256, a3));
     CHECK(verify_compact("ES256", es256, a3.substr(0, a3.size() - 10) + "A" + a3.substr(a3.size() - 9)));
 
-    const Jwk es512 = jwk_from(
-        {{"kty", "EC"},
-         {"crv", "P-521"},
-         {"x", "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6OvLFV1jSfS9tsz4qUxcWceqwQGk"},
-         {"y", "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL4Kkd0AZMaZmh9ubmf63e3kyMj2"}});
-    const std::string a4 = "eyJhbGciOiJFUzUxMiJ9.UGF5bG9hZA."
-                           "AdwMgeerwtHoh-l192l60hp9wAHZFVJbLfD_UxMi70cwnZOYaRI1bKPWROc-mZZqwqT2SI-KGDKB34XO0aw_7XdtAG8GaSwF"
-                           "KdCAPZgoXD2YBJZCPEX3xKpRwcdOO8KpEHwJjyqOgzDO7iKvU8vcnwNrmxYbSW9ERBXukOXolLzeO_Jn";
+    const Jwk es512 =
+        jwk_from({{"kty", "EC"},
+                  {"crv", "P-521"},
+                  {"x", "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6OvLFV1jSfS9tsz4qUxcWceqwQGk"},
+                  {"y", "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL4Kkd0AZMaZmh9ubmf63e3kyMj2"}});
+    const std::string a4 =
+        "eyJhbGciOiJFUzUxMiJ9.UGF5bG9hZA."
+        "AdwMgeerwtHoh-l192l60hp9wAHZFVJbLfD_UxMi70cwnZOYaRI1bKPWROc-mZZqwqT2SI-KGDKB34XO0aw_7XdtAG8GaSwF"
+        "KdCAPZgoXD2YBJZCPEX3xKpRwcdOO8KpEHwJjyqOgzDO7iKvU8vcnwNrmxYbSW9ERBXukOXolLzeO_Jn";
     // The A.4 payload is the string "Payload", not JSON: check the signature alone.
     const auto dot = a4.rfind('.');
     CHECK_FALSE(verify_signature("ES512", es512, std::string_view(a4).substr(0, dot),
@@ -94,14 +98,16 @@ TEST_CASE("RFC 7515 A.3 (ES256), A.4 (ES512) and RFC 8037 A.4 (Ed25519) vectors 
 
     const Jwk ed = jwk_from({{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}});
     const std::string rfc8037 = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
-    const std::string ed_signature = "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
+    const std::string ed_signature =
+        "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
     CHECK_FALSE(verify_signature("EdDSA", ed, rfc8037, *base64url_decode(ed_signature)));
     CHECK(verify_signature("EdDSA", ed, rfc8037 + "x", *base64url_decode(ed_signature)));
 }
 
 TEST_CASE("every allowed algorithm verifies keys generated at test time, and only with the right key")
 {
-    for (const std::string alg : {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}) {
+    for (const std::string alg :
+         {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}) {
         SECTION(alg)
         {
             const TestKey key = make_key(alg, "k-" + alg);
@@ -151,8 +157,8 @@ TEST_CASE("JOSE attacks and malformed tokens are refused")
         PEM_write_bio_PUBKEY(pem, rsa.key.get());
         char* pem_data = nullptr;
         const long pem_size = BIO_get_mem_data(pem, &pem_data);
-        const std::string input = base64url(R"({"alg":"HS256","kid":"rsa-1"})") + "." +
-                                  base64url(claims_for("alice").dump());
+        const std::string input =
+            base64url(R"({"alg":"HS256","kid":"rsa-1"})") + "." + base64url(claims_for("alice").dump());
         unsigned char mac[EVP_MAX_MD_SIZE];
         unsigned int mac_size = 0;
         HMAC(EVP_sha256(), pem_data, static_cast<int>(pem_size), reinterpret_cast<const unsigned char*>(input.data()),
@@ -194,8 +200,8 @@ TEST_CASE("JOSE attacks and malformed tokens are refused")
     {
         const auto first = good.find('.');
         const auto second = good.find('.', first + 1);
-        const auto swapped = good.substr(first + 1, second - first - 1) + "." + good.substr(0, first) +
-                             good.substr(second);
+        const auto swapped =
+            good.substr(first + 1, second - first - 1) + "." + good.substr(0, first) + good.substr(second);
         CHECK_FALSE(refused(swapped).empty());
     }
     SECTION("truncated")
@@ -301,7 +307,8 @@ struct JwtHarness {
             });
         };
         const Logger logger([](int, const std::string&) {});
-        return authenticate_token(user, SecureString(token), options, factory, [this] { return now; }, logger);
+        return authenticate_token(
+            user, SecureString(token), options, factory, [this] { return now; }, logger);
     }
 
     std::string token(json claims) const { return make_jwt(key, std::move(claims)); }

@@ -57,13 +57,29 @@ TEST_CASE("defaults are the documented ones")
 
 TEST_CASE("every default can be flipped from module arguments")
 {
-    const Options options = parse_ok({base_url, "username_claim=email", "case_insensitive", "deny_users=",
-                                      "groups_claim=roles", "groups=dba,ops", "scope=openid,db",
-                                      "require_claim=email_verified:true", "require_claim=tenant:acme", "leeway=5",
-                                      "timeout=1.5", "connect_timeout=0.25", "ca_file=/tmp/ca.pem",
-                                      "ca_path=/tmp/certs", "cache_ttl=0", "cache_dir=/tmp/cache", "prompt=Token: ",
-                                      "max_token_bytes=4096", "debug", "log=stderr", "try_first_pass",
-                                      "use_first_pass", "algorithms=ES256"});
+    const Options options = parse_ok({base_url,
+                                      "username_claim=email",
+                                      "case_insensitive",
+                                      "deny_users=",
+                                      "groups_claim=roles",
+                                      "groups=dba,ops",
+                                      "scope=openid,db",
+                                      "require_claim=email_verified:true",
+                                      "require_claim=tenant:acme",
+                                      "leeway=5",
+                                      "timeout=1.5",
+                                      "connect_timeout=0.25",
+                                      "ca_file=/tmp/ca.pem",
+                                      "ca_path=/tmp/certs",
+                                      "cache_ttl=0",
+                                      "cache_dir=/tmp/cache",
+                                      "prompt=Token: ",
+                                      "max_token_bytes=4096",
+                                      "debug",
+                                      "log=stderr",
+                                      "try_first_pass",
+                                      "use_first_pass",
+                                      "algorithms=ES256"});
     CHECK(options.username_claim == "email");
     CHECK(options.case_insensitive);
     CHECK(options.deny_users.empty());
