@@ -22,7 +22,7 @@ std::string sha256_hex(std::string_view text)
     std::string hex;
     char byte[3];
     for (unsigned int i = 0; i < length; ++i) {
-        std::snprintf(byte, sizeof byte, "%02x", digest[i]);
+        static_cast<void>(std::snprintf(byte, sizeof byte, "%02x", digest[i]));
         hex += byte;
     }
     return hex;

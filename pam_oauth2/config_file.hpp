@@ -10,7 +10,7 @@
 namespace pam_oauth2 {
 
 /// Largest conf= file accepted; a bigger one is a configuration error, not a truncation.
-constexpr std::size_t max_config_file_bytes = 64 * 1024;
+constexpr std::size_t max_config_file_bytes = std::size_t{64} * 1024;
 
 /// Opens a conf= file safely (O_NOFOLLOW, regular file, owned by `required_owner`, not group- or
 /// world-writable, size-capped) and returns its text, or a ConfigError saying which rule it broke.

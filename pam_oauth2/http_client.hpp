@@ -11,7 +11,7 @@
 namespace pam_oauth2 {
 
 /// Identity provider answers larger than this are refused, not truncated.
-constexpr std::size_t max_response_bytes = 1024 * 1024;
+constexpr std::size_t max_response_bytes = std::size_t{1024} * 1024;
 
 // One request to the identity provider. Secrets are referenced, never copied into plain strings.
 struct HttpRequest {

@@ -31,7 +31,7 @@ std::string token_fingerprint(std::string_view token)
         return "sha256:unavailable";
     }
     char hex[9];
-    std::snprintf(hex, sizeof hex, "%02x%02x%02x%02x", digest[0], digest[1], digest[2], digest[3]);
+    static_cast<void>(std::snprintf(hex, sizeof hex, "%02x%02x%02x%02x", digest[0], digest[1], digest[2], digest[3]));
     return std::string("sha256:") + hex;
 }
 
@@ -56,7 +56,7 @@ std::string log_value(std::string_view value)
             out += c;
         } else if (byte < 0x20 || byte == 0x7f) {
             char escaped[5];
-            std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+            static_cast<void>(std::snprintf(escaped, sizeof escaped, "\\x%02x", byte));
             out += escaped;
         } else {
             out += c;

@@ -209,7 +209,7 @@ std::optional<std::string> set_max_token_bytes(Options& options, std::optional<s
     std::size_t parsed = 0;
     const auto* end = value->data() + value->size();
     const auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
-    if (ec != std::errc() || ptr != end || parsed < 1 || parsed > 1024 * 1024) {
+    if (ec != std::errc() || ptr != end || parsed < 1 || parsed > std::size_t{1024} * 1024) {
         return "must be a whole number from 1 to 1048576";
     }
     options.max_token_bytes = parsed;
@@ -424,32 +424,45 @@ std::variant<Options, ConfigError> parse_options(const std::vector<std::string_v
 
 std::string describe_options(const Options& options)
 {
-    const auto join = [](const std::vector<std::string>& items) {
-        std::string out;
-        for (const auto& item : items) {
-            out += (out.empty() ? "" : ",") + item;
-        }
-        return out;
+    std::string out;
+    const auto field = [&out](const char* key, std::string_view value) {
+        out.append(out.empty() ? "" : " ").append(key).append("=").append(value);
     };
-    std::string methods;
-    for (const auto method : options.verify) {
-        methods += (methods.empty() ? "" : ",") + std::string(method_name(method));
-    }
-    std::string required;
-    for (const auto& [name, value] : options.require_claims) {
-        required += (required.empty() ? "" : ",") + name + ":" + value;
-    }
-    return "verify=" + methods + " userinfo_url=" + options.userinfo_url +
-           " introspection_url=" + options.introspection_url + " client_id=" + options.client_id +
-           " client_secret=" + (options.client_secret.empty() ? "" : "<redacted>") + " issuer=" + options.issuer +
-           " audience=" + options.audience + " scope=" + join(options.scope) +
-           " username_claim=" + options.username_claim + " case_insensitive=" + (options.case_insensitive ? "1" : "0") +
-           " deny_users=" + join(options.deny_users) + " groups_claim=" + options.groups_claim +
-           " groups=" + join(options.groups) + " require_claim=" + required + " ca_file=" + options.ca_file +
-           " ca_path=" + options.ca_path + " timeout_ms=" + std::to_string(options.timeout_ms) +
-           " connect_timeout_ms=" + std::to_string(options.connect_timeout_ms) +
-           " allow_http=" + (options.allow_http ? "1" : "0") +
-           " max_token_bytes=" + std::to_string(options.max_token_bytes) + " conf=" + options.conf;
+    const auto list = [](const auto& items, const auto& show) {
+        std::string joined;
+        for (const auto& item : items) {
+            joined.append(joined.empty() ? "" : ",").append(show(item));
+        }
+        return joined;
+    };
+    const auto same = [](const std::string& item) { return item; };
+    field("verify", list(options.verify, [](VerifyMethod method) { return std::string(method_name(method)); }));
+    field("userinfo_url", options.userinfo_url);
+    field("introspection_url", options.introspection_url);
+    field("client_id", options.client_id);
+    field("client_secret", options.client_secret.empty() ? "" : "<redacted>");
+    field("issuer", options.issuer);
+    field("jwks_url", options.jwks_url);
+    field("audience", options.audience);
+    field("scope", list(options.scope, same));
+    field("username_claim", options.username_claim);
+    field("case_insensitive", options.case_insensitive ? "1" : "0");
+    field("deny_users", list(options.deny_users, same));
+    field("groups_claim", options.groups_claim);
+    field("groups", list(options.groups, same));
+    field("require_claim",
+          list(options.require_claims, [](const auto& rule) { return rule.first + ":" + rule.second; }));
+    field("algorithms", list(options.algorithms, same));
+    field("leeway", std::to_string(options.leeway_seconds));
+    field("ca_file", options.ca_file);
+    field("ca_path", options.ca_path);
+    field("timeout_ms", std::to_string(options.timeout_ms));
+    field("connect_timeout_ms", std::to_string(options.connect_timeout_ms));
+    field("allow_http", options.allow_http ? "1" : "0");
+    field("cache_dir", options.cache_dir);
+    field("max_token_bytes", std::to_string(options.max_token_bytes));
+    field("conf", options.conf);
+    return out;
 }
 
 } // namespace pam_oauth2

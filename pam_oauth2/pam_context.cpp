@@ -33,7 +33,9 @@ Logger PamContext::make_logger(LogTarget target, bool debug, const char* stage) 
         // Same prefix as pam_syslog, so lines read alike in the PostgreSQL log and in the journal.
         const std::string prefix = "pam_oauth2(" + item_text(pamh, PAM_SERVICE) + ":" + stage + "): ";
         return Logger(
-            [prefix](int, const std::string& line) { std::fprintf(stderr, "%s%s\n", prefix.c_str(), line.c_str()); },
+            [prefix](int, const std::string& line) {
+                static_cast<void>(std::fprintf(stderr, "%s%s\n", prefix.c_str(), line.c_str()));
+            },
             debug);
     }
     return Logger([pamh](int priority, const std::string& line) { pam_syslog(pamh, priority, "%s", line.c_str()); },
