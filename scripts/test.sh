@@ -5,9 +5,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-scripts/build.sh
-echo "== unit and module tests (ctest)"
+
+echo "== gcc build (warnings are errors): unit tests, module through libpam, valgrind cycles"
+cmake --preset dev >/dev/null
+cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j2
-echo "== end to end: PostgreSQL + OpenID provider"
+
+scripts/lint.sh
+
+echo "== clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the same tests"
+cmake --preset asan >/dev/null
+cmake --build build-asan -j"$(nproc)"
+ctest --test-dir build-asan --output-on-failure -j2
+
+echo "== fuzzing every parser (${FUZZ_SECONDS:-60}s each)"
+scripts/fuzz.sh
+
+echo "== end to end: PostgreSQL, pgbouncer, node-postgres and a real OpenID provider"
 python3 tests/e2e/test_postgres.py --module build/pam_oauth2/pam_oauth2.so
 echo "== all tests passed"

@@ -4,7 +4,8 @@
 //
 // usage: pam_driver CONFDIR SERVICE USER [--repeat N] [--null-answer] [--stats]
 // The token is read from the environment variable PAM_OAUTH2_TEST_TOKEN (a token never goes on a
-// command line). Prints one line per cycle: "authenticate=PAM_... acct_mgmt=PAM_...".
+// command line); with --repeat it may be a comma-separated list, used in turn. Prints
+// "authenticate=PAM_... acct_mgmt=PAM_..." for a single cycle.
 #include <security/pam_appl.h>
 
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -104,7 +106,18 @@ int main(int argc, char** argv)
     long repeat = 1;
     bool stats = false;
     const char* env_token = std::getenv("PAM_OAUTH2_TEST_TOKEN");
-    Answer answer{env_token != nullptr ? env_token : "", false};
+    std::vector<std::string> tokens{""};
+    if (env_token != nullptr) {
+        tokens.clear();
+        const std::string all(env_token);
+        std::size_t start = 0;
+        for (std::size_t comma = all.find(','); comma != std::string::npos; comma = all.find(',', start)) {
+            tokens.push_back(all.substr(start, comma - start));
+            start = comma + 1;
+        }
+        tokens.push_back(all.substr(start));
+    }
+    Answer answer{tokens[0].c_str(), false};
     for (int i = 4; i < argc; ++i) {
         if (std::strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
             repeat = std::strtol(argv[++i], nullptr, 10);
@@ -122,6 +135,7 @@ int main(int argc, char** argv)
     }
     const pam_conv conversation{converse, &answer};
     for (long cycle = 0; cycle < repeat; ++cycle) {
+        answer.token = tokens[static_cast<std::size_t>(cycle) % tokens.size()].c_str();
         pam_handle_t* pamh = nullptr;
         int status = pam_start_confdir(argv[2], argv[3], &conversation, argv[1], &pamh);
         if (status != PAM_SUCCESS) {

@@ -56,5 +56,8 @@ def run_driver(driver, service, user, token, extra=(), timeout=60):
     done = subprocess.run([driver, service.dir, service.name, user, *extra], env=env, capture_output=True,
                           text=True, timeout=timeout)
     elapsed = time.monotonic() - started
+    # The driver exits 0 whatever PAM answered; anything else is a crash or a sanitizer report.
+    if done.returncode != 0:
+        raise AssertionError(f"pam_driver exited {done.returncode}: {done.stderr[-3000:]}")
     fields = dict(part.split("=", 1) for part in done.stdout.split())
     return fields.get("authenticate"), fields.get("acct_mgmt"), done.stderr, elapsed

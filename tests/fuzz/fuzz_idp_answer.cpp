@@ -1,0 +1,61 @@
+// Userinfo and introspection answers (status from the first byte, body from the rest) through the
+// verifiers and the claim rules, as the authenticator runs them.
+#include "claims.hpp"
+#include "introspection_verifier.hpp"
+#include "userinfo_verifier.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace {
+
+class ScriptedHttp final : public pam_oauth2::HttpClient {
+public:
+    ScriptedHttp(long status, std::string_view body) : status_(status), body_(body) {}
+    pam_oauth2::HttpResult send(const pam_oauth2::HttpRequest&) override
+    {
+        pam_oauth2::HttpResult result;
+        result.transport_ok = true;
+        result.status = status_;
+        result.body = pam_oauth2::SecureString(body_);
+        return result;
+    }
+
+private:
+    long status_;
+    std::string_view body_;
+};
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    if (size < 1) {
+        return 0;
+    }
+    static constexpr long statuses[] = {200, 200, 200, 401, 403, 500, 302, 404};
+    const long status = statuses[data[0] % 8];
+    const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+    pam_oauth2::Options options;
+    options.userinfo_url = "https://idp.example.com/userinfo";
+    options.introspection_url = "https://idp.example.com/introspect";
+    options.scope = {"db"};
+    options.groups = {"dba"};
+    options.require_claims = {{"email_verified", "true"}};
+    options.audience = "postgres";
+    options.issuer = "https://idp.example.com";
+    ScriptedHttp http(status, body);
+    const pam_oauth2::SecureString token("token");
+    pam_oauth2::UserinfoVerifier userinfo(options, http);
+    pam_oauth2::IntrospectionVerifier introspection(options, http);
+    for (pam_oauth2::TokenVerifier* verifier : {static_cast<pam_oauth2::TokenVerifier*>(&userinfo),
+                                                static_cast<pam_oauth2::TokenVerifier*>(&introspection)}) {
+        const auto result = verifier->verify(token);
+        if (result.status == pam_oauth2::VerifyStatus::Valid) {
+            (void)pam_oauth2::check_claims(result.claims, "alice", options, 1'700'000'000,
+                                           pam_oauth2::VerifyMethod::Introspect);
+        }
+    }
+    return 0;
+}
