@@ -2,6 +2,8 @@
 
 #include "secure_string.hpp"
 
+#include <openssl/crypto.h>
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -63,10 +65,12 @@ struct ConfigError {
 };
 
 // The text of a conf= file as read by read_config_file, with what the secret rules need to know.
+// The text may hold client_secret, so it is wiped when the value dies (copies included).
 struct ConfigFileText {
     std::string path;
     std::string text;
     bool world_readable = false;
+    ~ConfigFileText() { OPENSSL_cleanse(text.data(), text.size()); }
 };
 
 /// The value of the `conf=` module argument, if any; it must be read before parse_options.

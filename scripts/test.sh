@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of pam_oauth2: unit tests, the module through libpam against a scripted identity
-# provider, and end to end with PostgreSQL and a real OpenID provider. Installs what it needs.
+# provider (also under ASan/UBSan and valgrind), lint, fuzzing, end to end with PostgreSQL and a real
+# OpenID provider, and the packages. Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,4 +24,7 @@ scripts/fuzz.sh
 
 echo "== end to end: PostgreSQL, pgbouncer, node-postgres and a real OpenID provider"
 python3 tests/e2e/test_postgres.py --module build/pam_oauth2/pam_oauth2.so
+
+echo "== packages: .deb and .rpm built, checked, installed, tested end to end, purged"
+scripts/test-package.sh
 echo "== all tests passed"

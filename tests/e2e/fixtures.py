@@ -40,11 +40,14 @@ class Workspace:
         self.ca = test_ca.make_ca(self.dir)
         self.cert, self.key = test_ca.make_server_cert(self.dir, self.ca)
         os.chmod(self.ca, 0o644)
-        # PostgreSQL loads the module as the service user; a copy here does not depend on who can read
-        # the build tree.
-        self.module = os.path.join(self.dir, "pam_oauth2.so")
-        shutil.copy(module_path, self.module)
-        os.chmod(self.module, 0o755)
+        if os.sep in module_path:
+            # PostgreSQL loads the module as the service user; a copy here does not depend on who can
+            # read the build tree.
+            self.module = os.path.join(self.dir, "pam_oauth2.so")
+            shutil.copy(module_path, self.module)
+            os.chmod(self.module, 0o755)
+        else:
+            self.module = module_path  # installed: libpam finds it in the system's PAM directory
         # The module's JWKS cache root; it creates a private <uid> directory inside.
         self.cache_dir = self.path("cache")
         os.makedirs(self.cache_dir)

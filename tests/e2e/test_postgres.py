@@ -3,6 +3,7 @@
 with real access tokens of a real OpenID provider (oidc-provider), checked by pam_oauth2.so.
 
     test_postgres.py --module build/pam_oauth2/pam_oauth2.so
+    test_postgres.py --module pam_oauth2.so          # the module installed by the package
 
 Needs root (writes /etc/pam.d/<test service> and removes it) and the packages scripts/install-deps.sh
 installs. Leaves nothing running and nothing in /etc.
@@ -367,5 +368,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--module", required=True)
     options, rest = parser.parse_known_args()
-    MODULE = os.path.abspath(options.module)
+    # A bare name (pam_oauth2.so) means the installed module, found by libpam in its own directory.
+    MODULE = os.path.abspath(options.module) if os.sep in options.module else options.module
     unittest.main(argv=[sys.argv[0], "-v", *rest])

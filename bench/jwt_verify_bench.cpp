@@ -1,0 +1,56 @@
+// In-process cost of verifying one JWT access token (signature + claims) with keys already loaded:
+// the floor under a `verify=jwt` login once the JWKS is cached.
+//
+//   jwt_verify_bench [iterations]
+#include "claims.hpp"
+#include "jose_testkit.hpp"
+#include "jwt_verifier.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <variant>
+
+namespace {
+
+class FixedKeys final : public pam_oauth2::KeySource {
+public:
+    explicit FixedKeys(pam_oauth2::Jwk key) { set_.keys.push_back(std::move(key)); }
+    pam_oauth2::KeySet keys(bool) override { return set_; }
+
+private:
+    pam_oauth2::KeySet set_;
+};
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 5000;
+    std::printf("| alg | verify + claims, us per token |\n|---|---:|\n");
+    for (const char* alg : {"RS256", "PS256", "ES256", "ES384", "EdDSA"}) {
+        const auto key = pam_oauth2::testing::make_key(alg, "k");
+        auto jwk = std::get<pam_oauth2::Jwk>(pam_oauth2::parse_jwk(key.jwk.dump()));
+        FixedKeys keys(jwk);
+        pam_oauth2::Options options;
+        options.issuer = "https://idp.example.com";
+        options.audience = "postgres";
+        const nlohmann::json claims{{"iss", options.issuer},  {"aud", "postgres"},      {"preferred_username", "alice"},
+                                    {"exp", 4'000'000'000LL}, {"iat", 1'700'000'000LL}, {"scope", "openid db"}};
+        const pam_oauth2::SecureString token(pam_oauth2::testing::make_jwt(key, claims));
+        pam_oauth2::JwtVerifier verifier(options, keys);
+        const auto started = std::chrono::steady_clock::now();
+        for (long i = 0; i < iterations; ++i) {
+            const auto result = verifier.verify(token);
+            if (result.status != pam_oauth2::VerifyStatus::Valid ||
+                pam_oauth2::check_claims(result.claims, "alice", options, 1'700'000'000,
+                                         pam_oauth2::VerifyMethod::Jwt)) {
+                std::fprintf(stderr, "%s: verification failed\n", alg);
+                return 1;
+            }
+        }
+        const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count();
+        std::printf("| %s | %.1f |\n", alg, us / static_cast<double>(iterations));
+    }
+    return 0;
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds the .deb and .rpm, checks them (lintian, rpm -qlp/-qRp), installs the .deb with apt, runs
+# the PostgreSQL end-to-end suite against the installed module (pam.d naming pam_oauth2.so without a
+# path), then purges it and checks that nothing is left.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+scripts/package.sh
+deb=$(ls build-release/pam-oauth2_*_*.deb)
+rpm=$(ls build-release/pam-oauth2-*.rpm)
+
+echo "== lintian $deb"
+lintian --fail-on error,warning "$deb"
+
+echo "== rpm file list and dependencies"
+rpm -qlp "$rpm" | tee build-release/rpm-files.txt
+rpm -qRp "$rpm" > build-release/rpm-requires.txt
+for wanted in /usr/lib64/security/pam_oauth2.so /usr/bin/pam_oauth2_check /usr/share/man/man8/pam_oauth2.8.gz \
+              /usr/share/doc/pam-oauth2/examples/pg_auth.jwt /usr/share/doc/pam-oauth2/copyright; do
+    grep -qx "$wanted" build-release/rpm-files.txt || { echo "rpm lacks $wanted" >&2; exit 1; }
+done
+for wanted in 'libcurl.so.4()(64bit)' 'libpam.so.0()(64bit)' 'libcrypto.so.3()(64bit)' 'pam'; do
+    grep -qxF "$wanted" build-release/rpm-requires.txt || { echo "rpm does not require $wanted" >&2; exit 1; }
+done
+
+echo "== apt-get install $deb"
+dpkg -s pam-oauth2 >/dev/null 2>&1 && apt-get purge -y -q pam-oauth2 >/dev/null
+apt-get install -y -q "./$deb" >/dev/null
+dpkg -L pam-oauth2 > build-release/installed-files.txt
+pam_dir=$(dirname "$(grep '/security/pam_oauth2.so$' build-release/installed-files.txt)")
+[ "$(stat -c %a /var/cache/pam_oauth2)" = 1733 ] || { echo "/var/cache/pam_oauth2 is not 1733" >&2; exit 1; }
+man -w pam_oauth2 >/dev/null
+echo "installed: $pam_dir/pam_oauth2.so"
+
+echo "== end to end against the installed module"
+python3 tests/e2e/test_postgres.py --module pam_oauth2.so
+
+echo "== apt-get purge pam-oauth2"
+apt-get purge -y -q pam-oauth2 >/dev/null
+left=0
+while read -r path; do
+    if [ -f "$path" ] || [ -L "$path" ]; then echo "left behind: $path" >&2; left=1; fi
+done < build-release/installed-files.txt
+[ -e /var/cache/pam_oauth2 ] && { echo "left behind: /var/cache/pam_oauth2" >&2; left=1; }
+[ "$left" = 0 ]
+echo "== package checks passed"

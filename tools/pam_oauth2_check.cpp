@@ -1,0 +1,99 @@
+// pam_oauth2_check: runs the module's decision for one user and one token outside PAM and explains
+// it, so an administrator can test a pam.d line before PostgreSQL depends on it.
+//
+//   pam_oauth2_check [--debug] USER OPTION...   (the token is read from standard input)
+//
+// OPTION... are the module arguments exactly as written in /etc/pam.d (conf= included). Exit status:
+// 0 granted, 1 refused, 2 identity provider unavailable, 3 configuration error, 4 usage.
+#include "authenticator.hpp"
+#include "config_file.hpp"
+#include "outcome.hpp"
+
+#include <syslog.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace {
+
+int exit_code(pam_oauth2::Outcome outcome)
+{
+    switch (outcome) {
+    case pam_oauth2::Outcome::Granted: return 0;
+    case pam_oauth2::Outcome::Denied: return 1;
+    case pam_oauth2::Outcome::Unavailable: return 2;
+    case pam_oauth2::Outcome::ConfigError: return 3;
+    default: return 1;
+    }
+}
+
+int run(int argc, char** argv)
+{
+    bool debug = false;
+    int first = 1;
+    if (argc > 1 && std::strcmp(argv[1], "--debug") == 0) {
+        debug = true;
+        ++first;
+    }
+    if (argc - first < 1) {
+        std::fprintf(stderr, "usage: %s [--debug] USER OPTION... < token\n", argv[0]);
+        return 4;
+    }
+    const std::string user = argv[first];
+    std::vector<std::string_view> args(argv + first + 1, argv + argc);
+
+    pam_oauth2::Logger logger(
+        [](int priority, const std::string& line) {
+            std::fprintf(stderr, "%s %s\n", priority == LOG_DEBUG ? "debug:" : "log:", line.c_str());
+        },
+        debug);
+    std::variant<pam_oauth2::Options, pam_oauth2::ConfigError> parsed = pam_oauth2::ConfigError{};
+    if (const auto conf = pam_oauth2::conf_path_from_args(args)) {
+        auto file = pam_oauth2::read_config_file(*conf);
+        if (auto* error = std::get_if<pam_oauth2::ConfigError>(&file)) {
+            parsed = *error;
+        } else {
+            parsed = pam_oauth2::parse_options(args, &std::get<pam_oauth2::ConfigFileText>(file));
+        }
+    } else {
+        parsed = pam_oauth2::parse_options(args, nullptr);
+    }
+    if (auto* error = std::get_if<pam_oauth2::ConfigError>(&parsed)) {
+        std::printf("configuration error: %s\n", error->message.c_str());
+        return 3;
+    }
+    const auto& options = std::get<pam_oauth2::Options>(parsed);
+    logger.debug("options: " + pam_oauth2::describe_options(options));
+
+    std::string line;
+    std::getline(std::cin, line);
+    const pam_oauth2::SecureString token(line);
+    line.assign(line.size(), '\0');
+
+    const auto decision = pam_oauth2::authenticate_token(user, token, options, pam_oauth2::make_curl_http_client,
+                                                         pam_oauth2::system_now, logger);
+    std::printf("result:   %s\nmethod:   %s\nreason:   %s\ntoken:    %s (%zu bytes)\n",
+                pam_oauth2::result_word(decision.outcome), decision.method.empty() ? "none" : decision.method.c_str(),
+                decision.reason.c_str(), pam_oauth2::token_fingerprint(token.view()).c_str(), token.size());
+    if (decision.expires_at) {
+        std::printf("expires:  %lld (in %lld s)\n", *decision.expires_at,
+                    *decision.expires_at - pam_oauth2::system_now());
+    }
+    return exit_code(decision.outcome);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try {
+        return run(argc, argv);
+    } catch (const std::exception&) {
+        std::fprintf(stderr, "internal error\n");
+        return 1;
+    }
+}
