@@ -12,8 +12,12 @@ else()
   set(pam_dir "${CMAKE_INSTALL_FULL_LIBDIR}/security")
 endif()
 set(doc_dir "${CMAKE_INSTALL_DATADIR}/doc/pam-oauth2")
+# The module finds its transport helper at ../pam_oauth2/ from its own directory.
+get_filename_component(transport_dir "${pam_dir}/../pam_oauth2" ABSOLUTE)
 
 install(TARGETS pam_oauth2 LIBRARY DESTINATION "${pam_dir}" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(TARGETS pam_oauth2_transport LIBRARY DESTINATION "${transport_dir}"
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(TARGETS pam_oauth2_check RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 
 # Man pages and changelog, compressed as Debian policy wants them (gzip -9n: reproducible).

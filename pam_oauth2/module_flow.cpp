@@ -3,6 +3,7 @@
 #include "authenticator.hpp"
 #include "config_file.hpp"
 #include "pam_context.hpp"
+#include "transport_loader.hpp"
 
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
@@ -110,7 +111,7 @@ int authenticate(pam_handle_t* pamh, int /*flags*/, int argc, const char** argv)
     }
     record.token_fingerprint = token_fingerprint(token.view());
 
-    const Decision decision = authenticate_token(user, token, options, make_curl_http_client, system_now, logger);
+    const Decision decision = authenticate_token(user, token, options, make_loaded_http_client, system_now, logger);
     record.method = decision.method;
     if (decision.user_loggable) {
         record.user = user;

@@ -16,7 +16,7 @@ lintian --fail-on error,warning "$deb"
 echo "== rpm file list and dependencies"
 rpm -qlp "$rpm" | tee build-release/rpm-files.txt
 rpm -qRp "$rpm" > build-release/rpm-requires.txt
-for wanted in /usr/lib64/security/pam_oauth2.so /usr/bin/pam_oauth2_check /usr/share/man/man8/pam_oauth2.8.gz \
+for wanted in /usr/lib64/security/pam_oauth2.so /usr/lib64/pam_oauth2/pam_oauth2_transport.so /usr/bin/pam_oauth2_check /usr/share/man/man8/pam_oauth2.8.gz \
               /usr/share/doc/pam-oauth2/examples/pg_auth.jwt /usr/share/doc/pam-oauth2/copyright; do
     grep -qx "$wanted" build-release/rpm-files.txt || { echo "rpm lacks $wanted" >&2; exit 1; }
 done

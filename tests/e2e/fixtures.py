@@ -46,6 +46,10 @@ class Workspace:
             self.module = os.path.join(self.dir, "pam_oauth2.so")
             shutil.copy(module_path, self.module)
             os.chmod(self.module, 0o755)
+            # The HTTP transport helper the module loads from beside itself.
+            transport = os.path.join(os.path.dirname(module_path), "pam_oauth2_transport.so")
+            shutil.copy(transport, self.dir)
+            os.chmod(os.path.join(self.dir, "pam_oauth2_transport.so"), 0o755)
         else:
             self.module = module_path  # installed: libpam finds it in the system's PAM directory
         # The module's JWKS cache root; it creates a private <uid> directory inside.

@@ -1,11 +1,12 @@
 #!/bin/sh
-# Every symbol pam_oauth2.so defines in its dynamic table must be one of the three entry points.
+# Every symbol a shared object defines in its dynamic table must be one of the expected names.
+#   export_table.sh OBJECT "sorted space-separated names"
 set -eu
-module=$1
-exported=$(nm -D --defined-only "$module" | awk '{print $3}' | sort | tr '\n' ' ')
-expected="pam_sm_acct_mgmt pam_sm_authenticate pam_sm_setcred "
+object=$1
+expected="$2 "
+exported=$(nm -D --defined-only "$object" | awk '{print $3}' | sort | tr '\n' ' ')
 if [ "$exported" != "$expected" ]; then
-    echo "unexpected dynamic exports: $exported" >&2
+    echo "unexpected dynamic exports of $object: $exported" >&2
     exit 1
 fi
 echo "dynamic exports: $exported"

@@ -212,6 +212,39 @@ class UserinfoCases(unittest.TestCase):
                    "granted")
 
 
+class TransportHelper(unittest.TestCase):
+    """libcurl lives in pam_oauth2_transport.so, loaded only when a login needs the network."""
+
+    def test_missing_helper_is_unavailable_with_a_clear_reason(self):
+        lonely = os.path.join(WORKDIR, "lonely")
+        os.makedirs(lonely, exist_ok=True)
+        module = os.path.join(lonely, "pam_oauth2.so")
+        shutil.copy(MODULE, module)
+        service = pam_harness.PamService(module, ["log=stderr", http_url(), "allow_http"])
+        try:
+            token = tok("user-alice")
+            TOKENS_USED.add(token)
+            auth, _, log, _ = pam_harness.run_driver(DRIVER, service, "alice", token)
+            LOG_OUTPUT.append(log)
+        finally:
+            service.remove()
+        self.assertEqual(auth, UNAVAIL, log)
+        self.assertIn("cannot load the HTTP transport", log)
+
+    def test_refusal_before_network_does_not_load_libcurl(self):
+        service = pam_harness.PamService(MODULE, ["log=stderr", http_url(), "allow_http"])
+        try:
+            import subprocess
+            env = dict(os.environ, PAM_OAUTH2_TEST_TOKEN="bad token", LD_DEBUG="files")
+            done = subprocess.run([DRIVER, service.dir, service.name, "alice"], env=env, capture_output=True,
+                                  text=True, timeout=60)
+        finally:
+            service.remove()
+        self.assertIn("authenticate=PAM_AUTH_ERR", done.stdout)
+        self.assertIn("pam_oauth2.so", done.stderr)
+        self.assertNotIn("libcurl", done.stderr)
+
+
 class ConfFileAndIntrospection(unittest.TestCase):
     def conf(self, text, mode=0o640):
         path = os.path.join(WORKDIR, "pam_oauth2.conf")
@@ -325,7 +358,8 @@ class SecretsNeverLogged(unittest.TestCase):
 
 def load_tests(loader, tests, pattern):
     suite = unittest.TestSuite()
-    for case in (UserinfoCases, ConfFileAndIntrospection, LongLivedHost, UnderValgrind, SecretsNeverLogged):
+    for case in (UserinfoCases, TransportHelper, ConfFileAndIntrospection, LongLivedHost, UnderValgrind,
+                 SecretsNeverLogged):
         suite.addTests(loader.loadTestsFromTestCase(case))
     return suite
 
