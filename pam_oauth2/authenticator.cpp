@@ -2,6 +2,7 @@
 
 #include "cache.hpp"
 #include "claims.hpp"
+#include "config_file.hpp"
 #include "introspection_verifier.hpp"
 #include "jwt_verifier.hpp"
 #include "key_source.hpp"
@@ -102,6 +103,20 @@ Decision authenticate_token(std::string_view user, const SecureString& token, co
         return refuse(Outcome::Denied, with_truncation_hint(*problem, token), true);
     }
 
+    // The map is read before any network call: a broken map is a configuration error, not a refusal.
+    std::optional<UsernameMap> map;
+    if (!options.username_map.empty()) {
+        auto file = read_config_file(options.username_map, 0, "username_map file");
+        if (auto* error = std::get_if<ConfigError>(&file)) {
+            return refuse(Outcome::ConfigError, "configuration error: " + error->message, true);
+        }
+        auto parsed = UsernameMap::parse(std::get<ConfigFileText>(file).text, options.case_insensitive);
+        if (auto* problem = std::get_if<std::string>(&parsed)) {
+            return refuse(Outcome::ConfigError, "configuration error: " + options.username_map + ": " + *problem, true);
+        }
+        map.emplace(std::move(std::get<UsernameMap>(parsed)));
+    }
+
     Verifiers verifiers(options, make_http, now, logger);
     for (const auto method : options.verify) {
         const auto verifier = verifiers.make(method);
@@ -129,7 +144,7 @@ Decision authenticate_token(std::string_view user, const SecureString& token, co
             return decision;
         case VerifyStatus::Valid: break;
         }
-        if (auto problem = check_claims(result.claims, user, options, now(), method)) {
+        if (auto problem = check_claims(result.claims, user, options, now(), method, map ? &*map : nullptr)) {
             decision.outcome = Outcome::Denied;
             decision.reason = *problem;
             return decision;

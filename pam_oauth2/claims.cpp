@@ -91,7 +91,8 @@ std::optional<std::string> check_lifetime(const nlohmann::json& claims, const Op
     return std::nullopt;
 }
 
-std::optional<std::string> check_username(const nlohmann::json& claims, std::string_view user, const Options& options)
+std::optional<std::string> check_username(const nlohmann::json& claims, std::string_view user, const Options& options,
+                                          const UsernameMap* map)
 {
     const auto found = claims.find(options.username_claim);
     if (found == claims.end()) {
@@ -101,6 +102,13 @@ std::optional<std::string> check_username(const nlohmann::json& claims, std::str
         return "claim " + options.username_claim + " is " + json_type_phrase(*found) + ", not a string";
     }
     const auto& value = found->get_ref<const std::string&>();
+    if (map != nullptr) {
+        if (!map->maps(value, user)) {
+            return "claim " + options.username_claim + " is '" + shown(value) +
+                   "', which username_map does not map to '" + std::string(user) + "'";
+        }
+        return std::nullopt;
+    }
     const bool same = options.case_insensitive ? equal_ignoring_ascii_case(value, user) : value == user;
     if (!same) {
         return "claim " + options.username_claim + " is '" + shown(value) + "', PAM user is '" + std::string(user) +
@@ -155,7 +163,7 @@ std::optional<std::string> check_deny_users(std::string_view user, const Options
 }
 
 std::optional<std::string> check_claims(const nlohmann::json& claims, std::string_view user, const Options& options,
-                                        long long now, VerifyMethod method)
+                                        long long now, VerifyMethod method, const UsernameMap* map)
 {
     if (auto problem = check_lifetime(claims, options, now)) {
         return problem;
@@ -173,7 +181,7 @@ std::optional<std::string> check_claims(const nlohmann::json& claims, std::strin
             return "audience " + options.audience + " not in the token's aud";
         }
     }
-    if (auto problem = check_username(claims, user, options)) {
+    if (auto problem = check_username(claims, user, options, map)) {
         return problem;
     }
     if (!options.scope.empty()) {

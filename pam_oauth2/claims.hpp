@@ -1,6 +1,7 @@
 #pragma once
 
 #include "options.hpp"
+#include "username_map.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -20,8 +21,9 @@ std::optional<std::string> check_deny_users(std::string_view user, const Options
 /// Every authorization rule on verified claims: token lifetime (exp/nbf/iat with leeway, when present),
 /// issuer and audience (when configured; not for userinfo, whose answers describe the user rather than
 /// the token), username claim == PAM user, scopes, groups, required claims.
+/// With a username map the claim must be mapped to the PAM user by one of its lines instead of equal.
 /// Returns the first rule that fails, worded for the log, or nullopt when all hold.
 std::optional<std::string> check_claims(const nlohmann::json& claims, std::string_view user, const Options& options,
-                                        long long now, VerifyMethod method);
+                                        long long now, VerifyMethod method, const UsernameMap* map = nullptr);
 
 } // namespace pam_oauth2

@@ -27,39 +27,40 @@ private:
     int fd_;
 };
 
-ConfigError file_error(const std::string& path, const std::string& what)
+ConfigError file_error(const char* kind, const std::string& path, const std::string& problem)
 {
-    return ConfigError{"conf file " + path + ": " + what, true};
+    return ConfigError{std::string(kind) + " " + path + ": " + problem, true};
 }
 
 } // namespace
 
-std::variant<ConfigFileText, ConfigError> read_config_file(const std::string& path, uid_t required_owner)
+std::variant<ConfigFileText, ConfigError> read_config_file(const std::string& path, uid_t required_owner,
+                                                           const char* what)
 {
     if (path.empty() || path[0] != '/') {
-        return file_error(path, "path must be absolute");
+        return file_error(what, path, "path must be absolute");
     }
     // O_NOFOLLOW: a symlink planted in place of the file must not redirect us to another file.
     const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) {
-        return file_error(path, std::string("cannot open: ") + std::strerror(errno));
+        return file_error(what, path, std::string("cannot open: ") + std::strerror(errno));
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) {
-        return file_error(path, std::string("cannot stat: ") + std::strerror(errno));
+        return file_error(what, path, std::string("cannot stat: ") + std::strerror(errno));
     }
     if (!S_ISREG(st.st_mode)) {
-        return file_error(path, "not a regular file");
+        return file_error(what, path, "not a regular file");
     }
     if (st.st_uid != required_owner) {
-        return file_error(path, "must be owned by uid " + std::to_string(required_owner));
+        return file_error(what, path, "must be owned by uid " + std::to_string(required_owner));
     }
     // Whoever can write this file decides who logs in.
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        return file_error(path, "must not be group- or world-writable");
+        return file_error(what, path, "must not be group- or world-writable");
     }
     if (static_cast<std::size_t>(st.st_size) > max_config_file_bytes) {
-        return file_error(path, "larger than " + std::to_string(max_config_file_bytes) + " bytes");
+        return file_error(what, path, "larger than " + std::to_string(max_config_file_bytes) + " bytes");
     }
 
     ConfigFileText result;
@@ -72,14 +73,14 @@ std::variant<ConfigFileText, ConfigError> read_config_file(const std::string& pa
             continue;
         }
         if (got < 0) {
-            return file_error(path, std::string("cannot read: ") + std::strerror(errno));
+            return file_error(what, path, std::string("cannot read: ") + std::strerror(errno));
         }
         if (got == 0) {
             break;
         }
         result.text.append(buffer, static_cast<std::size_t>(got));
         if (result.text.size() > max_config_file_bytes) {
-            return file_error(path, "larger than " + std::to_string(max_config_file_bytes) + " bytes");
+            return file_error(what, path, "larger than " + std::to_string(max_config_file_bytes) + " bytes");
         }
     }
     return result;

@@ -363,8 +363,8 @@ std::optional<ConfigError> validate(const Options& options)
             return ConfigError{"option algorithms has unknown algorithm " + algorithm};
         }
     }
-    if (!options.username_map.empty()) {
-        return ConfigError{"option username_map is not available in this version of pam_oauth2"};
+    if (!options.username_map.empty() && options.username_map.front() != '/') {
+        return ConfigError{"option username_map must be an absolute path"};
     }
     const bool only_userinfo = options.verify.size() == 1 && options.verify.front() == VerifyMethod::Userinfo;
     if (!options.audience.empty() && only_userinfo) {

@@ -288,6 +288,15 @@ class ConfFileAndIntrospection(unittest.TestCase):
         path = self.conf(f"userinfo_url = http://127.0.0.1:{pam_harness.free_port()}/userinfo\nallow_http\n")
         self.run_case([f"conf={path}", http_url()], tok("user-alice"), SUCCESS, "granted")
 
+    def test_username_map(self):
+        path = self.conf("/^(.*)-admin$  \\1\n", 0o644)
+        self.run_case([http_url(), "allow_http", f"username_map={path}"], tok("user-alice-admin"), SUCCESS, "granted")
+        self.run_case([http_url(), "allow_http", f"username_map={path}"], tok("user-alice"), AUTH_ERR,
+                      "which username_map does not map to 'alice'")
+        broken = self.conf("/(unclosed alice\n", 0o644)
+        self.run_case([http_url(), "allow_http", f"username_map={broken}"], tok("user-alice"), SERVICE_ERR,
+                      "line 1: pattern does not compile")
+
     def test_unknown_key_in_conf(self):
         path = self.conf(http_url() + "\nallow_http\ngroup = dba\n")
         self.run_case([f"conf={path}"], tok("user-alice"), SERVICE_ERR, "line 3: unknown option 'group'")

@@ -148,7 +148,9 @@ TEST_CASE("required keys and URL policy")
     CHECK(parse_error({"verify=jwt", "issuer=https://idp", "algorithms=RS1"}).find("unknown algorithm RS1") !=
           std::string::npos);
     CHECK(parse_error({"verify=jwt", "issuer=http://idp.example.com"}).find("option issuer") == 0);
-    CHECK(parse_error({base_url, "username_map=/etc/map"}).find("not available") != std::string::npos);
+    CHECK(parse_error({base_url, "username_map=map.txt"}).find("absolute path") != std::string::npos);
+    CHECK(parse_ok({base_url, "username_map=/etc/security/pam_oauth2.map"}).username_map ==
+          "/etc/security/pam_oauth2.map");
 }
 
 TEST_CASE("client_secret only from a conf file that is not world-readable")

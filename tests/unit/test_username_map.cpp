@@ -1,0 +1,127 @@
+#include "authenticator.hpp"
+#include "fakes.hpp"
+#include "username_map.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+using namespace pam_oauth2;
+using namespace pam_oauth2::testing;
+
+namespace {
+
+UsernameMap parse_map(const char* text, bool ignore_case = false)
+{
+    auto parsed = UsernameMap::parse(text, ignore_case);
+    if (auto* problem = std::get_if<std::string>(&parsed)) {
+        FAIL("unexpected parse error: " << *problem);
+    }
+    return std::move(std::get<UsernameMap>(parsed));
+}
+
+std::string parse_problem(const char* text)
+{
+    auto parsed = UsernameMap::parse(text, false);
+    REQUIRE(std::holds_alternative<std::string>(parsed));
+    return std::get<std::string>(parsed);
+}
+
+} // namespace
+
+TEST_CASE("username_map: exact lines, regex lines with \\1, comments and quotes")
+{
+    const auto map = parse_map("# claim value          PAM user\n"
+                               "alice@example.com      alice\n"
+                               "\n"
+                               "/^(.*)@corp\\.example$  \\1   # everyone at corp by local part\n"
+                               "\"Bob Builder\"          bob\n"
+                               "/^svc-[a-z]+$          robots\n");
+    CHECK(map.size() == 4);
+    CHECK(map.maps("alice@example.com", "alice"));
+    CHECK_FALSE(map.maps("alice@example.com", "bob"));
+    CHECK(map.maps("carol@corp.example", "carol"));
+    CHECK_FALSE(map.maps("carol@corp.example", "dave"));
+    CHECK_FALSE(map.maps("carol@corp.example.evil", "carol"));
+    CHECK(map.maps("Bob Builder", "bob"));
+    CHECK(map.maps("svc-backup", "robots"));
+    CHECK_FALSE(map.maps("svc-backup2", "robots"));
+    CHECK_FALSE(map.maps("ALICE@example.com", "alice"));
+}
+
+TEST_CASE("username_map: patterns must match the whole claim value")
+{
+    const auto map = parse_map("/alice  alice\n");
+    CHECK(map.maps("alice", "alice"));
+    CHECK_FALSE(map.maps("malice", "alice"));
+    CHECK_FALSE(map.maps("alice2", "alice"));
+}
+
+TEST_CASE("username_map: case_insensitive applies to values, patterns and users")
+{
+    const auto map = parse_map("alice@example.com alice\n/^(.*)@corp$ \\1\n", true);
+    CHECK(map.maps("ALICE@Example.com", "Alice"));
+    CHECK(map.maps("Carol@CORP", "carol"));
+}
+
+TEST_CASE("username_map: malformed files are refused with the line")
+{
+    CHECK(parse_problem("alice\n") == "username_map line 1: expected two fields: claim value (or /regex) and PAM user");
+    CHECK(parse_problem("# ok\na b c\n").find("line 2") != std::string::npos);
+    CHECK(parse_problem("/(unclosed  alice\n") == "username_map line 1: pattern does not compile");
+    CHECK(parse_problem("alice \\1\n").find("needs a /regex") != std::string::npos);
+    CHECK(parse_problem("\"open  alice\n").find("unterminated quote") != std::string::npos);
+    std::string many;
+    for (int i = 0; i <= 1000; ++i) {
+        many += "user" + std::to_string(i) + " u\n";
+    }
+    CHECK(parse_problem(many.c_str()).find("more than 1000 rules") != std::string::npos);
+}
+
+TEST_CASE("username_map in a login: the map replaces equality, and a broken map is a configuration error")
+{
+    char pattern[] = "/tmp/pam_oauth2_map_XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    const std::string directory = pattern;
+    const std::string path = directory + "/map";
+    const auto write_map = [&](const char* text) {
+        std::ofstream(path) << text;
+        REQUIRE(chmod(path.c_str(), 0644) == 0);
+    };
+    Options options;
+    options.userinfo_url = "https://idp.example.com/userinfo";
+    options.username_claim = "email";
+    options.username_map = path;
+    const HttpClientFactory factory = [](const HttpSettings&) -> std::unique_ptr<HttpClient> {
+        return std::make_unique<FakeHttpClient>(
+            [](const FakeHttpClient::Seen&) { return answer(200, R"({"email":"alice@corp.example"})"); });
+    };
+    const Logger logger([](int, const std::string&) {});
+    const auto login = [&](const char* user) {
+        return authenticate_token(
+            user, SecureString("tok"), options, factory, [] { return 1'700'000'000LL; }, logger);
+    };
+    if (geteuid() == 0) {
+        write_map("/^(.*)@corp\\.example$ \\1\n");
+        CHECK(login("alice").outcome == Outcome::Granted);
+        const auto other = login("bob");
+        CHECK(other.outcome == Outcome::Denied);
+        CHECK(other.reason == "claim email is 'alice@corp.example', which username_map does not map to 'bob'");
+
+        write_map("/(broken alice\n");
+        const auto broken = login("alice");
+        CHECK(broken.outcome == Outcome::ConfigError);
+        CHECK(broken.reason.find("line 1: pattern does not compile") != std::string::npos);
+
+        REQUIRE(chmod(path.c_str(), 0666) == 0);
+        CHECK(login("alice").reason.find("username_map file " + path + ": must not be group- or world-writable") !=
+              std::string::npos);
+    }
+    options.username_map = directory + "/missing";
+    CHECK(login("alice").outcome == Outcome::ConfigError);
+    CHECK(std::system(("rm -rf " + directory).c_str()) == 0);
+}
