@@ -8,6 +8,7 @@
 #include "key_source.hpp"
 #include "token_syntax.hpp"
 #include "userinfo_verifier.hpp"
+#include "verdict_cache.hpp"
 
 namespace pam_oauth2 {
 namespace {
@@ -29,64 +30,57 @@ std::string with_truncation_hint(std::string reason, const SecureString& token)
     return reason;
 }
 
-// Everything the verifiers of one login share: the transport, and for jwt the disk cache and keys.
-class Verifiers {
+// Creates the real transport on the first request only: a login answered from a cache (JWKS or
+// verdict) never loads libcurl.
+class LazyHttpClient final : public HttpClient {
 public:
-    Verifiers(const Options& options, const HttpClientFactory& make_http, const Clock& now, const Logger& logger)
-        : options_(options), make_http_(make_http), now_(now), logger_(logger)
+    LazyHttpClient(const HttpClientFactory& make, const Options& options) : make_(make)
     {
+        settings_.ca_file = options.ca_file;
+        settings_.ca_path = options.ca_path;
+        settings_.timeout_ms = options.timeout_ms;
+        settings_.connect_timeout_ms = options.connect_timeout_ms;
+        settings_.allow_http = options.allow_http;
     }
-
-    std::unique_ptr<TokenVerifier> make(VerifyMethod method)
+    HttpResult send(const HttpRequest& request) override
     {
-        switch (method) {
-        case VerifyMethod::Userinfo: return std::make_unique<UserinfoVerifier>(options_, http());
-        case VerifyMethod::Introspect: return std::make_unique<IntrospectionVerifier>(options_, http());
-        case VerifyMethod::Jwt: return std::make_unique<JwtVerifier>(options_, keys());
+        if (!client_) {
+            client_ = make_(settings_);
         }
-        return nullptr;
+        return client_->send(request);
     }
 
 private:
-    // Created on first use: a JWT checked against cached keys needs no transport at all.
-    HttpClient& http()
-    {
-        if (!http_) {
-            HttpSettings settings;
-            settings.ca_file = options_.ca_file;
-            settings.ca_path = options_.ca_path;
-            settings.timeout_ms = options_.timeout_ms;
-            settings.connect_timeout_ms = options_.connect_timeout_ms;
-            settings.allow_http = options_.allow_http;
-            http_ = make_http_(settings);
-        }
-        return *http_;
-    }
-
-    KeySource& keys()
-    {
-        if (!keys_) {
-            auto cache = DiskCache::open(options_.cache_dir);
-            if (auto* problem = std::get_if<std::string>(&cache)) {
-                logger_.debug("JWKS cache unavailable: " + *problem);
-            } else {
-                cache_.emplace(std::move(std::get<DiskCache>(cache)));
-            }
-            // The transport is only created when the cache cannot answer.
-            keys_ = std::make_unique<RemoteKeySource>(
-                options_, [this]() -> HttpClient& { return http(); }, cache_ ? &*cache_ : nullptr, now_, logger_);
-        }
-        return *keys_;
-    }
-
-    const Options& options_;
-    const HttpClientFactory& make_http_;
-    const Clock& now_;
-    const Logger& logger_;
-    std::unique_ptr<HttpClient> http_;
-    std::optional<DiskCache> cache_;
-    std::unique_ptr<KeySource> keys_;
+    const HttpClientFactory& make_;
+    HttpSettings settings_;
+    std::unique_ptr<HttpClient> client_;
 };
+
+std::optional<DiskCache> open_cache(const Options& options, const Logger& logger)
+{
+    auto cache = DiskCache::open(options.cache_dir);
+    if (auto* problem = std::get_if<std::string>(&cache)) {
+        logger.debug("cache unavailable: " + *problem);
+        return std::nullopt;
+    }
+    return std::move(std::get<DiskCache>(cache));
+}
+
+std::variant<std::optional<UsernameMap>, std::string> load_username_map(const Options& options)
+{
+    if (options.username_map.empty()) {
+        return std::optional<UsernameMap>{};
+    }
+    auto file = read_config_file(options.username_map, 0, "username_map file");
+    if (auto* error = std::get_if<ConfigError>(&file)) {
+        return error->message;
+    }
+    auto parsed = UsernameMap::parse(std::get<ConfigFileText>(file).text, options.case_insensitive);
+    if (auto* problem = std::get_if<std::string>(&parsed)) {
+        return options.username_map + ": " + *problem;
+    }
+    return std::optional<UsernameMap>(std::move(std::get<UsernameMap>(parsed)));
+}
 
 } // namespace
 
@@ -102,34 +96,39 @@ Decision authenticate_token(std::string_view user, const SecureString& token, co
     if (auto problem = check_token_syntax(token.view(), options.max_token_bytes)) {
         return refuse(Outcome::Denied, with_truncation_hint(*problem, token), true);
     }
-
     // The map is read before any network call: a broken map is a configuration error, not a refusal.
-    std::optional<UsernameMap> map;
-    if (!options.username_map.empty()) {
-        auto file = read_config_file(options.username_map, 0, "username_map file");
-        if (auto* error = std::get_if<ConfigError>(&file)) {
-            return refuse(Outcome::ConfigError, "configuration error: " + error->message, true);
-        }
-        auto parsed = UsernameMap::parse(std::get<ConfigFileText>(file).text, options.case_insensitive);
-        if (auto* problem = std::get_if<std::string>(&parsed)) {
-            return refuse(Outcome::ConfigError, "configuration error: " + options.username_map + ": " + *problem, true);
-        }
-        map.emplace(std::move(std::get<UsernameMap>(parsed)));
+    auto loaded_map = load_username_map(options);
+    if (auto* problem = std::get_if<std::string>(&loaded_map)) {
+        return refuse(Outcome::ConfigError, "configuration error: " + *problem, true);
     }
+    const auto& map = std::get<std::optional<UsernameMap>>(loaded_map);
 
-    Verifiers verifiers(options, make_http, now, logger);
+    const std::optional<DiskCache> cache = open_cache(options, logger);
+    const DiskCache* cache_ptr = cache ? &*cache : nullptr;
+    LazyHttpClient http(make_http, options);
+    RemoteKeySource keys(options, http, cache_ptr, now, logger);
+    const VerdictCache verdicts(cache_ptr, options, now);
+
     for (const auto method : options.verify) {
-        const auto verifier = verifiers.make(method);
-        if (!verifier) {
-            return refuse(Outcome::ConfigError, std::string("verify method ") + method_name(method) + " is unavailable",
-                          true);
+        std::unique_ptr<TokenVerifier> verifier;
+        switch (method) {
+        case VerifyMethod::Userinfo: verifier = std::make_unique<UserinfoVerifier>(options, http); break;
+        case VerifyMethod::Introspect: verifier = std::make_unique<IntrospectionVerifier>(options, http); break;
+        case VerifyMethod::Jwt: verifier = std::make_unique<JwtVerifier>(options, keys); break;
         }
         if (!verifier->applies_to(token)) {
             logger.debug(std::string("method ") + verifier->name() + " does not apply to this token");
             continue;
         }
         // The first method that applies decides: a failed check never falls through to another method.
-        const VerifyResult result = verifier->verify(token);
+        VerifyResult result;
+        if (auto cached = verdicts.find(method, token)) {
+            logger.debug(std::string(verifier->name()) + ": " + cached->detail);
+            result = std::move(*cached);
+        } else {
+            result = verifier->verify(token);
+            verdicts.store(method, token, result);
+        }
         Decision decision;
         decision.method = verifier->name();
         decision.user_loggable = true;

@@ -1,51 +1,16 @@
 #include "cache.hpp"
 
+#include "digest.hpp"
+#include "unique_fd.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
-#include <array>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 namespace pam_oauth2 {
-namespace {
-
-std::string sha256_hex(std::string_view text)
-{
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
-    std::string hex;
-    char byte[3];
-    for (unsigned int i = 0; i < length; ++i) {
-        static_cast<void>(std::snprintf(byte, sizeof byte, "%02x", digest[i]));
-        hex += byte;
-    }
-    return hex;
-}
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd()
-    {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    [[nodiscard]] int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-} // namespace
 
 std::variant<DiskCache, std::string> DiskCache::open(const std::string& root)
 {
@@ -75,7 +40,7 @@ std::string DiskCache::path_for(std::string_view key) const
 
 std::optional<CacheEntry> DiskCache::read(std::string_view key, std::size_t max_bytes) const
 {
-    const Fd fd(::open(path_for(key).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    const UniqueFd fd(::open(path_for(key).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
     struct stat st {};
     if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
         static_cast<std::size_t>(st.st_size) > max_bytes) {
@@ -102,7 +67,7 @@ bool DiskCache::write(std::string_view key, std::string_view text, long long sto
 {
     const std::string final_path = path_for(key);
     std::string temporary = final_path + ".XXXXXX";
-    const Fd fd(::mkstemp(temporary.data()));
+    const UniqueFd fd(::mkstemp(temporary.data()));
     if (fd.get() < 0) {
         return false;
     }

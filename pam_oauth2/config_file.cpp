@@ -1,5 +1,7 @@
 #include "config_file.hpp"
 
+#include "unique_fd.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,23 +11,6 @@
 
 namespace pam_oauth2 {
 namespace {
-
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor()
-    {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    [[nodiscard]] int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 ConfigError file_error(const char* kind, const std::string& path, const std::string& problem)
 {
@@ -41,7 +26,7 @@ std::variant<ConfigFileText, ConfigError> read_config_file(const std::string& pa
         return file_error(what, path, "path must be absolute");
     }
     // O_NOFOLLOW: a symlink planted in place of the file must not redirect us to another file.
-    const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) {
         return file_error(what, path, std::string("cannot open: ") + std::strerror(errno));
     }

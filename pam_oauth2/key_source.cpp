@@ -24,7 +24,7 @@ RemoteKeySource::Document RemoteKeySource::fetch(const std::string& url, const s
     }
     HttpRequest request;
     request.url = url;
-    const HttpResult answer = http_().send(request);
+    const HttpResult answer = http_.send(request);
     VerifyResult read = read_json_answer(answer, what + " " + url);
     if (read.status != VerifyStatus::Valid) {
         return {"", read.detail};

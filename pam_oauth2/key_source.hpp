@@ -7,7 +7,6 @@
 #include "logger.hpp"
 #include "options.hpp"
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,11 +36,10 @@ constexpr long long jwks_refresh_interval_seconds = 30;
 // login in a fresh process usually needs no network at all.
 class RemoteKeySource final : public KeySource {
 public:
-    /// `http` is called only when a document must be fetched, so a login served from the cache never
-    /// creates (or loads) the transport.
-    RemoteKeySource(const Options& options, std::function<HttpClient&()> http, const DiskCache* cache, Clock now,
-                    const Logger& logger)
-        : options_(options), http_(std::move(http)), cache_(cache), now_(std::move(now)), logger_(logger)
+    /// `http` is used only when a document must be fetched (the module passes a client that loads the
+    /// transport on first use, so a login served from the cache never loads libcurl).
+    RemoteKeySource(const Options& options, HttpClient& http, const DiskCache* cache, Clock now, const Logger& logger)
+        : options_(options), http_(http), cache_(cache), now_(std::move(now)), logger_(logger)
     {
     }
     KeySet keys(bool refresh) override;
@@ -56,7 +54,7 @@ private:
     std::string jwks_url(std::string& error);
 
     const Options& options_;
-    std::function<HttpClient&()> http_;
+    HttpClient& http_;
     const DiskCache* cache_;
     Clock now_;
     const Logger& logger_;

@@ -1,10 +1,9 @@
 #include "logger.hpp"
 
-#include <openssl/evp.h>
+#include "digest.hpp"
 
 #include <syslog.h>
 
-#include <array>
 #include <cstdio>
 
 namespace pam_oauth2 {
@@ -25,14 +24,8 @@ void Logger::debug(const std::string& line) const
 
 std::string token_fingerprint(std::string_view token)
 {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    if (EVP_Digest(token.data(), token.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1 || length < 4) {
-        return "sha256:unavailable";
-    }
-    char hex[9];
-    static_cast<void>(std::snprintf(hex, sizeof hex, "%02x%02x%02x%02x", digest[0], digest[1], digest[2], digest[3]));
-    return std::string("sha256:") + hex;
+    const std::string digest = sha256_hex(token);
+    return digest.empty() ? "sha256:unavailable" : "sha256:" + digest.substr(0, 8);
 }
 
 std::string log_value(std::string_view value)

@@ -61,8 +61,9 @@ def tearDownModule():
 
 
 def userinfo_args(*extra):
+    # cache_ttl=0: each case asks the provider (revocation, outages); the verdict cache has its own case.
     return ["log=stderr", f"userinfo_url={IDP.userinfo_url}", f"ca_file={WS.ca}", f"timeout={TIMEOUT}",
-            "connect_timeout=1", *extra]
+            "connect_timeout=1", "cache_ttl=0", *extra]
 
 
 def service_args(*extra):
@@ -215,8 +216,14 @@ class JwtLogins(LoginCase):
     def test_jwks_is_cached_on_disk(self):
         self.assertEqual(self.login("alice", self.jwt("alice"))[0], 0)
         uid = pwd.getpwnam(fixtures.SERVICE_USER).pw_uid
-        entries = os.listdir(os.path.join(WS.cache_dir, str(uid)))
-        self.assertEqual(len(entries), 2)  # discovery document and JWKS
+        directory = os.path.join(WS.cache_dir, str(uid))
+        self.assertEqual(os.stat(directory).st_mode & 0o777, 0o700)
+        contents = []
+        for name in os.listdir(directory):
+            with open(os.path.join(directory, name)) as f:
+                contents.append(f.read())
+        self.assertTrue(any('"jwks_uri"' in text for text in contents))  # the discovery document
+        self.assertTrue(any('"keys"' in text for text in contents))  # the JWKS
 
 
 class IntrospectionLogins(LoginCase):
@@ -245,6 +252,24 @@ class IntrospectionLogins(LoginCase):
         token = mint("alice", ttl=1)
         time.sleep(2.5)
         self.assert_refused("alice", token, "not active")
+
+    def test_verdict_cache_serves_a_connection_storm(self):
+        # A client opening many connections with one token asks the provider once per cache_ttl;
+        # here the provider is stopped (SIGSTOP) after the first login and the rest still succeed.
+        PAM.write(WS.module, [arg for arg in service_args() if arg != "cache_ttl=0"] + ["cache_ttl=60"])
+        token = mint("alice")
+        try:
+            self.assertEqual(self.login("alice", token)[0], 0)
+            IDP.pause()
+            for _ in range(5):
+                code, out, err, seconds, _ = self.login("alice", token)
+                self.assertEqual((code, out), (0, "alice"), err)
+                self.assertLess(seconds, 1.0)
+            # The claim rules still run on a cached verdict.
+            self.assert_refused("bob", token, "PAM user is 'bob'")
+        finally:
+            IDP.resume()
+            PAM.write(WS.module, service_args())
 
     def test_zz_identity_provider_slow(self):
         token = mint("alice")

@@ -53,7 +53,9 @@ def http_url(path="/userinfo"):
 
 
 def authenticate(args, user, token, extra=()):
-    service = pam_harness.PamService(MODULE, ["log=stderr", *args])
+    # Every case asks the identity provider unless it tests the verdict cache on purpose.
+    defaults = [] if any(arg.startswith("cache_") for arg in args) else ["cache_ttl=0"]
+    service = pam_harness.PamService(MODULE, ["log=stderr", *defaults, *args])
     try:
         TOKENS_USED.add(token)
         auth, acct, log, seconds = pam_harness.run_driver(DRIVER, service, user, token, extra)
@@ -297,6 +299,21 @@ class ConfFileAndIntrospection(unittest.TestCase):
         self.run_case([http_url(), "allow_http", f"username_map={broken}"], tok("user-alice"), SERVICE_ERR,
                       "line 1: pattern does not compile")
 
+    def test_verdict_cache(self):
+        cache = os.path.join(WORKDIR, "verdicts")
+        os.makedirs(cache, exist_ok=True)
+        token = tok("once")
+        with_cache = [http_url(), "allow_http", f"cache_dir={cache}", "cache_ttl=60"]
+        # The provider grants this token only once: the second login can only come from the cache.
+        self.run_case(with_cache, token, SUCCESS, "granted")
+        self.run_case(with_cache, token, SUCCESS, "granted")
+        self.run_case([http_url(), "allow_http", f"cache_dir={cache}", "cache_ttl=0"], token, AUTH_ERR, "HTTP 401")
+        uid_dir = os.path.join(cache, str(os.geteuid()))
+        self.assertEqual(os.stat(uid_dir).st_mode & 0o777, 0o700)
+        for name in os.listdir(uid_dir):
+            with open(os.path.join(uid_dir, name)) as f:
+                self.assertNotIn(token, f.read())
+
     def test_unknown_key_in_conf(self):
         path = self.conf(http_url() + "\nallow_http\ngroup = dba\n")
         self.run_case([f"conf={path}"], tok("user-alice"), SERVICE_ERR, "line 3: unknown option 'group'")
@@ -305,7 +322,7 @@ class ConfFileAndIntrospection(unittest.TestCase):
 class LongLivedHost(unittest.TestCase):
     def test_load_use_unload_10000_times(self):
         cycles = os.environ.get("PAM_OAUTH2_TEST_CYCLES", "10000")  # fewer under sanitizers
-        service = pam_harness.PamService(MODULE, [http_url(), "allow_http"])
+        service = pam_harness.PamService(MODULE, [http_url(), "allow_http", "cache_ttl=0"])
         try:
             import subprocess
             # Successes, refusals and identity provider failures, in turn.
@@ -331,7 +348,7 @@ class UnderValgrind(unittest.TestCase):
     def test_cycles_under_valgrind(self):
         if os.environ.get("PAM_OAUTH2_TEST_SANITIZED") or not shutil.which("valgrind"):
             self.skipTest("sanitized build, or no valgrind")
-        service = pam_harness.PamService(MODULE, [http_url(), "allow_http"])
+        service = pam_harness.PamService(MODULE, [http_url(), "allow_http", "cache_ttl=0"])
         try:
             import subprocess
             mix = [tok("user-alice"), tok("status-401"), tok("status-500"), tok("garbage")]

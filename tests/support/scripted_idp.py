@@ -19,6 +19,7 @@ Tokens (Bearer for /userinfo, form field `token` for /introspect):
     redirect       302 to /userinfo/elsewhere (which would grant alice if followed)
     inactive       introspection: {"active": false}
     pad-N-...      200 as user-alice only when the token arrived whole (exactly N bytes), else 401
+    once           200 as user-alice the first time this exact token is seen, 401 afterwards
 
 Any token may end in "~" and a nonce, which is ignored: tests make every token unique that way, so
 a scan of the logs for the tokens cannot be fooled by a token that is also an ordinary word.
@@ -34,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CLIENT_ID = "pg-test"
 CLIENT_SECRET = "test-client-secret"
+SEEN_ONCE = set()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -53,6 +55,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _answer_for(self, token, introspection):
+        if token.startswith("once~"):
+            first_time = token not in SEEN_ONCE
+            SEEN_ONCE.add(token)
+            token = "user-alice" if first_time else "rejected"
         if not token.startswith("pad-"):
             token = token.split("~")[0]
         if token.startswith("slow-"):

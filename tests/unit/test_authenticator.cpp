@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 using namespace pam_oauth2;
 using namespace pam_oauth2::testing;
 
@@ -29,10 +31,16 @@ struct Harness {
         };
         const Logger logger([this](int, const std::string& line) { logs.push_back(line); }, true);
         return authenticate_token(
-            user, SecureString(token), options, factory, [] { return fixed_now; }, logger);
+            user, SecureString(token), options, factory, [this] { return now; }, logger);
     }
 
-    Harness() { options.userinfo_url = "https://idp.example.com/userinfo"; }
+    long long now = fixed_now;
+
+    Harness()
+    {
+        options.userinfo_url = "https://idp.example.com/userinfo";
+        options.cache_ttl_seconds = 0; // the verdict cache has its own tests below
+    }
 };
 
 } // namespace
@@ -115,4 +123,78 @@ TEST_CASE("the first method decides; a refusal never falls through")
     CHECK(decision.outcome == Outcome::Denied);
     CHECK(decision.method == "introspect");
     CHECK(h.requests == 1);
+}
+
+namespace {
+
+struct TempDir {
+    std::string path;
+    TempDir()
+    {
+        char pattern[] = "/tmp/pam_oauth2_verdicts_XXXXXX";
+        REQUIRE(mkdtemp(pattern) != nullptr);
+        path = pattern;
+    }
+    ~TempDir() { static_cast<void>(std::system(("rm -rf " + path).c_str())); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+};
+
+} // namespace
+
+TEST_CASE("positive userinfo verdicts are reused for cache_ttl seconds, and only those")
+{
+    const TempDir dir;
+    Harness h;
+    h.options.cache_dir = dir.path;
+    h.options.cache_ttl_seconds = 60;
+    CHECK(h.run("alice", "tok-1").outcome == Outcome::Granted);
+    CHECK(h.run("alice", "tok-1").outcome == Outcome::Granted);
+    CHECK(h.requests == 1);
+    // The claim rules still run on a cached verdict.
+    CHECK(h.run("bob", "tok-1").reason == "claim preferred_username is 'alice', PAM user is 'bob'");
+    CHECK(h.requests == 1);
+    // Another token, or another endpoint, is not answered from the cache.
+    CHECK(h.run("alice", "tok-2").outcome == Outcome::Granted);
+    CHECK(h.requests == 2);
+    h.options.userinfo_url = "https://other.example.com/userinfo";
+    CHECK(h.run("alice", "tok-1").outcome == Outcome::Granted);
+    CHECK(h.requests == 3);
+    h.options.userinfo_url = "https://idp.example.com/userinfo";
+
+    h.now += 60;
+    CHECK(h.run("alice", "tok-1").outcome == Outcome::Granted);
+    CHECK(h.requests == 4);
+
+    h.script = [](const FakeHttpClient::Seen&) { return answer(401, ""); };
+    CHECK(h.run("alice", "tok-3").outcome == Outcome::Denied);
+    CHECK(h.run("alice", "tok-3").outcome == Outcome::Denied);
+    CHECK(h.requests == 6);
+
+    h.options.cache_ttl_seconds = 0;
+    h.script = [](const FakeHttpClient::Seen&) { return answer(200, R"({"preferred_username":"alice"})"); };
+    CHECK(h.run("alice", "tok-1").outcome == Outcome::Granted);
+    CHECK(h.requests == 7);
+}
+
+TEST_CASE("a cached introspection verdict is never used past the token's exp")
+{
+    const TempDir dir;
+    Harness h;
+    h.options.cache_dir = dir.path;
+    h.options.cache_ttl_seconds = 600;
+    h.options.verify = {VerifyMethod::Introspect};
+    h.options.introspection_url = "https://idp.example.com/introspect";
+    h.options.client_id = "pg";
+    h.options.client_secret = SecureString("s");
+    h.script = [](const FakeHttpClient::Seen&) {
+        return answer(200, R"({"active":true,"preferred_username":"alice","exp":1700000030})");
+    };
+    CHECK(h.run("alice", "tok").outcome == Outcome::Granted);
+    CHECK(h.run("alice", "tok").outcome == Outcome::Granted);
+    CHECK(h.requests == 1);
+    h.now += 30;
+    h.script = [](const FakeHttpClient::Seen&) { return answer(200, R"({"active":false})"); };
+    CHECK(h.run("alice", "tok").outcome == Outcome::Denied);
+    CHECK(h.requests == 2);
 }
