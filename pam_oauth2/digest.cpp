@@ -15,7 +15,7 @@ std::string sha256_hex(std::string_view bytes)
     }
     static constexpr char hex[] = "0123456789abcdef";
     std::string text;
-    text.reserve(2 * length);
+    text.reserve(std::size_t{2} * length);
     for (unsigned int i = 0; i < length; ++i) {
         text += hex[digest[i] >> 4];
         text += hex[digest[i] & 0x0f];

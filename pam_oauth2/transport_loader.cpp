@@ -57,7 +57,7 @@ std::string helper_path()
     }
     const std::string module(self.dli_fname);
     const std::string directory = module.substr(0, module.rfind('/') + 1);
-    const std::string beside = directory + transport_file_name;
+    std::string beside = directory + transport_file_name;
     struct stat st {};
     if (::stat(beside.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
         return beside;
