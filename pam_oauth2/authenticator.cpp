@@ -3,11 +3,10 @@
 #include "cache.hpp"
 #include "claims.hpp"
 #include "config_file.hpp"
-#include "introspection_verifier.hpp"
+#include "endpoint_verifier.hpp"
 #include "jwt_verifier.hpp"
 #include "key_source.hpp"
 #include "token_syntax.hpp"
-#include "userinfo_verifier.hpp"
 #include "verdict_cache.hpp"
 
 namespace pam_oauth2 {

@@ -1,4 +1,4 @@
-#include "introspection_verifier.hpp"
+#include "endpoint_verifier.hpp"
 
 #include "idp_answer.hpp"
 #include "json.hpp"

@@ -1,4 +1,4 @@
-#include "userinfo_verifier.hpp"
+#include "endpoint_verifier.hpp"
 
 #include "idp_answer.hpp"
 

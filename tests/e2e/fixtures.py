@@ -121,16 +121,21 @@ class OidcProvider:
         self.process.send_signal(signal.SIGCONT)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process.stdout.close()
         self.log.close()
+
+
+def stop_process(process):
+    """Stops a process we started, by its pid: SIGCONT (in case it was paused), SIGTERM, then SIGKILL."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGCONT)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def run_as_service_user(args, **kwargs):
@@ -254,11 +259,5 @@ class PgBouncer:
             return f.read()
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.stderr.close()

@@ -1,8 +1,7 @@
 // Userinfo and introspection answers (status from the first byte, body from the rest) through the
 // verifiers and the claim rules, as the authenticator runs them.
 #include "claims.hpp"
-#include "introspection_verifier.hpp"
-#include "userinfo_verifier.hpp"
+#include "endpoint_verifier.hpp"
 
 #include <cstddef>
 #include <cstdint>

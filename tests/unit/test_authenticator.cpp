@@ -1,5 +1,6 @@
 #include "authenticator.hpp"
 #include "fakes.hpp"
+#include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -124,23 +125,6 @@ TEST_CASE("the first method decides; a refusal never falls through")
     CHECK(decision.method == "introspect");
     CHECK(h.requests == 1);
 }
-
-namespace {
-
-struct TempDir {
-    std::string path;
-    TempDir()
-    {
-        char pattern[] = "/tmp/pam_oauth2_verdicts_XXXXXX";
-        REQUIRE(mkdtemp(pattern) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { static_cast<void>(std::system(("rm -rf " + path).c_str())); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
-
-} // namespace
 
 TEST_CASE("positive userinfo verdicts are reused for cache_ttl seconds, and only those")
 {

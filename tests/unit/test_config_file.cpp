@@ -1,4 +1,5 @@
 #include "config_file.hpp"
+#include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,21 +11,9 @@
 #include <string>
 
 using namespace pam_oauth2;
+using pam_oauth2::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-    std::string path;
-    TempDir()
-    {
-        char pattern[] = "/tmp/pam_oauth2_cfg_XXXXXX";
-        REQUIRE(mkdtemp(pattern) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { std::system(("rm -rf " + path).c_str()); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
 
 std::string write_file(const std::string& path, const std::string& text, mode_t mode)
 {

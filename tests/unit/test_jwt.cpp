@@ -4,6 +4,7 @@
 #include "jose_testkit.hpp"
 #include "jws.hpp"
 #include "jwt_verifier.hpp"
+#include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <openssl/hmac.h>
@@ -274,20 +275,14 @@ struct JwtHarness {
     Options options = jwt_options();
     int fetches = 0;
     bool idp_down = false;
-    std::string directory;
+    TempDir directory;
     long long now = 1'700'000'000;
 
     JwtHarness()
     {
-        char pattern[] = "/tmp/pam_oauth2_jwt_XXXXXX";
-        REQUIRE(mkdtemp(pattern) != nullptr);
-        directory = pattern;
-        options.cache_dir = directory;
+        options.cache_dir = directory.path;
         options.audience = "postgres";
     }
-    ~JwtHarness() { std::system(("rm -rf " + directory).c_str()); }
-    JwtHarness(const JwtHarness&) = delete;
-    JwtHarness& operator=(const JwtHarness&) = delete;
 
     Decision run(const std::string& user, const std::string& token)
     {

@@ -1,5 +1,6 @@
 #include "authenticator.hpp"
 #include "fakes.hpp"
+#include "temp_dir.hpp"
 #include "username_map.hpp"
 
 #include <catch2/catch.hpp>
@@ -84,9 +85,8 @@ TEST_CASE("username_map: malformed files are refused with the line")
 
 TEST_CASE("username_map in a login: the map replaces equality, and a broken map is a configuration error")
 {
-    char pattern[] = "/tmp/pam_oauth2_map_XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    const std::string directory = pattern;
+    const TempDir temp;
+    const std::string& directory = temp.path;
     const std::string path = directory + "/map";
     const auto write_map = [&](const char* text) {
         std::ofstream(path) << text;
@@ -123,5 +123,4 @@ TEST_CASE("username_map in a login: the map replaces equality, and a broken map 
     }
     options.username_map = directory + "/missing";
     CHECK(login("alice").outcome == Outcome::ConfigError);
-    CHECK(std::system(("rm -rf " + directory).c_str()) == 0);
 }

@@ -1,6 +1,5 @@
+#include "endpoint_verifier.hpp"
 #include "fakes.hpp"
-#include "introspection_verifier.hpp"
-#include "userinfo_verifier.hpp"
 
 #include <catch2/catch.hpp>
 
