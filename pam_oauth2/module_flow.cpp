@@ -117,7 +117,12 @@ int authenticate(pam_handle_t* pamh, int /*flags*/, int argc, const char** argv)
         record.user = user;
     }
     if (decision.outcome == Outcome::Granted) {
-        if (pam.store_verdict(StoredVerdict{true, decision.expires_at}) != PAM_SUCCESS) {
+        // The account stage judges expiry with the same leeway as authentication did.
+        std::optional<long long> valid_until;
+        if (decision.expires_at) {
+            valid_until = *decision.expires_at + options.leeway_seconds;
+        }
+        if (pam.store_verdict(StoredVerdict{true, valid_until}) != PAM_SUCCESS) {
             return finish(Outcome::InternalError, "cannot store the verdict on the PAM handle");
         }
     }
@@ -132,7 +137,7 @@ int account(pam_handle_t* pamh, int /*flags*/, int argc, const char** argv)
         // Not ours to judge: this handle was not authenticated by pam_oauth2.
         return PAM_IGNORE;
     }
-    if (verdict->expires_at && system_now() >= *verdict->expires_at) {
+    if (verdict->valid_until && system_now() > *verdict->valid_until) {
         const auto args = to_args(argc, argv);
         const Logger logger = pam.make_logger(early_log_target(args), false, "account");
         logger.log(LOG_NOTICE, "result=denied reason=\"token expired after authentication\" method=account");

@@ -14,7 +14,7 @@ namespace pam_oauth2 {
 // What authentication leaves on the handle for pam_sm_acct_mgmt (stored with pam_set_data).
 struct StoredVerdict {
     bool granted = false;
-    std::optional<long long> expires_at;
+    std::optional<long long> valid_until; // the token's exp plus leeway, when the method knows exp
 };
 
 // A thin wrapper over pam_handle_t: the only code besides pam_entry.cpp that talks to libpam.

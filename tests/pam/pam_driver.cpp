@@ -2,7 +2,7 @@
 // libpam, with the service file taken from a directory (pam_start_confdir) and the token answered
 // by the conversation exactly as PostgreSQL answers it (echo-off prompts only).
 //
-// usage: pam_driver CONFDIR SERVICE USER [--repeat N] [--null-answer] [--stats]
+// usage: pam_driver CONFDIR SERVICE USER [--repeat N] [--null-answer] [--stats] [--acct-delay SECONDS]
 // The token is read from the environment variable PAM_OAUTH2_TEST_TOKEN (a token never goes on a
 // command line); with --repeat it may be a comma-separated list, used in turn. Prints
 // "authenticate=PAM_... acct_mgmt=PAM_..." for a single cycle.
@@ -100,11 +100,13 @@ int open_fds()
 int main(int argc, char** argv)
 {
     if (argc < 4) {
-        std::fprintf(stderr, "usage: %s CONFDIR SERVICE USER [--repeat N] [--null-answer] [--stats]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s CONFDIR SERVICE USER [--repeat N] [--null-answer] [--stats] [--acct-delay S]\n",
+                     argv[0]);
         return 2;
     }
     long repeat = 1;
     bool stats = false;
+    unsigned acct_delay = 0;
     const char* env_token = std::getenv("PAM_OAUTH2_TEST_TOKEN");
     std::vector<std::string> tokens{""};
     if (env_token != nullptr) {
@@ -123,6 +125,8 @@ int main(int argc, char** argv)
             repeat = std::strtol(argv[++i], nullptr, 10);
         } else if (std::strcmp(argv[i], "--null-answer") == 0) {
             answer.null_answer = true;
+        } else if (std::strcmp(argv[i], "--acct-delay") == 0 && i + 1 < argc) {
+            acct_delay = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
         } else if (std::strcmp(argv[i], "--stats") == 0) {
             stats = true;
         } else {
@@ -144,6 +148,9 @@ int main(int argc, char** argv)
         }
         pam_set_item(pamh, PAM_RHOST, "127.0.0.1");
         const int auth = pam_authenticate(pamh, 0);
+        if (auth == PAM_SUCCESS && acct_delay > 0) {
+            sleep(acct_delay); // lets a token expire between the two stages
+        }
         const int acct = auth == PAM_SUCCESS ? pam_acct_mgmt(pamh, 0) : -1;
         if (repeat == 1) {
             std::printf("authenticate=%s acct_mgmt=%s\n", code_name(auth), acct == -1 ? "-" : code_name(acct));

@@ -276,6 +276,25 @@ class ConfFileAndIntrospection(unittest.TestCase):
         self.run_case([f"conf={self.introspect_conf(secret='wrong')}"], tok("user-alice"), UNAVAIL,
                       "refused client_id pg-test")
 
+    def test_account_stage_sees_expiry_after_authentication(self):
+        args = [f"conf={self.introspect_conf()}", "leeway=0"]
+        auth, acct, log, _ = authenticate(args, "alice", tok("exp-in-1"), extra=["--acct-delay", "2"])
+        self.assertEqual((auth, acct), (SUCCESS, "PAM_ACCT_EXPIRED"), log)
+        self.assertIn("token expired after authentication", log)
+        auth, acct, log, _ = authenticate(args, "alice", tok("exp-in-300"), extra=["--acct-delay", "1"])
+        self.assertEqual((auth, acct), (SUCCESS, SUCCESS), log)
+
+    def test_account_stage_ignores_handles_it_did_not_authenticate(self):
+        directory = os.path.join(WORKDIR, "acct_only")
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, "svc"), "w") as f:
+            f.write(f"auth required pam_permit.so\naccount required {MODULE}\naccount required pam_permit.so\n")
+        import subprocess
+        done = subprocess.run([DRIVER, directory, "svc", "alice"], capture_output=True, text=True, timeout=60,
+                              env=dict(os.environ, PAM_OAUTH2_TEST_TOKEN="x"))
+        # pam_oauth2 answers PAM_IGNORE, so the stack's result is pam_permit's.
+        self.assertIn("authenticate=PAM_SUCCESS acct_mgmt=PAM_SUCCESS", done.stdout)
+
     def test_conf_with_secret_world_readable(self):
         self.run_case([f"conf={self.introspect_conf(mode=0o644)}"], tok("user-alice"), SERVICE_ERR, "world-readable")
 

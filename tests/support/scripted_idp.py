@@ -20,6 +20,7 @@ Tokens (Bearer for /userinfo, form field `token` for /introspect):
     inactive       introspection: {"active": false}
     pad-N-...      200 as user-alice only when the token arrived whole (exactly N bytes), else 401
     once           200 as user-alice the first time this exact token is seen, 401 afterwards
+    exp-in-N       introspection: active for alice with exp N seconds from now
 
 Any token may end in "~" and a nonce, which is ignored: tests make every token unique that way, so
 a scan of the logs for the tokens cannot be fooled by a token that is also an ordinary word.
@@ -64,6 +65,9 @@ class Handler(BaseHTTPRequestHandler):
         if token.startswith("slow-"):
             time.sleep(float(token[5:]))
             token = "user-alice"
+        if token.startswith("exp-in-"):
+            claims = {"active": True, "preferred_username": "alice", "exp": int(time.time()) + int(token[7:])}
+            return self._send(200, json.dumps(claims))
         if token.startswith("pad-"):
             expected = int(token.split("-")[1])
             token = "user-alice" if len(token) == expected else "rejected"
