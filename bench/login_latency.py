@@ -64,12 +64,13 @@ def main():
         for path in ("/etc/ssl/certs/ca-certificates.crt", workspace.ca):
             with open(path) as f:
                 out.write(f.read())
-    common = f"log=stderr ca_file={workspace.ca}"
+    common = f"log=stderr ca_file={workspace.ca} cache_dir={cache}"
     services = {
         "permit": "pam_permit.so",
-        "userinfo": f"{module} {common} userinfo_url={idp.userinfo_url}",
-        "userinfo_big_bundle": f"{module} log=stderr ca_file={bundle} userinfo_url={idp.userinfo_url}",
-        "introspect": f"{module} {common} verify=introspect introspection_url={idp.introspection_url} "
+        "userinfo": f"{module} {common} cache_ttl=0 userinfo_url={idp.userinfo_url}",
+        "userinfo_cached": f"{module} {common} cache_ttl=3600 userinfo_url={idp.userinfo_url}",
+        "userinfo_big_bundle": f"{module} log=stderr ca_file={bundle} cache_ttl=0 userinfo_url={idp.userinfo_url}",
+        "introspect": f"{module} {common} cache_ttl=0 verify=introspect introspection_url={idp.introspection_url} "
                       f"conf={workspace.write_conf('bench.conf', 'client_id = pg-introspect' + chr(10) + 'client_secret = pg-introspect-secret' + chr(10))}",
         "jwt": f"{module} {common} verify=jwt issuer={idp.issuer} audience=postgres cache_dir={cache}",
     }
@@ -87,6 +88,7 @@ def main():
         ("pam_permit (process + libpam baseline)", "permit", opaque, None),
         ("userinfo over HTTPS, ca_file = the one CA", "userinfo", opaque, None),
         ("userinfo over HTTPS, ca_file = system-size bundle", "userinfo_big_bundle", opaque, None),
+        ("userinfo, verdict from the cache (cache_ttl)", "userinfo_cached", opaque, None),
         ("introspect over HTTPS", "introspect", opaque, None),
         ("jwt, JWKS fetched (cold cache)", "jwt", jwt, clear_cache),
         ("jwt, JWKS from the disk cache", "jwt", jwt, None),
