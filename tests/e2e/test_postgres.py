@@ -153,6 +153,35 @@ class PsqlLogins(LoginCase):
         self.assertIn(f"user=dave method=jwt token={fingerprint(token)}", log)
 
 
+    def test_verdict_cache_serves_a_connection_storm(self):
+        # A client opening many connections with one token asks the provider once per cache_ttl;
+        # here the provider is stopped (SIGSTOP) after the first login and the rest still succeed.
+        PAM.write(WS.module, [arg for arg in service_args() if arg != "cache_ttl=0"] + ["cache_ttl=60"])
+        token = mint("alice")
+        try:
+            self.assertEqual(self.login("alice", token)[0], 0)
+            IDP.pause()
+            for _ in range(5):
+                code, out, err, seconds, _ = self.login("alice", token)
+                self.assertEqual((code, out), (0, "alice"), err)
+                self.assertLess(seconds, 1.0)
+            # The claim rules still run on a cached verdict.
+            self.assert_refused("bob", token, "PAM user is 'bob'")
+        finally:
+            IDP.resume()
+            PAM.write(WS.module, service_args())
+
+    def test_zz_identity_provider_slow(self):
+        token = mint("alice")
+        IDP.pause()
+        try:
+            seconds, log = self.assert_refused("alice", token, "result=unavailable")
+        finally:
+            IDP.resume()
+        self.assertIn("Timeout", log)
+        self.assertLess(seconds, TIMEOUT + 1)
+
+
 class JwtLogins(LoginCase):
     """JWT access tokens (RFC 9068) of the same provider, verified locally against its JWKS."""
 
@@ -252,34 +281,6 @@ class IntrospectionLogins(LoginCase):
         token = mint("alice", ttl=1)
         time.sleep(2.5)
         self.assert_refused("alice", token, "not active")
-
-    def test_verdict_cache_serves_a_connection_storm(self):
-        # A client opening many connections with one token asks the provider once per cache_ttl;
-        # here the provider is stopped (SIGSTOP) after the first login and the rest still succeed.
-        PAM.write(WS.module, [arg for arg in service_args() if arg != "cache_ttl=0"] + ["cache_ttl=60"])
-        token = mint("alice")
-        try:
-            self.assertEqual(self.login("alice", token)[0], 0)
-            IDP.pause()
-            for _ in range(5):
-                code, out, err, seconds, _ = self.login("alice", token)
-                self.assertEqual((code, out), (0, "alice"), err)
-                self.assertLess(seconds, 1.0)
-            # The claim rules still run on a cached verdict.
-            self.assert_refused("bob", token, "PAM user is 'bob'")
-        finally:
-            IDP.resume()
-            PAM.write(WS.module, service_args())
-
-    def test_zz_identity_provider_slow(self):
-        token = mint("alice")
-        IDP.pause()
-        try:
-            seconds, log = self.assert_refused("alice", token, "result=unavailable")
-        finally:
-            IDP.resume()
-        self.assertIn("Timeout", log)
-        self.assertLess(seconds, TIMEOUT + 1)
 
 
 class Pamtester(unittest.TestCase):
