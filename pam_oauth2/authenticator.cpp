@@ -9,6 +9,8 @@
 #include "token_syntax.hpp"
 #include "verdict_cache.hpp"
 
+#include <algorithm>
+
 namespace pam_oauth2 {
 namespace {
 
@@ -102,7 +104,10 @@ Decision authenticate_token(std::string_view user, const SecureString& token, co
     }
     const auto& map = std::get<std::optional<UsernameMap>>(loaded_map);
 
-    const std::optional<DiskCache> cache = open_cache(options, logger);
+    // Only logins that can use it touch the cache directory (JWKS for jwt, verdicts for cache_ttl).
+    const bool wants_cache = options.cache_ttl_seconds > 0 || std::find(options.verify.begin(), options.verify.end(),
+                                                                        VerifyMethod::Jwt) != options.verify.end();
+    const std::optional<DiskCache> cache = wants_cache ? open_cache(options, logger) : std::nullopt;
     const DiskCache* cache_ptr = cache ? &*cache : nullptr;
     LazyHttpClient http(make_http, options);
     RemoteKeySource keys(options, http, cache_ptr, now, logger);

@@ -1,19 +1,12 @@
 #include "claims.hpp"
 
+#include "ascii.hpp"
 #include "json.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace pam_oauth2 {
 namespace {
-
-bool equal_ignoring_ascii_case(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 // Claim values quoted in reasons are capped so a hostile provider cannot flood the log.
 std::string shown(std::string_view value)

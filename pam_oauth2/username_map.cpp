@@ -1,9 +1,8 @@
 #include "username_map.hpp"
 
-#include <regex.h>
+#include "ascii.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include <regex.h>
 
 namespace pam_oauth2 {
 
@@ -29,12 +28,7 @@ namespace {
 
 bool same(std::string_view a, std::string_view b, bool ignore_case)
 {
-    if (!ignore_case) {
-        return a == b;
-    }
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
+    return ignore_case ? equal_ignoring_ascii_case(a, b) : a == b;
 }
 
 // Splits a line into whitespace-separated fields; double quotes keep spaces, as in pg_ident.conf.
