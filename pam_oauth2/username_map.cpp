@@ -4,6 +4,9 @@
 
 #include <regex.h>
 
+#include <algorithm>
+#include <optional>
+
 namespace pam_oauth2 {
 
 // One line: an exact value, or a compiled pattern whose regex_t is freed with the rule.
@@ -61,6 +64,97 @@ std::variant<std::vector<std::string>, std::string> fields_of(std::string_view l
     return fields;
 }
 
+bool is_quantifier(char c)
+{
+    return c == '*' || c == '+' || c == '?' || c == '{';
+}
+
+// glibc's regcomp expands repetition by copying the repeated expression, so stacked or deeply
+// nested quantifiers grow memory exponentially: "C++++++++++++++++++++++++" alone takes 2 GB (found
+// by fuzzing). A mapping needs none of that; such patterns are refused before regcomp sees them.
+std::optional<std::string> check_pattern_cost(std::string_view pattern)
+{
+    constexpr std::size_t max_length = 256;
+    constexpr int max_nesting = 2;
+    constexpr long max_bound = 100;
+    if (pattern.size() > max_length) {
+        return "pattern longer than " + std::to_string(max_length) + " characters";
+    }
+    // For each open group: the deepest quantifier nesting inside it so far.
+    std::vector<int> groups{0};
+    int last_atom_depth = -1; // nesting inside the atom just read; -1 when there is none to quantify
+    bool last_was_quantifier = false;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        const char c = pattern[i];
+        if (is_quantifier(c)) {
+            if (last_was_quantifier) {
+                return std::string("pattern stacks quantifiers (like a++)");
+            }
+            if (c == '{') {
+                const auto close = pattern.find('}', i);
+                if (close == std::string_view::npos) {
+                    return std::string("pattern has an unterminated {bound}");
+                }
+                for (std::size_t j = i + 1; j < close; ++j) {
+                    if (pattern[j] != ',' && (pattern[j] < '0' || pattern[j] > '9')) {
+                        return std::string("pattern has a malformed {bound}");
+                    }
+                }
+                long bound = 0;
+                for (std::size_t j = i + 1; j < close; ++j) {
+                    bound = pattern[j] == ',' ? 0 : std::min(bound * 10 + (pattern[j] - '0'), max_bound + 1);
+                    if (bound > max_bound) {
+                        return "pattern has a repetition bound above " + std::to_string(max_bound);
+                    }
+                }
+                i = close;
+            }
+            const int depth = (last_atom_depth < 0 ? 0 : last_atom_depth) + 1;
+            if (depth > max_nesting) {
+                return "pattern nests quantifiers deeper than " + std::to_string(max_nesting);
+            }
+            groups.back() = std::max(groups.back(), depth);
+            last_was_quantifier = true;
+            last_atom_depth = -1;
+            continue;
+        }
+        last_was_quantifier = false;
+        if (c == '\\') {
+            ++i;
+            last_atom_depth = 0;
+        } else if (c == '[') {
+            std::size_t j = i + 1;
+            if (j < pattern.size() && pattern[j] == '^') {
+                ++j;
+            }
+            if (j < pattern.size() && pattern[j] == ']') {
+                ++j;
+            }
+            const auto close = pattern.find(']', j);
+            if (close == std::string_view::npos) {
+                return std::string("pattern has an unterminated [bracket expression]");
+            }
+            i = close;
+            last_atom_depth = 0;
+        } else if (c == '(') {
+            groups.push_back(0);
+            last_atom_depth = -1;
+        } else if (c == ')') {
+            if (groups.size() < 2) {
+                return std::string("pattern has an unmatched )");
+            }
+            last_atom_depth = groups.back();
+            groups.pop_back();
+            groups.back() = std::max(groups.back(), last_atom_depth);
+        } else if (c == '|' || c == '^') {
+            last_atom_depth = -1;
+        } else {
+            last_atom_depth = 0;
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 std::variant<UsernameMap, std::string> UsernameMap::parse(std::string_view text, bool ignore_case)
@@ -95,6 +189,9 @@ std::variant<UsernameMap, std::string> UsernameMap::parse(std::string_view text,
         rule->user = fields[1];
         if (fields[0].front() == '/') {
             rule->value = fields[0].substr(1);
+            if (auto problem = check_pattern_cost(rule->value)) {
+                return where + *problem;
+            }
             const int flags = REG_EXTENDED | (ignore_case ? REG_ICASE : 0);
             if (regcomp(&rule->compiled, rule->value.c_str(), flags) != 0) {
                 return where + "pattern does not compile";

@@ -12,11 +12,12 @@ for seeds in tests/fuzz/corpus/*/; do
     work=build-fuzz/corpus/$target
     mkdir -p "$work" build-fuzz/crashes
     echo "== fuzz_$target for ${seconds}s"
-    build-fuzz/tests/fuzz/fuzz_"$target" -max_total_time="$seconds" -print_final_stats=1 \
-        -artifact_prefix=build-fuzz/crashes/"$target"- "$work" "$seeds" 2>&1 |
-        grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|ERROR|SUMMARY' || true
-    if [ "${PIPESTATUS[0]}" -ne 0 ]; then
-        echo "fuzz_$target failed; reproducer in build-fuzz/crashes/" >&2
+    status=0
+    build-fuzz/tests/fuzz/fuzz_"$target" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 \
+        -artifact_prefix=build-fuzz/crashes/"$target"- "$work" "$seeds" > "build-fuzz/fuzz_$target.log" 2>&1 || status=$?
+    grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|ERROR|SUMMARY' "build-fuzz/fuzz_$target.log" || true
+    if [ "$status" -ne 0 ]; then
+        echo "fuzz_$target failed (exit $status); reproducer in build-fuzz/crashes/, log in build-fuzz/fuzz_$target.log" >&2
         exit 1
     fi
 done

@@ -83,6 +83,25 @@ TEST_CASE("username_map: malformed files are refused with the line")
     CHECK(parse_problem(many.c_str()).find("more than 1000 rules") != std::string::npos);
 }
 
+TEST_CASE("username_map: patterns that would make regcomp explode are refused before it runs")
+{
+    // Found by fuzz_username_map: 24 stacked '+' made glibc's regcomp allocate over 2 GB.
+    CHECK(parse_problem("/^(.*)@C++++++++++++++++++++++++orp$ \\1\n") ==
+          "username_map line 1: pattern stacks quantifiers (like a++)");
+    CHECK(parse_problem("/a*? a\n").find("stacks quantifiers") != std::string::npos);
+    CHECK(parse_problem("/(((a+)+)+) a\n").find("nests quantifiers deeper than 2") != std::string::npos);
+    CHECK(parse_map("/(a{1,50}){1,50}x{3} a\n").size() == 1); // two levels of nesting stay allowed
+    CHECK(parse_problem("/a{101} a\n").find("bound above 100") != std::string::npos);
+    CHECK(parse_problem("/a{1,x} a\n").find("malformed {bound}") != std::string::npos);
+    CHECK(parse_problem(("/" + std::string(257, 'a') + " a\n").c_str()).find("longer than 256") != std::string::npos);
+    CHECK(parse_problem("/[abc a\n").find("unterminated [bracket") != std::string::npos);
+    CHECK(parse_problem("/a) a\n").find("unmatched )") != std::string::npos);
+    // Ordinary mapping patterns stay accepted.
+    const auto map = parse_map("/^(.*)@corp\\.example$ \\1\n/^([a-z]+)(-[0-9]{1,4})?$ \\1\n/^[]a-z]+\\+x$ x\n");
+    CHECK(map.maps("alice-42", "alice"));
+    CHECK(map.maps("alice@corp.example", "alice"));
+}
+
 TEST_CASE("username_map in a login: the map replaces equality, and a broken map is a configuration error")
 {
     const TempDir temp;
