@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include "jws.hpp"
 #include "url_policy.hpp"
 
 #include <algorithm>
@@ -357,9 +358,7 @@ std::optional<ConfigError> validate(const Options& options)
         if (algorithm == "none" || algorithm.rfind("HS", 0) == 0) {
             return ConfigError{"option algorithms may not contain " + algorithm + " (never accepted)"};
         }
-        static constexpr const char* known[] = {"RS256", "RS384", "RS512", "PS256", "PS384",
-                                                "PS512", "ES256", "ES384", "ES512", "EdDSA"};
-        if (std::find(std::begin(known), std::end(known), algorithm) == std::end(known)) {
+        if (!is_supported_algorithm(algorithm)) {
             return ConfigError{"option algorithms has unknown algorithm " + algorithm};
         }
     }
