@@ -24,8 +24,8 @@ install(TARGETS pam_oauth2_check RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 foreach(page pam_oauth2.8 pam_oauth2_check.1)
   string(REGEX REPLACE ".*\\.([0-9])$" "\\1" section "${page}")
   add_custom_command(OUTPUT "${CMAKE_BINARY_DIR}/${page}.gz"
-                     COMMAND gzip -9nc "${CMAKE_SOURCE_DIR}/doc/${page}" > "${CMAKE_BINARY_DIR}/${page}.gz"
-                     DEPENDS "${CMAKE_SOURCE_DIR}/doc/${page}")
+                     COMMAND gzip -9nc "${CMAKE_SOURCE_DIR}/docs/man/${page}" > "${CMAKE_BINARY_DIR}/${page}.gz"
+                     DEPENDS "${CMAKE_SOURCE_DIR}/docs/man/${page}")
   list(APPEND man_pages "${CMAKE_BINARY_DIR}/${page}.gz")
   install(FILES "${CMAKE_BINARY_DIR}/${page}.gz" DESTINATION "${CMAKE_INSTALL_MANDIR}/man${section}")
 endforeach()
@@ -40,7 +40,8 @@ install(FILES etc/pam.d/pg_auth.userinfo etc/pam.d/pg_auth.jwt etc/pam.d/pg_auth
               etc/pg_hba.conf.snippet
         DESTINATION "${doc_dir}/examples" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES README.md DESTINATION "${doc_dir}")
-install(DIRECTORY docs/ DESTINATION "${doc_dir}/docs" FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(DIRECTORY docs/ DESTINATION "${doc_dir}/docs" FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+        PATTERN man EXCLUDE)
 install(FILES packaging/copyright DESTINATION "${doc_dir}")
 install(FILES "${CMAKE_BINARY_DIR}/changelog.gz" DESTINATION "${doc_dir}")
 # The JWKS cache root /var/cache/pam_oauth2 is made by the maintainer scripts, not shipped: it must be

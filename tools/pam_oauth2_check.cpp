@@ -2,12 +2,15 @@
 // it, so an administrator can test a pam.d line before PostgreSQL depends on it.
 //
 //   pam_oauth2_check [--debug] USER OPTION...   (the token is read from standard input)
+//   pam_oauth2_check --list-options              (every option, its default and group, as JSON)
 //
 // OPTION... are the module arguments exactly as written in /etc/pam.d (conf= included). Exit status:
 // 0 granted, 1 refused, 2 identity provider unavailable, 3 configuration error, 4 usage.
 #include "authenticator.hpp"
-#include "config_file.hpp"
+#include "configuration.hpp"
+#include "curl_http_client.hpp"
 #include "outcome.hpp"
+#include "settings_parser.hpp"
 
 #include <syslog.h>
 
@@ -33,6 +36,10 @@ int exit_code(pam_oauth2::Outcome outcome)
 
 int run(int argc, char** argv)
 {
+    if (argc == 2 && std::strcmp(argv[1], "--list-options") == 0) {
+        std::printf("%s\n", pam_oauth2::list_options_json().c_str());
+        return 0;
+    }
     bool debug = false;
     int first = 1;
     if (argc > 1 && std::strcmp(argv[1], "--debug") == 0) {
@@ -40,7 +47,8 @@ int run(int argc, char** argv)
         ++first;
     }
     if (argc - first < 1) {
-        std::fprintf(stderr, "usage: %s [--debug] USER OPTION... < token\n", argv[0]);
+        std::fprintf(stderr, "usage: %s [--debug] USER OPTION... < token\n       %s --list-options\n", argv[0],
+                     argv[0]);
         return 4;
     }
     const std::string user = argv[first];
@@ -51,37 +59,27 @@ int run(int argc, char** argv)
             std::fprintf(stderr, "%s %s\n", priority == LOG_DEBUG ? "debug:" : "log:", line.c_str());
         },
         debug);
-    std::variant<pam_oauth2::Options, pam_oauth2::ConfigError> parsed = pam_oauth2::ConfigError{};
-    if (const auto conf = pam_oauth2::conf_path_from_args(args)) {
-        auto file = pam_oauth2::read_config_file(*conf);
-        if (auto* error = std::get_if<pam_oauth2::ConfigError>(&file)) {
-            parsed = *error;
-        } else {
-            parsed = pam_oauth2::parse_options(args, &std::get<pam_oauth2::ConfigFileText>(file));
-        }
-    } else {
-        parsed = pam_oauth2::parse_options(args, nullptr);
-    }
-    if (auto* error = std::get_if<pam_oauth2::ConfigError>(&parsed)) {
+    const auto loaded = pam_oauth2::load_configuration(args);
+    if (const auto* error = std::get_if<pam_oauth2::ConfigError>(&loaded)) {
         std::printf("configuration error: %s\n", error->message.c_str());
         return 3;
     }
-    const auto& options = std::get<pam_oauth2::Options>(parsed);
-    logger.debug("options: " + pam_oauth2::describe_options(options));
+    const auto& configuration = std::get<pam_oauth2::Configuration>(loaded);
+    logger.debug("options: " + pam_oauth2::describe_settings(configuration.settings));
 
     std::string line;
     std::getline(std::cin, line);
     const pam_oauth2::SecureString token(line);
     line.assign(line.size(), '\0');
 
-    const auto decision = pam_oauth2::authenticate_token(user, token, options, pam_oauth2::make_curl_http_client,
-                                                         pam_oauth2::system_now, logger);
+    const auto decision = pam_oauth2::decide_login(user, token, configuration, pam_oauth2::make_curl_http_client,
+                                                   pam_oauth2::system_now, logger);
     std::printf("result:   %s\nmethod:   %s\nreason:   %s\ntoken:    %s (%zu bytes)\n",
                 pam_oauth2::result_word(decision.outcome), decision.method.empty() ? "none" : decision.method.c_str(),
                 decision.reason.c_str(), pam_oauth2::token_fingerprint(token.view()).c_str(), token.size());
-    if (decision.expires_at) {
-        std::printf("expires:  %lld (in %lld s)\n", *decision.expires_at,
-                    *decision.expires_at - pam_oauth2::system_now());
+    if (decision.valid_until) {
+        std::printf("valid until: %lld (in %lld s, leeway included)\n", *decision.valid_until,
+                    *decision.valid_until - pam_oauth2::system_now());
     }
     return exit_code(decision.outcome);
 }

@@ -1,0 +1,185 @@
+#include "claims.hpp"
+
+#include "text.hpp"
+#include "json.hpp"
+#include "lifetime.hpp"
+
+#include <algorithm>
+
+namespace pam_oauth2 {
+namespace {
+
+// Claim values quoted in reasons are capped so a hostile provider cannot flood the log.
+std::string shown(std::string_view value)
+{
+    constexpr std::size_t limit = 64;
+    return value.size() <= limit ? std::string(value) : std::string(value.substr(0, limit)) + "...";
+}
+
+// A claim holding one string or an array of strings, as scope/groups/aud are found in the wild.
+std::vector<std::string> string_items(const nlohmann::json& value, bool split_spaces)
+{
+    std::vector<std::string> items;
+    const auto add = [&](const std::string& text) {
+        if (!split_spaces) {
+            items.push_back(text);
+            return;
+        }
+        std::size_t start = 0;
+        while (start < text.size()) {
+            const auto space = text.find(' ', start);
+            const auto end = space == std::string::npos ? text.size() : space;
+            if (end > start) {
+                items.push_back(text.substr(start, end - start));
+            }
+            start = end + 1;
+        }
+    };
+    if (value.is_string()) {
+        add(value.get<std::string>());
+    } else if (value.is_array()) {
+        for (const auto& element : value) {
+            if (element.is_string()) {
+                add(element.get<std::string>());
+            }
+        }
+    }
+    return items;
+}
+
+bool contains(const std::vector<std::string>& items, const std::string& wanted)
+{
+    return std::find(items.begin(), items.end(), wanted) != items.end();
+}
+
+std::optional<std::string> check_username(const nlohmann::json& claims, std::string_view user, const UserRules& users,
+                                          const UsernameMap* map)
+{
+    const auto found = claims.find(users.username_claim);
+    if (found == claims.end()) {
+        return "claim " + users.username_claim + " is missing";
+    }
+    if (!found->is_string()) {
+        return "claim " + users.username_claim + " is " + json_type_phrase(*found) + ", not a string";
+    }
+    const auto& value = found->get_ref<const std::string&>();
+    if (map != nullptr) {
+        if (!map->maps(value, user)) {
+            return "claim " + users.username_claim + " is '" + shown(value) +
+                   "', which username_map does not map to '" + std::string(user) + "'";
+        }
+        return std::nullopt;
+    }
+    const bool same = users.case_insensitive ? equal_ignoring_ascii_case(value, user) : value == user;
+    if (!same) {
+        return "claim " + users.username_claim + " is '" + shown(value) + "', PAM user is '" + std::string(user) +
+               "'";
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_required_claim(const nlohmann::json& claims, const std::string& name,
+                                                const std::string& wanted)
+{
+    const auto found = claims.find(name);
+    if (found == claims.end()) {
+        return "required claim " + name + " is missing";
+    }
+    bool holds = false;
+    if (found->is_string() || found->is_array()) {
+        holds = contains(string_items(*found, false), wanted);
+    } else if (found->is_boolean() || found->is_number()) {
+        holds = found->dump() == wanted;
+    }
+    if (!holds) {
+        return "required claim " + name + ":" + wanted + " does not hold";
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> check_pam_user(std::string_view user)
+{
+    if (user.empty() || user.size() > 256) {
+        return std::string("PAM user name is empty or longer than 256 bytes");
+    }
+    for (const char c : user) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte <= 0x20 || byte == 0x7f) {
+            return std::string("PAM user name contains whitespace or a control character");
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_deny_users(std::string_view user, const UserRules& users)
+{
+    for (const auto& denied : users.deny_users) {
+        if (equal_ignoring_ascii_case(denied, user)) {
+            return "PAM user '" + std::string(user) + "' is in deny_users";
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_claims(const nlohmann::json& claims, std::string_view user, const TokenRules& token,
+                                        const UserRules& users, long long now, VerifyMethod method,
+                                        const UsernameMap* map)
+{
+    auto times = read_token_times(claims);
+    if (auto* problem = std::get_if<std::string>(&times)) {
+        return *problem;
+    }
+    if (auto problem = check_token_times(std::get<TokenTimes>(times), now, token.leeway_seconds)) {
+        return problem;
+    }
+    const bool describes_token = method != VerifyMethod::Userinfo;
+    if (describes_token && !token.issuer.empty()) {
+        const auto iss = string_member(claims, "iss");
+        if (!iss || *iss != token.issuer) {
+            return "issuer is '" + shown(iss.value_or("(missing)")) + "', expected '" + token.issuer + "'";
+        }
+    }
+    if (describes_token && !token.audience.empty()) {
+        const auto found = claims.find("aud");
+        if (found == claims.end() || !contains(string_items(*found, false), token.audience)) {
+            return "audience " + token.audience + " not in the token's aud";
+        }
+    }
+    if (auto problem = check_username(claims, user, users, map)) {
+        return problem;
+    }
+    if (!users.scope.empty()) {
+        std::vector<std::string> granted;
+        if (const auto scope = claims.find("scope"); scope != claims.end()) {
+            granted = string_items(*scope, true);
+        } else if (const auto scp = claims.find("scp"); scp != claims.end()) {
+            granted = string_items(*scp, true);
+        }
+        for (const auto& wanted : users.scope) {
+            if (!contains(granted, wanted)) {
+                return "scope " + wanted + " is missing";
+            }
+        }
+    }
+    if (!users.groups.empty()) {
+        std::vector<std::string> member_of;
+        if (const auto found = claims.find(users.groups_claim); found != claims.end()) {
+            member_of = string_items(*found, false);
+        }
+        const bool allowed = std::any_of(users.groups.begin(), users.groups.end(),
+                                         [&](const std::string& group) { return contains(member_of, group); });
+        if (!allowed) {
+            return "user is in none of the groups allowed by groups= (claim " + users.groups_claim + ")";
+        }
+    }
+    for (const auto& [name, wanted] : users.require_claims) {
+        if (auto problem = check_required_claim(claims, name, wanted)) {
+            return problem;
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace pam_oauth2

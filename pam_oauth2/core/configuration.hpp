@@ -1,0 +1,26 @@
+#pragma once
+
+#include "config_error.hpp"
+#include "settings.hpp"
+#include "username_map.hpp"
+
+#include <optional>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace pam_oauth2 {
+
+// Everything a login needs from the configuration, complete and checked: the settings, and the
+// username_map file read and compiled. Loading it is the only way the front ends get one.
+struct Configuration {
+    Settings settings;
+    std::optional<UsernameMap> username_map;
+};
+
+/// The one configuration load, shared by the module and pam_oauth2_check: the conf= file named in
+/// `args` (read safely), then the arguments over it, cross-key validation, then the username_map
+/// file. The first problem found is the one configuration error returned.
+std::variant<Configuration, ConfigError> load_configuration(const std::vector<std::string_view>& args);
+
+} // namespace pam_oauth2

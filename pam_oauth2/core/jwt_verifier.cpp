@@ -1,0 +1,119 @@
+#include "jwt_verifier.hpp"
+
+#include "json.hpp"
+#include "jws.hpp"
+
+#include <algorithm>
+
+namespace pam_oauth2 {
+namespace {
+
+VerifyResult invalid(std::string detail)
+{
+    return verify_result(VerifyStatus::Invalid, std::move(detail));
+}
+
+std::optional<std::string> check_header(const nlohmann::json& header, const JwtSettings& settings, std::string& alg)
+{
+    const auto named = string_member(header, "alg");
+    if (!named) {
+        return std::string("JWT header has no alg");
+    }
+    alg = *named;
+    // Fail closed on the classic JOSE attacks: unsigned tokens and HMAC keyed with a public key.
+    if (alg == "none") {
+        return std::string("JWT alg none is never accepted");
+    }
+    if (alg.rfind("HS", 0) == 0) {
+        return "JWT alg " + alg + " (HMAC) is never accepted";
+    }
+    if (std::find(settings.algorithms.begin(), settings.algorithms.end(), alg) == settings.algorithms.end()) {
+        return "JWT alg " + alg + " is not in algorithms=";
+    }
+    if (!is_supported_algorithm(alg)) {
+        return "JWT alg " + alg + " is not supported";
+    }
+    if (header.contains("crit")) {
+        // RFC 7515 4.1.11: extensions we do not understand must make the token invalid; we know none.
+        return std::string("JWT header has crit extensions this module does not implement");
+    }
+    return std::nullopt;
+}
+
+// The keys a token may be checked with: the one its kid names, or every key fitting alg when the
+// token names none.
+// Keys come only from the configured issuer's JWKS: jku, x5u, jwk and x5c in a header are ignored.
+std::vector<const Jwk*> candidates(const std::vector<Jwk>& keys, const std::optional<std::string>& kid,
+                                   const std::string& alg)
+{
+    std::vector<const Jwk*> found;
+    for (const auto& key : keys) {
+        if (kid ? key.kid == *kid : !key_fits_algorithm(key, alg).has_value()) {
+            found.push_back(&key);
+        }
+    }
+    return found;
+}
+
+} // namespace
+
+VerifyResult JwtVerifier::verify(const PresentedToken& token)
+{
+    const CompactJws* parsed = token.jws();
+    if (parsed == nullptr) {
+        return invalid("malformed JWT: " + token.jws_problem());
+    }
+    const CompactJws& jws = *parsed;
+    std::string alg;
+    if (auto problem = check_header(jws.header, settings_, alg)) {
+        return invalid(*problem);
+    }
+    const auto kid = string_member(jws.header, "kid");
+    if (jws.header.contains("kid") && !kid) {
+        return invalid("JWT kid is not a string");
+    }
+
+    KeySet set = keys_.keys(false);
+    if (set.error.empty() && kid && candidates(set.keys, kid, alg).empty()) {
+        // Keys rotate: a kid we have not seen may be new. One (rate-limited) refresh, then a verdict.
+        set = keys_.keys(true);
+    }
+    if (!set.error.empty()) {
+        VerifyResult unavailable;
+        unavailable.detail = "cannot get the issuer's signing keys: " + set.error;
+        return unavailable;
+    }
+    const auto usable = candidates(set.keys, kid, alg);
+    if (usable.empty()) {
+        return invalid(kid ? "no key with kid " + *kid + " in the issuer's JWKS"
+                           : "no key in the issuer's JWKS fits alg " + alg);
+    }
+    std::string last_problem;
+    bool verified = false;
+    for (const Jwk* key : usable) {
+        if (auto problem = key_fits_algorithm(*key, alg)) {
+            last_problem = *problem;
+            continue;
+        }
+        if (auto problem = verify_signature(alg, *key, jws.signing_input, jws.signature)) {
+            last_problem = *problem;
+            continue;
+        }
+        verified = true;
+        break;
+    }
+    if (!verified) {
+        return invalid("JWT " + last_problem);
+    }
+
+    const auto exp = integer_member(jws.payload, "exp");
+    if (!exp) {
+        return invalid("JWT has no numeric exp; tokens without expiry are refused");
+    }
+    VerifyResult result = verify_result(VerifyStatus::Valid, "");
+    result.expires_at = exp;
+    result.claims = jws.payload;
+    return result;
+}
+
+} // namespace pam_oauth2

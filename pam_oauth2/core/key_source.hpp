@@ -1,0 +1,68 @@
+#pragma once
+
+#include "cache.hpp"
+#include "clock.hpp"
+#include "http_client.hpp"
+#include "jwks.hpp"
+#include "logger.hpp"
+#include "settings.hpp"
+
+#include <string>
+#include <vector>
+
+namespace pam_oauth2 {
+
+// The issuer's signing keys as the JWT verifier needs them.
+struct KeySet {
+    std::vector<Jwk> keys;
+    std::string error; // non-empty: no trustworthy key set could be had (maps to Unavailable)
+};
+
+// Where signing keys come from; unit tests substitute a fixed set.
+class KeySource {
+public:
+    virtual ~KeySource() = default;
+    /// The current keys. `refresh` asks for a fresh copy because a token named an unknown kid; the
+    /// source may decline when it fetched very recently (rate limit).
+    virtual KeySet keys(bool refresh) = 0;
+};
+
+/// How long a fetched JWKS (and discovery document) is reused from the disk cache.
+constexpr long long jwks_cache_seconds = 600;
+/// An unknown kid refreshes the JWKS at most this often (per service user, across processes).
+constexpr long long jwks_refresh_interval_seconds = 30;
+
+// Keys from jwks_url, or from the issuer's discovery document, kept in the on-disk cache so that a
+// login in a fresh process usually needs no network at all.
+class RemoteKeySource final : public KeySource {
+public:
+    /// `http` is used only when a document must be fetched (the module passes a client that loads the
+    /// transport on first use, so a login served from the cache never loads libcurl).
+    /// `issuer` is where discovery starts; `allow_http` is the URL policy for a discovered jwks_uri.
+    RemoteKeySource(std::string issuer, const JwtSettings& settings, bool allow_http, HttpClient& http,
+                    const DiskCache* cache, Clock now, const Logger& logger)
+        : issuer_(std::move(issuer)), settings_(settings), allow_http_(allow_http), http_(http), cache_(cache),
+          now_(std::move(now)), logger_(logger)
+    {
+    }
+    KeySet keys(bool refresh) override;
+
+private:
+    // A document fetched over HTTP or read from the cache; error set when neither worked.
+    struct Document {
+        std::string text;
+        std::string error;
+    };
+    Document fetch(const std::string& url, const std::string& what, long long max_age, bool refresh);
+    std::string jwks_url(std::string& error);
+
+    std::string issuer_;
+    const JwtSettings& settings_;
+    bool allow_http_;
+    HttpClient& http_;
+    const DiskCache* cache_;
+    Clock now_;
+    const Logger& logger_;
+};
+
+} // namespace pam_oauth2

@@ -1,0 +1,75 @@
+#include "login_verifiers.hpp"
+
+#include "introspection_verifier.hpp"
+#include "jwt_verifier.hpp"
+#include "userinfo_verifier.hpp"
+
+#include <algorithm>
+
+namespace pam_oauth2 {
+
+// Creates the real transport on the first request only: a login answered from a cache (JWKS or
+// verdict) never loads libcurl.
+class LoginVerifiers::LazyHttpClient final : public HttpClient {
+public:
+    LazyHttpClient(const HttpClientFactory& make, const HttpSettings& settings) : make_(make), settings_(settings) {}
+    HttpResult send(const HttpRequest& request) override
+    {
+        if (!client_) {
+            client_ = make_(settings_);
+        }
+        return client_->send(request);
+    }
+
+private:
+    const HttpClientFactory& make_;
+    const HttpSettings& settings_;
+    std::unique_ptr<HttpClient> client_;
+};
+
+namespace {
+
+std::optional<DiskCache> open_cache(const Settings& settings, const Logger& logger)
+{
+    // Only logins that can use it touch the cache directory (JWKS for jwt, verdicts for cache_ttl).
+    const bool wants_cache = settings.cache.ttl_seconds > 0 ||
+                             std::find(settings.verify.begin(), settings.verify.end(), VerifyMethod::Jwt) !=
+                                 settings.verify.end();
+    if (!wants_cache) {
+        return std::nullopt;
+    }
+    auto cache = DiskCache::open(settings.cache.dir);
+    if (auto* problem = std::get_if<std::string>(&cache)) {
+        logger.debug("cache unavailable: " + *problem);
+        return std::nullopt;
+    }
+    return std::move(std::get<DiskCache>(cache));
+}
+
+} // namespace
+
+LoginVerifiers::LoginVerifiers(const Configuration& configuration, const HttpClientFactory& make_http,
+                               const Clock& now, const Logger& logger)
+    : http_(std::make_unique<LazyHttpClient>(make_http, configuration.settings.http)),
+      cache_(open_cache(configuration.settings, logger)),
+      keys_(configuration.settings.token.issuer, configuration.settings.jwt, configuration.settings.http.allow_http,
+            *http_, cache_ ? &*cache_ : nullptr, now, logger),
+      verdicts_(cache_ ? &*cache_ : nullptr, configuration.settings.cache, configuration.settings.endpoints, now)
+{
+    const Settings& settings = configuration.settings;
+    for (const auto method : settings.verify) {
+        std::unique_ptr<TokenVerifier> verifier;
+        switch (method) {
+        case VerifyMethod::Userinfo: verifier = std::make_unique<UserinfoVerifier>(settings.endpoints, *http_); break;
+        case VerifyMethod::Introspect:
+            verifier = std::make_unique<IntrospectionVerifier>(settings.endpoints, *http_);
+            break;
+        case VerifyMethod::Jwt: verifier = std::make_unique<JwtVerifier>(settings.jwt, keys_); break;
+        }
+        verifiers_.push_back({method, std::move(verifier)});
+    }
+}
+
+LoginVerifiers::~LoginVerifiers() = default;
+
+} // namespace pam_oauth2

@@ -1,0 +1,341 @@
+#include "option_table.hpp"
+
+#include "text.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <iterator>
+
+namespace pam_oauth2 {
+namespace {
+
+using Problem = std::optional<std::string>;
+using Value = std::optional<std::string_view>;
+
+// A settings field reached through a path of member pointers, e.g. <&Settings::http, &HttpSettings::allow_http>.
+template <auto... Path, typename S> auto& field(S& settings)
+{
+    return (settings.*....*Path);
+}
+
+Problem need_value(Value value)
+{
+    if (!value || value->empty()) {
+        return std::string("needs a value");
+    }
+    return std::nullopt;
+}
+
+std::string join(const std::vector<std::string>& items)
+{
+    std::string joined;
+    for (const auto& item : items) {
+        joined.append(joined.empty() ? "" : ",").append(item);
+    }
+    return joined;
+}
+
+// --- value kinds: how a value is read and shown; each option below picks one -----------------------
+
+template <auto... Path> Problem set_text(Settings& settings, Value value)
+{
+    if (auto problem = need_value(value)) {
+        return problem;
+    }
+    field<Path...>(settings) = std::string(*value);
+    return std::nullopt;
+}
+
+template <auto... Path> std::string show_text(const Settings& settings)
+{
+    return field<Path...>(settings);
+}
+
+template <bool MayBeEmpty, auto... Path> Problem set_list(Settings& settings, Value value)
+{
+    if (!value) {
+        return std::string("needs a value (a comma-separated list)");
+    }
+    auto items = split_list(*value);
+    if (items.empty() && !MayBeEmpty) {
+        return std::string("needs at least one item");
+    }
+    field<Path...>(settings) = std::move(items);
+    return std::nullopt;
+}
+
+template <auto... Path> std::string show_list(const Settings& settings)
+{
+    return join(field<Path...>(settings));
+}
+
+template <auto... Path> Problem set_flag(Settings& settings, Value value)
+{
+    auto& target = field<Path...>(settings);
+    if (!value || *value == "yes" || *value == "true" || *value == "on" || *value == "1") {
+        target = true;
+    } else if (*value == "no" || *value == "false" || *value == "off" || *value == "0") {
+        target = false;
+    } else {
+        return std::string("is a flag: give it bare, or as yes/no, true/false, on/off, 1/0");
+    }
+    return std::nullopt;
+}
+
+template <auto... Path> std::string show_flag(const Settings& settings)
+{
+    return field<Path...>(settings) ? "on" : "off";
+}
+
+template <long long Minimum, long long Maximum, auto... Path> Problem set_integer(Settings& settings, Value value)
+{
+    if (auto problem = need_value(value)) {
+        return problem;
+    }
+    long long parsed = 0;
+    const auto* end = value->data() + value->size();
+    const auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+    if (ec != std::errc() || ptr != end || parsed < Minimum || parsed > Maximum) {
+        return "must be a whole number from " + std::to_string(Minimum) + " to " + std::to_string(Maximum);
+    }
+    auto& target = field<Path...>(settings);
+    target = static_cast<std::remove_reference_t<decltype(target)>>(parsed);
+    return std::nullopt;
+}
+
+template <auto... Path> std::string show_integer(const Settings& settings)
+{
+    return std::to_string(field<Path...>(settings));
+}
+
+// Seconds with decimals in the option, milliseconds in the settings.
+template <int MaximumSeconds, auto... Path> Problem set_seconds(Settings& settings, Value value)
+{
+    if (auto problem = need_value(value)) {
+        return problem;
+    }
+    double parsed = 0;
+    const auto* end = value->data() + value->size();
+    const auto [ptr, ec] = std::from_chars(value->data(), end, parsed, std::chars_format::fixed);
+    if (ec != std::errc() || ptr != end || !std::isfinite(parsed) || parsed < 0.001 || parsed > MaximumSeconds) {
+        return "must be a number of seconds above 0 and at most " + std::to_string(MaximumSeconds);
+    }
+    field<Path...>(settings) = std::lround(parsed * 1000.0);
+    return std::nullopt;
+}
+
+template <auto... Path> std::string show_seconds(const Settings& settings)
+{
+    const long milliseconds = field<Path...>(settings);
+    std::string shown = std::to_string(milliseconds / 1000);
+    if (const long fraction = milliseconds % 1000; fraction != 0) {
+        std::string digits = std::to_string(1000 + fraction).substr(1);
+        digits.erase(digits.find_last_not_of('0') + 1);
+        shown += "." + digits;
+    }
+    return shown;
+}
+
+// --- options whose values have a shape of their own ------------------------------------------------
+
+Problem set_verify(Settings& settings, Value value)
+{
+    if (!value) {
+        return std::string("needs a value: a comma-separated list of jwt, introspect, userinfo");
+    }
+    std::vector<VerifyMethod> methods;
+    for (const auto& name : split_list(*value)) {
+        VerifyMethod method{};
+        if (name == "jwt") {
+            method = VerifyMethod::Jwt;
+        } else if (name == "introspect") {
+            method = VerifyMethod::Introspect;
+        } else if (name == "userinfo") {
+            method = VerifyMethod::Userinfo;
+        } else {
+            return "has unknown method '" + name + "' (known: jwt, introspect, userinfo)";
+        }
+        if (std::find(methods.begin(), methods.end(), method) != methods.end()) {
+            return "names method '" + name + "' twice";
+        }
+        methods.push_back(method);
+    }
+    if (methods.empty()) {
+        return std::string("needs at least one method");
+    }
+    settings.verify = std::move(methods);
+    return std::nullopt;
+}
+
+std::string show_verify(const Settings& settings)
+{
+    std::vector<std::string> names;
+    for (const auto method : settings.verify) {
+        names.emplace_back(method_name(method));
+    }
+    return join(names);
+}
+
+Problem set_client_secret(Settings& settings, Value value)
+{
+    if (auto problem = need_value(value)) {
+        return problem;
+    }
+    settings.endpoints.client_secret = SecureString(*value);
+    return std::nullopt;
+}
+
+std::string show_client_secret(const Settings& settings)
+{
+    return settings.endpoints.client_secret.empty() ? "" : "<redacted>";
+}
+
+Problem set_require_claim(Settings& settings, Value value)
+{
+    if (!value) {
+        return std::string("needs a value of the form name:value");
+    }
+    const auto colon = value->find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+        return std::string("must be of the form name:value");
+    }
+    settings.users.require_claims.emplace_back(std::string(value->substr(0, colon)),
+                                               std::string(value->substr(colon + 1)));
+    return std::nullopt;
+}
+
+std::string show_require_claim(const Settings& settings)
+{
+    std::vector<std::string> rules;
+    for (const auto& [name, wanted] : settings.users.require_claims) {
+        rules.push_back(name + ":" + wanted);
+    }
+    return join(rules);
+}
+
+Problem set_log(Settings& settings, Value value)
+{
+    if (value && *value == "syslog") {
+        settings.log.target = LogTarget::Syslog;
+    } else if (value && *value == "stderr") {
+        settings.log.target = LogTarget::Stderr;
+    } else {
+        return std::string("must be syslog or stderr");
+    }
+    return std::nullopt;
+}
+
+std::string show_log(const Settings& settings)
+{
+    return settings.log.target == LogTarget::Stderr ? "stderr" : "syslog";
+}
+
+// --- the table ----------------------------------------------------------------------------------------
+
+template <auto... Path>
+constexpr OptionSpec text(std::string_view name, std::string_view group, std::string_view summary)
+{
+    return {name, group, summary, OptionSource::Anywhere, false, &set_text<Path...>, &show_text<Path...>};
+}
+
+template <bool MayBeEmpty, auto... Path>
+constexpr OptionSpec list(std::string_view name, std::string_view group, std::string_view summary)
+{
+    return {name, group, summary, OptionSource::Anywhere, false, &set_list<MayBeEmpty, Path...>, &show_list<Path...>};
+}
+
+template <auto... Path>
+constexpr OptionSpec flag(std::string_view name, std::string_view group, std::string_view summary)
+{
+    return {name, group, summary, OptionSource::Anywhere, false, &set_flag<Path...>, &show_flag<Path...>};
+}
+
+template <long long Minimum, long long Maximum, auto... Path>
+constexpr OptionSpec integer(std::string_view name, std::string_view group, std::string_view summary)
+{
+    return {name,  group, summary, OptionSource::Anywhere, false, &set_integer<Minimum, Maximum, Path...>,
+            &show_integer<Path...>};
+}
+
+template <int MaximumSeconds, auto... Path>
+constexpr OptionSpec seconds(std::string_view name, std::string_view group, std::string_view summary)
+{
+    return {name,  group, summary, OptionSource::Anywhere, false, &set_seconds<MaximumSeconds, Path...>,
+            &show_seconds<Path...>};
+}
+
+constexpr std::string_view verification = "verification";
+constexpr std::string_view rules = "authorization rules";
+constexpr std::string_view transport = "transport";
+constexpr std::string_view session = "token, conversation, cache, logging";
+
+using S = Settings;
+using E = EndpointSettings;
+using J = JwtSettings;
+using T = TokenRules;
+using U = UserRules;
+using H = HttpSettings;
+using C = CacheSettings;
+using V = ConversationSettings;
+using L = LogSettings;
+
+// URLs are read as text here; the URL policy depends on allow_http, which may come later on the line,
+// so it is checked with the other cross-key rules once everything is read.
+constexpr OptionSpec options[] = {
+    {"verify", verification, "ordered methods among jwt, introspect, userinfo; the first that applies decides",
+     OptionSource::Anywhere, false, &set_verify, &show_verify},
+    text<&S::endpoints, &E::userinfo_url>("userinfo_url", verification, "OIDC userinfo endpoint"),
+    text<&S::endpoints, &E::introspection_url>("introspection_url", verification, "RFC 7662 introspection endpoint"),
+    text<&S::endpoints, &E::client_id>("client_id", verification, "introspection client"),
+    {"client_secret", verification, "introspection client secret (conf= file only)", OptionSource::FileOnly, true,
+     &set_client_secret, &show_client_secret},
+    text<&S::token, &T::issuer>("issuer", verification, "expected iss; for jwt the JWKS is found through discovery"),
+    text<&S::jwt, &J::jwks_url>("jwks_url", verification, "explicit JWKS location"),
+    list<false, &S::jwt, &J::algorithms>("algorithms", verification, "allowed JWS algorithms"),
+    integer<0, 3600, &S::token, &T::leeway_seconds>("leeway", verification, "seconds of clock skew for exp/nbf/iat"),
+
+    text<&S::users, &U::username_claim>("username_claim", rules, "claim that must equal the PAM user"),
+    flag<&S::users, &U::case_insensitive>("case_insensitive", rules, "compare user names ignoring ASCII case"),
+    list<true, &S::users, &U::deny_users>("deny_users", rules, "PAM users never accepted through a token"),
+    text<&S::token, &T::audience>("audience", rules, "required aud value (jwt, introspect)"),
+    list<false, &S::users, &U::scope>("scope", rules, "scopes that must all be present"),
+    text<&S::users, &U::groups_claim>("groups_claim", rules, "claim holding the user's groups"),
+    list<false, &S::users, &U::groups>("groups", rules, "the user must be in at least one of these"),
+    {"require_claim", rules, "name:value that must hold; repeatable", OptionSource::Anywhere, false,
+     &set_require_claim, &show_require_claim},
+    text<&S::users, &U::username_map>("username_map", rules, "file mapping claim values to PAM users"),
+
+    text<&S::http, &H::ca_file>("ca_file", transport, "PEM bundle of trust anchors"),
+    text<&S::http, &H::ca_path>("ca_path", transport, "hashed directory of trust anchors"),
+    seconds<60, &S::http, &H::timeout_ms>("timeout", transport, "seconds for a whole exchange"),
+    seconds<60, &S::http, &H::connect_timeout_ms>("connect_timeout", transport, "seconds to connect"),
+    flag<&S::http, &H::allow_http>("allow_http", transport, "permit http:// to loopback only, for testing"),
+
+    integer<1, 1048576, &S::token, &T::max_bytes>("max_token_bytes", session, "longer tokens are refused"),
+    text<&S::conversation, &V::prompt>("prompt", session, "conversation prompt"),
+    flag<&S::conversation, &V::use_first_pass>("use_first_pass", session, "only take a token an earlier module set"),
+    flag<&S::conversation, &V::try_first_pass>("try_first_pass", session, "take an earlier module's token, else ask"),
+    text<&S::cache, &C::dir>("cache_dir", session, "on-disk JWKS and verdict cache"),
+    integer<0, 86400, &S::cache, &C::ttl_seconds>("cache_ttl", session, "seconds a positive verdict is reused"),
+    flag<&S::log, &L::debug>("debug", session, "verbose, still secret-free, logging"),
+    {"log", session, "syslog or stderr", OptionSource::Anywhere, false, &set_log, &show_log},
+    {"conf", session, "read key = value lines from this file first", OptionSource::ArgumentOnly, false,
+     &set_text<&S::conf>, &show_text<&S::conf>},
+};
+
+} // namespace
+
+OptionTable option_table() noexcept
+{
+    return {std::begin(options), std::end(options)};
+}
+
+const OptionSpec* find_option(std::string_view name) noexcept
+{
+    const auto found =
+        std::find_if(std::begin(options), std::end(options), [&](const OptionSpec& spec) { return spec.name == name; });
+    return found == std::end(options) ? nullptr : found;
+}
+
+} // namespace pam_oauth2

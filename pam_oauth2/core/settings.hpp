@@ -1,0 +1,87 @@
+#pragma once
+
+#include "http_client.hpp"
+#include "secure_string.hpp"
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pam_oauth2 {
+
+enum class VerifyMethod { Jwt, Introspect, Userinfo };
+enum class LogTarget { Syslog, Stderr };
+
+/// Name of a method as written in `verify=` and in log lines.
+const char* method_name(VerifyMethod method) noexcept;
+
+// The identity provider endpoints the endpoint verifiers call, and the introspection client.
+struct EndpointSettings {
+    std::string userinfo_url;
+    std::string introspection_url;
+    std::string client_id;
+    SecureString client_secret;
+};
+
+// Where the jwt method finds the issuer's keys and which signatures it accepts.
+struct JwtSettings {
+    std::string jwks_url; // empty: from the issuer's discovery document
+    std::vector<std::string> algorithms{"RS256", "RS384", "RS512", "PS256", "PS384",
+                                        "PS512", "ES256", "ES384", "ES512", "EdDSA"};
+};
+
+// What a token must say about itself, whichever method verified it.
+struct TokenRules {
+    std::string issuer;
+    std::string audience;
+    long leeway_seconds = 60; // clock skew forgiven for exp, nbf and iat
+    std::size_t max_bytes = 65535;
+};
+
+// Who may log in with a verified token.
+struct UserRules {
+    std::string username_claim = "preferred_username";
+    bool case_insensitive = false;
+    std::string username_map; // path of the mapping file; compiled by load_configuration
+    std::vector<std::string> deny_users{"root", "postgres"};
+    std::string groups_claim = "groups";
+    std::vector<std::string> groups;
+    std::vector<std::string> scope;
+    std::vector<std::pair<std::string, std::string>> require_claims;
+};
+
+// The on-disk cache of JWKS, discovery documents and verdicts.
+struct CacheSettings {
+    std::string dir = "/var/cache/pam_oauth2";
+    long ttl_seconds = 60; // positive userinfo/introspection verdicts; 0 disables
+};
+
+// How the token is obtained from libpam.
+struct ConversationSettings {
+    bool use_first_pass = false;
+    bool try_first_pass = false;
+    std::string prompt = "Access token: ";
+};
+
+struct LogSettings {
+    bool debug = false;
+    LogTarget target = LogTarget::Syslog;
+};
+
+// The effective configuration of one module invocation. Each concern is a value type handed only to
+// the code that needs it; the defaults here are the documented defaults (option_table.cpp lists them).
+struct Settings {
+    std::vector<VerifyMethod> verify{VerifyMethod::Userinfo};
+    EndpointSettings endpoints;
+    JwtSettings jwt;
+    TokenRules token;
+    UserRules users;
+    HttpSettings http;
+    CacheSettings cache;
+    ConversationSettings conversation;
+    LogSettings log;
+    std::string conf; // the conf= file read first, if any
+};
+
+} // namespace pam_oauth2

@@ -1,0 +1,218 @@
+#include "settings_parser.hpp"
+
+#include "jws.hpp"
+#include "logger.hpp"
+#include "option_table.hpp"
+#include "text.hpp"
+#include "url_policy.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace pam_oauth2 {
+namespace {
+
+enum class Source { Argument, File };
+
+struct KeyValue {
+    std::string_view key;
+    std::optional<std::string_view> value; // nullopt for a bare key
+};
+
+KeyValue split_item(std::string_view item, Source source)
+{
+    // Linux-PAM strips the brackets of [key=value with spaces]; accept them anyway for hand-made argv.
+    if (source == Source::Argument && item.size() >= 2 && item.front() == '[' && item.back() == ']') {
+        item = item.substr(1, item.size() - 2);
+    }
+    const auto equals = item.find('=');
+    KeyValue pair{source == Source::File ? trim(item.substr(0, equals)) : item.substr(0, equals), std::nullopt};
+    if (equals != std::string_view::npos) {
+        pair.value = source == Source::File ? trim(item.substr(equals + 1)) : item.substr(equals + 1);
+    }
+    return pair;
+}
+
+std::optional<ConfigError> apply(Settings& settings, std::string_view item, Source source, const std::string& where)
+{
+    const auto [key, value] = split_item(item, source);
+    const bool in_file = source == Source::File;
+    const OptionSpec* spec = find_option(key);
+    if (spec == nullptr) {
+        // Fail closed: a typo such as `group=` must not silently drop a restriction.
+        return ConfigError{where + "unknown option '" + std::string(key) + "'", in_file};
+    }
+    if (spec->source == OptionSource::FileOnly && !in_file) {
+        // Module arguments sit in world-readable /etc/pam.d files.
+        return ConfigError{where + "option " + std::string(key) +
+                               " is not accepted as a module argument; put it in a conf= file that is not "
+                               "world-readable",
+                           in_file};
+    }
+    if (spec->source == OptionSource::ArgumentOnly && in_file) {
+        return ConfigError{where + std::string(key) + "= cannot be nested", in_file};
+    }
+    if (auto problem = spec->set(settings, value)) {
+        return ConfigError{where + "option " + std::string(key) + " " + *problem, in_file};
+    }
+    return std::nullopt;
+}
+
+std::optional<ConfigError> parse_file(Settings& settings, const ConfigFileText& file)
+{
+    std::string_view rest = file.text;
+    int line_number = 0;
+    while (!rest.empty()) {
+        ++line_number;
+        const auto newline = rest.find('\n');
+        auto line = trim(rest.substr(0, newline));
+        rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
+        if (line.empty() || line.front() == '#') {
+            continue;
+        }
+        const std::string where = "conf file " + file.path + " line " + std::to_string(line_number) + ": ";
+        if (auto error = apply(settings, line, Source::File, where)) {
+            return error;
+        }
+    }
+    if (!settings.endpoints.client_secret.empty() && file.world_readable) {
+        return ConfigError{"conf file " + file.path + " holds client_secret but is world-readable (chmod o-r)", true};
+    }
+    return std::nullopt;
+}
+
+bool uses(const Settings& settings, VerifyMethod method)
+{
+    return std::find(settings.verify.begin(), settings.verify.end(), method) != settings.verify.end();
+}
+
+std::optional<ConfigError> validate(const Settings& settings)
+{
+    for (const auto& [key, url] :
+         {std::pair<const char*, const std::string&>{"userinfo_url", settings.endpoints.userinfo_url},
+          {"introspection_url", settings.endpoints.introspection_url},
+          {"jwks_url", settings.jwt.jwks_url},
+          {"issuer", settings.token.issuer}}) {
+        if (url.empty()) {
+            continue;
+        }
+        if (auto problem = check_endpoint_url(url, settings.http.allow_http)) {
+            return ConfigError{std::string("option ") + key + " " + *problem};
+        }
+    }
+    const auto& endpoints = settings.endpoints;
+    if (uses(settings, VerifyMethod::Userinfo) && endpoints.userinfo_url.empty()) {
+        return ConfigError{"verify=userinfo needs userinfo_url"};
+    }
+    if (uses(settings, VerifyMethod::Introspect) &&
+        (endpoints.introspection_url.empty() || endpoints.client_id.empty() || endpoints.client_secret.empty())) {
+        return ConfigError{"verify=introspect needs introspection_url, client_id and client_secret (from a conf= file)"};
+    }
+    if (uses(settings, VerifyMethod::Jwt) && settings.token.issuer.empty()) {
+        return ConfigError{"verify=jwt needs issuer (its JWKS is found through discovery unless jwks_url is set)"};
+    }
+    for (const auto& algorithm : settings.jwt.algorithms) {
+        // none and HMAC are refused outright: an HMAC "key" would be the issuer's public key.
+        if (algorithm == "none" || algorithm.rfind("HS", 0) == 0) {
+            return ConfigError{"option algorithms may not contain " + algorithm + " (never accepted)"};
+        }
+        if (!is_supported_algorithm(algorithm)) {
+            return ConfigError{"option algorithms has unknown algorithm " + algorithm};
+        }
+    }
+    if (!settings.users.username_map.empty() && settings.users.username_map.front() != '/') {
+        return ConfigError{"option username_map must be an absolute path"};
+    }
+    const bool only_userinfo = settings.verify.size() == 1 && settings.verify.front() == VerifyMethod::Userinfo;
+    if (!settings.token.audience.empty() && only_userinfo) {
+        // Userinfo answers carry no aud; accepting the option would promise a check that never runs.
+        return ConfigError{
+            "option audience needs verify=jwt or verify=introspect (userinfo answers carry no audience)"};
+    }
+    if (settings.users.username_claim.empty() || settings.users.groups_claim.empty()) {
+        return ConfigError{"claim names must not be empty"};
+    }
+    return std::nullopt;
+}
+
+const char* source_name(OptionSource source)
+{
+    switch (source) {
+    case OptionSource::Anywhere: return "anywhere";
+    case OptionSource::FileOnly: return "conf file only";
+    case OptionSource::ArgumentOnly: return "argument only";
+    }
+    return "anywhere";
+}
+
+} // namespace
+
+const char* method_name(VerifyMethod method) noexcept
+{
+    switch (method) {
+    case VerifyMethod::Jwt: return "jwt";
+    case VerifyMethod::Introspect: return "introspect";
+    case VerifyMethod::Userinfo: return "userinfo";
+    }
+    return "unknown";
+}
+
+std::optional<std::string> conf_path_from_args(const std::vector<std::string_view>& args)
+{
+    std::optional<std::string> path;
+    for (const auto arg : args) {
+        const auto [key, value] = split_item(arg, Source::Argument);
+        if (key == "conf" && value && !value->empty()) {
+            path = std::string(*value);
+        }
+    }
+    return path;
+}
+
+std::variant<Settings, ConfigError> parse_settings(const std::vector<std::string_view>& args,
+                                                   const ConfigFileText* file)
+{
+    Settings settings;
+    if (file != nullptr) {
+        settings.conf = file->path;
+        if (auto error = parse_file(settings, *file)) {
+            return *error;
+        }
+    }
+    for (const auto arg : args) {
+        if (auto error = apply(settings, arg, Source::Argument, "")) {
+            return *error;
+        }
+    }
+    if (auto error = validate(settings)) {
+        return *error;
+    }
+    return settings;
+}
+
+std::string describe_settings(const Settings& settings)
+{
+    std::string out;
+    for (const auto& spec : option_table()) {
+        out.append(out.empty() ? "" : " ").append(spec.name).append("=").append(log_value(spec.show(settings)));
+    }
+    return out;
+}
+
+std::string list_options_json()
+{
+    const Settings defaults;
+    auto listing = nlohmann::json::array();
+    for (const auto& spec : option_table()) {
+        listing.push_back({{"name", spec.name},
+                           {"group", spec.group},
+                           {"default", spec.show(defaults)},
+                           {"source", source_name(spec.source)},
+                           {"secret", spec.secret},
+                           {"summary", spec.summary}});
+    }
+    return listing.dump(2);
+}
+
+} // namespace pam_oauth2

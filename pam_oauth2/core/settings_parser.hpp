@@ -1,0 +1,42 @@
+#pragma once
+
+#include "config_error.hpp"
+#include "settings.hpp"
+
+#include <openssl/crypto.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace pam_oauth2 {
+
+// The text of a conf= file as read by read_config_file, with what the secret rules need to know.
+// The text may hold client_secret, so it is wiped when the value dies (copies included).
+struct ConfigFileText {
+    std::string path;
+    std::string text;
+    bool world_readable = false;
+    ~ConfigFileText() { OPENSSL_cleanse(text.data(), text.size()); }
+};
+
+/// The value of the `conf=` module argument (bracketed or not), if any; nullopt also for a bare
+/// `conf`, which parse_settings then reports as a key without a value.
+std::optional<std::string> conf_path_from_args(const std::vector<std::string_view>& args);
+
+/// Pure parse: the conf= file (if given) first, then the module arguments overriding it, then
+/// cross-key validation. Unknown keys and malformed values are errors, never guesses.
+std::variant<Settings, ConfigError> parse_settings(const std::vector<std::string_view>& args,
+                                                   const ConfigFileText* file);
+
+/// The effective configuration as one line for debug logs: every option of the table, in its order,
+/// as `key=value`; secret values show as <redacted>.
+std::string describe_settings(const Settings& settings);
+
+/// Every option as a JSON array of {name, group, default, source, secret, summary}, for scripts and
+/// for the test that keeps the documentation in step with the table.
+std::string list_options_json();
+
+} // namespace pam_oauth2

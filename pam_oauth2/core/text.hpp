@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pam_oauth2 {
+
+/// `text` without leading and trailing blanks (space, tab, carriage return).
+std::string_view trim(std::string_view text);
+
+/// The non-empty, trimmed items of a comma-separated list.
+std::vector<std::string> split_list(std::string_view text);
+
+/// The byte with A-Z folded to a-z and nothing else: no locale, so the same bytes compare the same
+/// way in every host process (an 8-bit locale must not fold bytes above 0x7f).
+constexpr char ascii_lower(char c) noexcept
+{
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+/// Equality ignoring ASCII case only (user names, deny_users, case_insensitive).
+bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) noexcept;
+
+} // namespace pam_oauth2

@@ -1,0 +1,40 @@
+#pragma once
+
+#include "cache.hpp"
+#include "clock.hpp"
+#include "settings.hpp"
+#include "verifier.hpp"
+
+#include <optional>
+#include <string>
+
+namespace pam_oauth2 {
+
+// Positive userinfo/introspection verdicts kept for cache_ttl seconds (never past the token's exp),
+// so a client that opens many connections with one token asks the identity provider once. Only the
+// provider's claims are kept, under the SHA-256 of the token: the token itself is never written. The
+// claim rules still run on every login. Refusals and failures are never cached.
+class VerdictCache {
+public:
+    /// Verdicts are bound to `endpoints`: one provider's verdict is never reused for another.
+    VerdictCache(const DiskCache* cache, const CacheSettings& settings, const EndpointSettings& endpoints, Clock now)
+        : cache_(cache), settings_(settings), endpoints_(endpoints), now_(std::move(now))
+    {
+    }
+
+    /// A cached Valid result for this method and token, if one is fresh.
+    [[nodiscard]] std::optional<VerifyResult> find(VerifyMethod method, const PresentedToken& token) const;
+    /// Remembers a Valid result; false when nothing was stored (disabled, not valid, no cache).
+    bool store(VerifyMethod method, const PresentedToken& token, const VerifyResult& result) const;
+
+private:
+    [[nodiscard]] bool enabled(VerifyMethod method) const;
+    [[nodiscard]] std::string key(VerifyMethod method, const PresentedToken& token) const;
+
+    const DiskCache* cache_;
+    const CacheSettings& settings_;
+    const EndpointSettings& endpoints_;
+    Clock now_;
+};
+
+} // namespace pam_oauth2

@@ -1,0 +1,205 @@
+#include "curl_http_client.hpp"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include <cstring>
+#include <mutex>
+
+namespace pam_oauth2 {
+namespace {
+
+// curl_global_init is thread-safe from 7.84 on; call_once keeps it to one call per load of the
+// module. curl_global_cleanup is never called: libcurl may be shared with the host process.
+std::once_flag curl_initialised;
+
+struct BodySink {
+    SecureString* body;
+    bool too_large = false;
+};
+
+std::size_t collect_body(char* data, std::size_t size, std::size_t count, void* user)
+{
+    auto* sink = static_cast<BodySink*>(user);
+    const std::size_t bytes = size * count;
+    // Enforced here as well as by CURLOPT_MAXFILESIZE, which only sees a declared Content-Length.
+    if (sink->body->size() + bytes > max_response_bytes) {
+        sink->too_large = true;
+        return 0;
+    }
+    sink->body->append(std::string_view(data, bytes));
+    return bytes;
+}
+
+class CurlHandle {
+public:
+    CurlHandle() : handle_(curl_easy_init()) {}
+    ~CurlHandle()
+    {
+        if (handle_ != nullptr) {
+            curl_easy_cleanup(handle_);
+        }
+    }
+    CurlHandle(const CurlHandle&) = delete;
+    CurlHandle& operator=(const CurlHandle&) = delete;
+    [[nodiscard]] CURL* get() const { return handle_; }
+
+private:
+    CURL* handle_;
+};
+
+class HeaderList {
+public:
+    HeaderList() = default;
+    ~HeaderList() { curl_slist_free_all(list_); }
+    HeaderList(const HeaderList&) = delete;
+    HeaderList& operator=(const HeaderList&) = delete;
+    bool add(const char* header)
+    {
+        curl_slist* grown = curl_slist_append(list_, header);
+        if (grown == nullptr) {
+            return false;
+        }
+        list_ = grown;
+        return true;
+    }
+    [[nodiscard]] curl_slist* get() const { return list_; }
+
+private:
+    curl_slist* list_ = nullptr;
+};
+
+// Form-encodes with libcurl and keeps the result in wiped memory (it may be the token).
+bool append_escaped(CURL* curl, SecureString& out, std::string_view value)
+{
+    char* escaped = curl_easy_escape(curl, value.data(), static_cast<int>(value.size()));
+    if (escaped == nullptr) {
+        return false;
+    }
+    const std::size_t length = std::strlen(escaped);
+    out.append(std::string_view(escaped, length));
+    OPENSSL_cleanse(escaped, length);
+    curl_free(escaped);
+    return true;
+}
+
+class CurlHttpClient final : public HttpClient {
+public:
+    explicit CurlHttpClient(HttpSettings settings) : settings_(std::move(settings))
+    {
+        std::call_once(curl_initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    }
+
+    HttpResult send(const HttpRequest& request) override
+    {
+        HttpResult result;
+        const CurlHandle handle;
+        CURL* curl = handle.get();
+        if (curl == nullptr) {
+            result.transport_error = "cannot create a libcurl handle";
+            return result;
+        }
+        char error_buffer[CURL_ERROR_SIZE] = {};
+        BodySink sink{&result.body};
+        HeaderList headers;
+        SecureString form_body;
+        SecureString basic_user;
+        SecureString basic_password;
+
+        bool ok = headers.add("Accept: application/json") && configure_transport(curl, error_buffer) &&
+                  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str()) == CURLE_OK &&
+                  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body) == CURLE_OK &&
+                  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink) == CURLE_OK;
+        if (ok && request.bearer_token != nullptr) {
+            // libcurl builds the Authorization header itself: the token is never concatenated
+            // into a header string of ours, and never placed in a URL.
+            ok = curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BEARER) == CURLE_OK &&
+                 curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, request.bearer_token->c_str()) == CURLE_OK;
+        }
+        if (ok && request.basic_password != nullptr) {
+            ok = append_escaped(curl, basic_user, request.basic_user) &&
+                 append_escaped(curl, basic_password, request.basic_password->view()) &&
+                 curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC) == CURLE_OK &&
+                 curl_easy_setopt(curl, CURLOPT_USERNAME, basic_user.c_str()) == CURLE_OK &&
+                 curl_easy_setopt(curl, CURLOPT_PASSWORD, basic_password.c_str()) == CURLE_OK;
+        }
+        if (ok && !request.form_fields.empty()) {
+            for (const auto& [name, value] : request.form_fields) {
+                if (!form_body.empty()) {
+                    form_body.append("&");
+                }
+                ok = ok && append_escaped(curl, form_body, name);
+                form_body.append("=");
+                ok = ok && append_escaped(curl, form_body, value != nullptr ? value->view() : std::string_view{});
+            }
+            // CURLOPT_POSTFIELDS (not COPYPOSTFIELDS): libcurl reads our wiped buffer in place.
+            ok = ok && headers.add("Content-Type: application/x-www-form-urlencoded") &&
+                 curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form_body.size())) ==
+                     CURLE_OK &&
+                 curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form_body.c_str()) == CURLE_OK;
+        }
+        ok = ok && curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get()) == CURLE_OK;
+        if (!ok) {
+            result.transport_error = "cannot configure the libcurl request";
+            return result;
+        }
+
+        const CURLcode code = curl_easy_perform(curl);
+        if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+            result.transport_error = "answer larger than " + std::to_string(max_response_bytes) + " bytes";
+            result.body.clear();
+            return result;
+        }
+        if (code != CURLE_OK) {
+            result.transport_error = std::string(curl_easy_strerror(code));
+            if (error_buffer[0] != '\0' && result.transport_error != error_buffer) {
+                result.transport_error += ": ";
+                result.transport_error += error_buffer;
+            }
+            result.body.clear();
+            return result;
+        }
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+        result.transport_ok = true;
+        return result;
+    }
+
+private:
+    bool configure_transport(CURL* curl, char* error_buffer) const
+    {
+        const char* protocols = settings_.allow_http ? "http,https" : "https";
+        // Trust anchors: only what the administrator named, else the hashed system directory, which
+        // OpenSSL reads lazily (one file per issuer) instead of parsing the whole bundle (~30 ms).
+        const char* ca_file = settings_.ca_file.empty() ? nullptr : settings_.ca_file.c_str();
+        const char* ca_path = !settings_.ca_path.empty() ? settings_.ca_path.c_str()
+                              : ca_file == nullptr       ? "/etc/ssl/certs"
+                                                         : nullptr;
+        return curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_CAPATH, ca_path) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, settings_.timeout_ms) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, settings_.connect_timeout_ms) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_bytes)) ==
+                   CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_USERAGENT, "pam_oauth2") == CURLE_OK &&
+               // Identity provider answers are small; no proxy from the environment of the host process.
+               curl_easy_setopt(curl, CURLOPT_PROXY, "") == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_VERBOSE, 0L) == CURLE_OK;
+    }
+
+    HttpSettings settings_;
+};
+
+} // namespace
+
+std::unique_ptr<HttpClient> make_curl_http_client(const HttpSettings& settings)
+{
+    return std::make_unique<CurlHttpClient>(settings);
+}
+
+} // namespace pam_oauth2
