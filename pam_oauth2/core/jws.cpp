@@ -92,9 +92,6 @@ std::variant<CompactJws, std::string> parse_compact_jws(std::string_view token)
     if (!header_text || !payload_text || !signature) {
         return std::string("a segment is not valid base64url");
     }
-    if (signature->empty()) {
-        return std::string("the signature segment is empty");
-    }
     auto header = parse_json_object(*header_text);
     if (!header) {
         return std::string("header is not a JSON object");

@@ -32,13 +32,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)pam_oauth2::base64url_decode(token);
     auto parsed = pam_oauth2::parse_compact_jws(token);
     (void)parsed;
-    pam_oauth2::Options options;
-    options.issuer = "joe";
+    pam_oauth2::Settings options;
+    options.token.issuer = "joe";
     NoKeys keys;
-    pam_oauth2::JwtVerifier verifier(options, keys);
+    pam_oauth2::JwtVerifier verifier(options.jwt, keys);
     const pam_oauth2::SecureString secret(token);
-    if (verifier.applies_to(secret)) {
-        (void)verifier.verify(secret);
+    const pam_oauth2::PresentedToken presented(secret);
+    if (verifier.applies_to(presented)) {
+        (void)verifier.verify(presented);
     }
     return 0;
 }

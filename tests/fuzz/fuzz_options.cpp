@@ -1,6 +1,6 @@
 // Option parsing: the input is split at NUL into module arguments; the part after the first "\n\n\n"
 // (if any) is the text of a conf= file.
-#include "options.hpp"
+#include "settings_parser.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -28,9 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (file_start != std::string_view::npos) {
         file.text = std::string(input.substr(file_start + 3));
     }
-    auto parsed = pam_oauth2::parse_options(args, file_start == std::string_view::npos ? nullptr : &file);
-    if (auto* options = std::get_if<pam_oauth2::Options>(&parsed)) {
-        (void)pam_oauth2::describe_options(*options);
+    auto parsed = pam_oauth2::parse_settings(args, file_start == std::string_view::npos ? nullptr : &file);
+    if (auto* options = std::get_if<pam_oauth2::Settings>(&parsed)) {
+        (void)pam_oauth2::describe_settings(*options);
     }
     return 0;
 }

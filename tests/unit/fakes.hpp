@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http_client.hpp"
+#include "presented_token.hpp"
 
 #include <functional>
 #include <string>
@@ -41,6 +42,14 @@ public:
 
 private:
     Script script_;
+};
+
+// A token as verifiers see it, owning its bytes, for calls such as verifier.verify(OwnedToken("tok")).
+struct OwnedToken {
+    explicit OwnedToken(std::string_view text) : secret(text) {}
+    operator const PresentedToken&() const { return presented; } // NOLINT(google-explicit-constructor)
+    SecureString secret;
+    PresentedToken presented{secret};
 };
 
 inline HttpResult answer(long status, std::string_view body)

@@ -14,7 +14,8 @@ namespace {
 constexpr long long fixed_now = 1'700'000'000;
 
 struct Harness {
-    Options options;
+    Configuration configuration;
+    Settings& options = configuration.settings;
     FakeHttpClient::Script script = [](const FakeHttpClient::Seen&) {
         return answer(200, R"({"preferred_username":"alice"})");
     };
@@ -31,16 +32,16 @@ struct Harness {
             return std::unique_ptr<HttpClient>(std::move(client));
         };
         const Logger logger([this](int, const std::string& line) { logs.push_back(line); }, true);
-        return authenticate_token(
-            user, SecureString(token), options, factory, [this] { return now; }, logger);
+        return decide_login(
+            user, SecureString(token), configuration, factory, [this] { return now; }, logger);
     }
 
     long long now = fixed_now;
 
     Harness()
     {
-        options.userinfo_url = "https://idp.example.com/userinfo";
-        options.cache_ttl_seconds = 0; // the verdict cache has its own tests below
+        options.endpoints.userinfo_url = "https://idp.example.com/userinfo";
+        options.cache.ttl_seconds = 0; // the verdict cache has its own tests below
     }
 };
 
@@ -90,16 +91,16 @@ TEST_CASE("introspection answers are checked against exp and audience")
 {
     Harness h;
     h.options.verify = {VerifyMethod::Introspect};
-    h.options.introspection_url = "https://idp.example.com/introspect";
-    h.options.client_id = "pg";
-    h.options.client_secret = SecureString("s");
-    h.options.audience = "postgres";
+    h.options.endpoints.introspection_url = "https://idp.example.com/introspect";
+    h.options.endpoints.client_id = "pg";
+    h.options.endpoints.client_secret = SecureString("s");
+    h.options.token.audience = "postgres";
     h.script = [](const FakeHttpClient::Seen&) {
         return answer(200, R"({"active":true,"preferred_username":"alice","aud":"postgres","exp":1700000600})");
     };
     const auto granted = h.run("alice", "tok");
     CHECK(granted.outcome == Outcome::Granted);
-    CHECK(granted.expires_at == 1700000600);
+    CHECK(granted.valid_until == 1700000600 + 60);
 
     h.script = [](const FakeHttpClient::Seen&) {
         return answer(200, R"({"active":true,"preferred_username":"alice","aud":"other"})");
@@ -111,9 +112,9 @@ TEST_CASE("the first method decides; a refusal never falls through")
 {
     Harness h;
     h.options.verify = {VerifyMethod::Introspect, VerifyMethod::Userinfo};
-    h.options.introspection_url = "https://idp.example.com/introspect";
-    h.options.client_id = "pg";
-    h.options.client_secret = SecureString("s");
+    h.options.endpoints.introspection_url = "https://idp.example.com/introspect";
+    h.options.endpoints.client_id = "pg";
+    h.options.endpoints.client_secret = SecureString("s");
     h.script = [](const FakeHttpClient::Seen& seen) {
         if (seen.url.find("introspect") != std::string::npos) {
             return answer(200, R"({"active":false})");
@@ -130,8 +131,8 @@ TEST_CASE("positive userinfo verdicts are reused for cache_ttl seconds, and only
 {
     const TempDir dir;
     Harness h;
-    h.options.cache_dir = dir.path;
-    h.options.cache_ttl_seconds = 60;
+    h.options.cache.dir = dir.path;
+    h.options.cache.ttl_seconds = 60;
     CHECK(h.run("alice", "tok-1").outcome == Outcome::Granted);
     CHECK(h.run("alice", "tok-1").outcome == Outcome::Granted);
     CHECK(h.requests == 1);
@@ -141,10 +142,10 @@ TEST_CASE("positive userinfo verdicts are reused for cache_ttl seconds, and only
     // Another token, or another endpoint, is not answered from the cache.
     CHECK(h.run("alice", "tok-2").outcome == Outcome::Granted);
     CHECK(h.requests == 2);
-    h.options.userinfo_url = "https://other.example.com/userinfo";
+    h.options.endpoints.userinfo_url = "https://other.example.com/userinfo";
     CHECK(h.run("alice", "tok-1").outcome == Outcome::Granted);
     CHECK(h.requests == 3);
-    h.options.userinfo_url = "https://idp.example.com/userinfo";
+    h.options.endpoints.userinfo_url = "https://idp.example.com/userinfo";
 
     h.now += 60;
     CHECK(h.run("alice", "tok-1").outcome == Outcome::Granted);
@@ -155,7 +156,7 @@ TEST_CASE("positive userinfo verdicts are reused for cache_ttl seconds, and only
     CHECK(h.run("alice", "tok-3").outcome == Outcome::Denied);
     CHECK(h.requests == 6);
 
-    h.options.cache_ttl_seconds = 0;
+    h.options.cache.ttl_seconds = 0;
     h.script = [](const FakeHttpClient::Seen&) { return answer(200, R"({"preferred_username":"alice"})"); };
     CHECK(h.run("alice", "tok-1").outcome == Outcome::Granted);
     CHECK(h.requests == 7);
@@ -165,12 +166,12 @@ TEST_CASE("a cached introspection verdict is never used past the token's exp")
 {
     const TempDir dir;
     Harness h;
-    h.options.cache_dir = dir.path;
-    h.options.cache_ttl_seconds = 600;
+    h.options.cache.dir = dir.path;
+    h.options.cache.ttl_seconds = 600;
     h.options.verify = {VerifyMethod::Introspect};
-    h.options.introspection_url = "https://idp.example.com/introspect";
-    h.options.client_id = "pg";
-    h.options.client_secret = SecureString("s");
+    h.options.endpoints.introspection_url = "https://idp.example.com/introspect";
+    h.options.endpoints.client_id = "pg";
+    h.options.endpoints.client_secret = SecureString("s");
     h.script = [](const FakeHttpClient::Seen&) {
         return answer(200, R"({"active":true,"preferred_username":"alice","exp":1700000030})");
     };

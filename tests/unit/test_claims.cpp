@@ -7,11 +7,23 @@ using nlohmann::json;
 
 namespace {
 constexpr long long now = 1'700'000'000;
+
+// The rules under test read the two rule sets of the settings.
+std::optional<std::string> check_claims(const json& claims, std::string_view user, const Settings& settings,
+                                        long long at, VerifyMethod method)
+{
+    return pam_oauth2::check_claims(claims, user, settings.token, settings.users, at, method);
 }
+
+std::optional<std::string> check_deny_users(std::string_view user, const Settings& settings)
+{
+    return pam_oauth2::check_deny_users(user, settings.users);
+}
+} // namespace
 
 TEST_CASE("the username claim must be a string equal to the PAM user")
 {
-    Options options;
+    Settings options;
     CHECK_FALSE(check_claims(json{{"preferred_username", "alice"}}, "alice", options, now, VerifyMethod::Introspect));
     CHECK(*check_claims(json{{"preferred_username", "bob"}}, "alice", options, now, VerifyMethod::Introspect) ==
           "claim preferred_username is 'bob', PAM user is 'alice'");
@@ -22,16 +34,16 @@ TEST_CASE("the username claim must be a string equal to the PAM user")
     CHECK(*check_claims(json{{"preferred_username", json::array({"alice"})}}, "alice", options, now,
                         VerifyMethod::Introspect) == "claim preferred_username is an array, not a string");
     CHECK(check_claims(json{{"preferred_username", "Alice"}}, "alice", options, now, VerifyMethod::Introspect));
-    options.case_insensitive = true;
+    options.users.case_insensitive = true;
     CHECK_FALSE(check_claims(json{{"preferred_username", "Alice"}}, "alice", options, now, VerifyMethod::Introspect));
     CHECK(check_claims(json{{"preferred_username", "alice2"}}, "alice", options, now, VerifyMethod::Introspect));
-    options.username_claim = "email";
+    options.users.username_claim = "email";
     CHECK_FALSE(check_claims(json{{"email", "A@x.org"}}, "a@x.org", options, now, VerifyMethod::Introspect));
 }
 
 TEST_CASE("long claim values are shortened in reasons")
 {
-    const Options options;
+    const Settings options;
     const auto reason = check_claims(json{{"preferred_username", std::string(500, 'x')}}, "alice", options, now,
                                      VerifyMethod::Introspect);
     REQUIRE(reason);
@@ -40,12 +52,12 @@ TEST_CASE("long claim values are shortened in reasons")
 
 TEST_CASE("deny_users and PAM user validation")
 {
-    Options options;
+    Settings options;
     CHECK(check_deny_users("root", options));
     CHECK(check_deny_users("ROOT", options));
     CHECK(check_deny_users("postgres", options));
     CHECK_FALSE(check_deny_users("alice", options));
-    options.deny_users.clear();
+    options.users.deny_users.clear();
     CHECK_FALSE(check_deny_users("root", options));
 
     CHECK_FALSE(check_pam_user("alice"));
@@ -58,8 +70,8 @@ TEST_CASE("deny_users and PAM user validation")
 
 TEST_CASE("lifetime claims are honoured with leeway")
 {
-    Options options;
-    options.leeway_seconds = 60;
+    Settings options;
+    options.token.leeway_seconds = 60;
     const json base{{"preferred_username", "alice"}};
     auto with = [&](const char* name, long long value) {
         json claims = base;
@@ -80,9 +92,9 @@ TEST_CASE("lifetime claims are honoured with leeway")
 
 TEST_CASE("issuer and audience when configured")
 {
-    Options options;
-    options.issuer = "https://idp.example.com";
-    options.audience = "postgres";
+    Settings options;
+    options.token.issuer = "https://idp.example.com";
+    options.token.audience = "postgres";
     json claims{{"preferred_username", "alice"}, {"iss", "https://idp.example.com"}, {"aud", "postgres"}};
     CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["aud"] = json::array({"other", "postgres"});
@@ -102,8 +114,8 @@ TEST_CASE("issuer and audience when configured")
 
 TEST_CASE("scopes, groups and required claims")
 {
-    Options options;
-    options.scope = {"openid", "db"};
+    Settings options;
+    options.users.scope = {"openid", "db"};
     json claims{{"preferred_username", "alice"}, {"scope", "openid profile db"}};
     CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["scope"] = "openid profile";
@@ -112,7 +124,7 @@ TEST_CASE("scopes, groups and required claims")
     claims["scp"] = json::array({"db", "openid"});
     CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
 
-    options.groups = {"dba", "ops"};
+    options.users.groups = {"dba", "ops"};
     CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect)->find("none of the groups") !=
           std::string::npos);
     claims["groups"] = json::array({"dev", "ops"});
@@ -123,7 +135,7 @@ TEST_CASE("scopes, groups and required claims")
     CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["groups"] = "dba";
 
-    options.require_claims = {{"email_verified", "true"}, {"tenant", "acme"}};
+    options.users.require_claims = {{"email_verified", "true"}, {"tenant", "acme"}};
     CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) ==
           "required claim email_verified is missing");
     claims["email_verified"] = true;

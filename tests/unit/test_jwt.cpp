@@ -1,5 +1,6 @@
 #include "authenticator.hpp"
 #include "base64url.hpp"
+#include "claims.hpp"
 #include "fakes.hpp"
 #include "jose_testkit.hpp"
 #include "jws.hpp"
@@ -60,11 +61,11 @@ json claims_for(const std::string& user)
                 {"exp", 4'000'000'000LL}, {"iat", 1'700'000'000LL}, {"scope", "openid db"}};
 }
 
-Options jwt_options()
+Settings jwt_options()
 {
-    Options options;
+    Settings options;
     options.verify = {VerifyMethod::Jwt};
-    options.issuer = issuer;
+    options.token.issuer = issuer;
     return options;
 }
 
@@ -114,15 +115,15 @@ TEST_CASE("every allowed algorithm verifies keys generated at test time, and onl
             const TestKey key = make_key(alg, "k-" + alg);
             const TestKey other = make_key(alg, "k-" + alg);
             FixedKeys keys({jwk_from(key.jwk)});
-            const Options options = jwt_options();
-            JwtVerifier verifier(options, keys);
+            const Settings options = jwt_options();
+            JwtVerifier verifier(options.jwt, keys);
             const auto token = make_jwt(key, claims_for("alice"));
-            const auto good = verifier.verify(SecureString(token));
+            const auto good = verifier.verify(OwnedToken(token));
             CHECK(good.status == VerifyStatus::Valid);
             CHECK(good.claims["preferred_username"] == "alice");
             CHECK(good.expires_at == 4'000'000'000LL);
 
-            const auto forged = verifier.verify(SecureString(make_jwt(other, claims_for("alice"))));
+            const auto forged = verifier.verify(OwnedToken(make_jwt(other, claims_for("alice"))));
             CHECK(forged.status == VerifyStatus::Invalid);
             CHECK(forged.detail.find("signature does not verify") != std::string::npos);
         }
@@ -134,15 +135,15 @@ TEST_CASE("JOSE attacks and malformed tokens are refused")
     const TestKey rsa = make_key("RS256", "rsa-1");
     const TestKey ec = make_key("ES256", "ec-1");
     FixedKeys keys({jwk_from(rsa.jwk), jwk_from(ec.jwk)});
-    const Options options = jwt_options();
-    JwtVerifier verifier(options, keys);
+    const Settings options = jwt_options();
+    JwtVerifier verifier(options.jwt, keys);
     const auto refused = [&](const std::string& token) {
-        const auto result = verifier.verify(SecureString(token));
+        const auto result = verifier.verify(OwnedToken(token));
         CHECK(result.status == VerifyStatus::Invalid);
         return result.detail;
     };
     const std::string good = make_jwt(rsa, claims_for("alice"));
-    REQUIRE(verifier.verify(SecureString(good)).status == VerifyStatus::Valid);
+    REQUIRE(verifier.verify(OwnedToken(good)).status == VerifyStatus::Valid);
 
     SECTION("alg none")
     {
@@ -170,10 +171,10 @@ TEST_CASE("JOSE attacks and malformed tokens are refused")
     }
     SECTION("alg outside algorithms=")
     {
-        Options narrow = jwt_options();
-        narrow.algorithms = {"ES256"};
-        JwtVerifier strict(narrow, keys);
-        const auto result = strict.verify(SecureString(good));
+        Settings narrow = jwt_options();
+        narrow.jwt.algorithms = {"ES256"};
+        JwtVerifier strict(narrow.jwt, keys);
+        const auto result = strict.verify(OwnedToken(good));
         CHECK(result.status == VerifyStatus::Invalid);
         CHECK(result.detail.find("not in algorithms=") != std::string::npos);
     }
@@ -219,7 +220,13 @@ TEST_CASE("JOSE attacks and malformed tokens are refused")
     {
         auto claims = claims_for("alice");
         claims["iss"] = "https://evil.example.com";
-        CHECK(refused(make_jwt(rsa, claims)).find("issuer") != std::string::npos);
+        // The issuer is checked in one place, with the other claim rules that run after every method.
+        const auto verified = verifier.verify(OwnedToken(make_jwt(rsa, claims)));
+        REQUIRE(verified.status == VerifyStatus::Valid);
+        const auto wrong_issuer = check_claims(verified.claims, "alice", options.token, options.users, 1'700'000'000,
+                                               VerifyMethod::Jwt);
+        REQUIRE(wrong_issuer);
+        CHECK(wrong_issuer->find("issuer") != std::string::npos);
         claims = claims_for("alice");
         claims.erase("exp");
         CHECK(refused(make_jwt(rsa, claims)).find("no numeric exp") != std::string::npos);
@@ -227,7 +234,7 @@ TEST_CASE("JOSE attacks and malformed tokens are refused")
     SECTION("keys unavailable")
     {
         keys.error = "JWKS https://idp.example.com/jwks unreachable";
-        const auto result = verifier.verify(SecureString(good));
+        const auto result = verifier.verify(OwnedToken(good));
         CHECK(result.status == VerifyStatus::Unavailable);
         CHECK(result.detail.find("unreachable") != std::string::npos);
     }
@@ -268,11 +275,12 @@ TEST_CASE("JWKS documents: unusable keys are skipped, hostile documents refused"
 
 namespace {
 
-// The whole jwt path through authenticate_token: discovery and JWKS served by a fake transport,
+// The whole jwt path through decide_login: discovery and JWKS served by a fake transport,
 // kept in a real disk cache in a temporary directory.
 struct JwtHarness {
     TestKey key = make_key("RS256", "rsa-1");
-    Options options = jwt_options();
+    Configuration configuration{jwt_options(), std::nullopt};
+    Settings& options = configuration.settings;
     int fetches = 0;
     bool idp_down = false;
     TempDir directory;
@@ -280,8 +288,8 @@ struct JwtHarness {
 
     JwtHarness()
     {
-        options.cache_dir = directory.path;
-        options.audience = "postgres";
+        options.cache.dir = directory.path;
+        options.token.audience = "postgres";
     }
 
     Decision run(const std::string& user, const std::string& token)
@@ -302,8 +310,8 @@ struct JwtHarness {
             });
         };
         const Logger logger([](int, const std::string&) {});
-        return authenticate_token(
-            user, SecureString(token), options, factory, [this] { return now; }, logger);
+        return decide_login(
+            user, SecureString(token), configuration, factory, [this] { return now; }, logger);
     }
 
     std::string token(json claims) const { return make_jwt(key, std::move(claims)); }
@@ -324,7 +332,7 @@ TEST_CASE("jwt logins: discovery and JWKS are fetched once, then served from the
     const auto first = h.run("alice", h.token(h.claims("alice")));
     CHECK(first.outcome == Outcome::Granted);
     CHECK(first.method == "jwt");
-    CHECK(first.expires_at == h.now + 300);
+    CHECK(first.valid_until == h.now + 300 + 60);
     CHECK(h.fetches == 2);
     const auto second = h.run("alice", h.token(h.claims("alice")));
     CHECK(second.outcome == Outcome::Granted);
@@ -356,10 +364,10 @@ TEST_CASE("jwt logins: the authorization checks run on the verified payload")
     claims["aud"] = "other-api";
     CHECK(h.run("alice", h.token(claims)).reason == "audience postgres not in the token's aud");
 
-    h.options.scope = {"db", "admin"};
+    h.options.users.scope = {"db", "admin"};
     CHECK(h.run("alice", h.token(h.claims("alice"))).reason == "scope admin is missing");
-    h.options.scope = {"db"};
-    h.options.groups = {"dba"};
+    h.options.users.scope = {"db"};
+    h.options.users.groups = {"dba"};
     auto member = h.claims("alice");
     member["groups"] = json::array({"dev"});
     CHECK(h.run("alice", h.token(member)).reason.find("none of the groups") != std::string::npos);
@@ -371,8 +379,8 @@ TEST_CASE("jwt,userinfo: opaque tokens go to userinfo, a refused JWT never does"
 {
     JwtHarness h;
     h.options.verify = {VerifyMethod::Jwt, VerifyMethod::Userinfo};
-    h.options.userinfo_url = issuer + "/userinfo";
-    h.options.audience.clear();
+    h.options.endpoints.userinfo_url = issuer + "/userinfo";
+    h.options.token.audience.clear();
     const auto opaque = h.run("alice", "opaque-token-value");
     CHECK(opaque.method == "userinfo");
     auto claims = h.claims("alice");

@@ -1,4 +1,4 @@
-#include "options.hpp"
+#include "settings_parser.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,18 +11,18 @@ namespace {
 
 const char* const base_url = "userinfo_url=https://idp.example.com/userinfo";
 
-std::variant<Options, ConfigError> parse(std::vector<std::string_view> args, const ConfigFileText* file = nullptr)
+std::variant<Settings, ConfigError> parse(std::vector<std::string_view> args, const ConfigFileText* file = nullptr)
 {
-    return parse_options(args, file);
+    return parse_settings(args, file);
 }
 
-Options parse_ok(std::vector<std::string_view> args, const ConfigFileText* file = nullptr)
+Settings parse_ok(std::vector<std::string_view> args, const ConfigFileText* file = nullptr)
 {
     auto result = parse(std::move(args), file);
     if (auto* error = std::get_if<ConfigError>(&result)) {
         FAIL("unexpected config error: " << error->message);
     }
-    return std::move(std::get<Options>(result));
+    return std::move(std::get<Settings>(result));
 }
 
 std::string parse_error(std::vector<std::string_view> args, const ConfigFileText* file = nullptr)
@@ -36,28 +36,28 @@ std::string parse_error(std::vector<std::string_view> args, const ConfigFileText
 
 TEST_CASE("defaults are the documented ones")
 {
-    const Options options = parse_ok({base_url});
+    const Settings options = parse_ok({base_url});
     CHECK(options.verify == std::vector<VerifyMethod>{VerifyMethod::Userinfo});
-    CHECK(options.username_claim == "preferred_username");
-    CHECK_FALSE(options.case_insensitive);
-    CHECK(options.deny_users == std::vector<std::string>{"root", "postgres"});
-    CHECK(options.groups_claim == "groups");
-    CHECK(options.leeway_seconds == 60);
-    CHECK(options.timeout_ms == 5000);
-    CHECK(options.connect_timeout_ms == 2000);
-    CHECK_FALSE(options.allow_http);
-    CHECK(options.cache_dir == "/var/cache/pam_oauth2");
-    CHECK(options.cache_ttl_seconds == 60);
-    CHECK(options.prompt == "Access token: ");
-    CHECK(options.max_token_bytes == 65535);
-    CHECK_FALSE(options.debug);
-    CHECK(options.log == LogTarget::Syslog);
-    CHECK(options.algorithms.size() == 10);
+    CHECK(options.users.username_claim == "preferred_username");
+    CHECK_FALSE(options.users.case_insensitive);
+    CHECK(options.users.deny_users == std::vector<std::string>{"root", "postgres"});
+    CHECK(options.users.groups_claim == "groups");
+    CHECK(options.token.leeway_seconds == 60);
+    CHECK(options.http.timeout_ms == 5000);
+    CHECK(options.http.connect_timeout_ms == 2000);
+    CHECK_FALSE(options.http.allow_http);
+    CHECK(options.cache.dir == "/var/cache/pam_oauth2");
+    CHECK(options.cache.ttl_seconds == 60);
+    CHECK(options.conversation.prompt == "Access token: ");
+    CHECK(options.token.max_bytes == 65535);
+    CHECK_FALSE(options.log.debug);
+    CHECK(options.log.target == LogTarget::Syslog);
+    CHECK(options.jwt.algorithms.size() == 10);
 }
 
 TEST_CASE("every default can be flipped from module arguments")
 {
-    const Options options = parse_ok({base_url,
+    const Settings options = parse_ok({base_url,
                                       "username_claim=email",
                                       "case_insensitive",
                                       "deny_users=",
@@ -80,33 +80,33 @@ TEST_CASE("every default can be flipped from module arguments")
                                       "try_first_pass",
                                       "use_first_pass",
                                       "algorithms=ES256"});
-    CHECK(options.username_claim == "email");
-    CHECK(options.case_insensitive);
-    CHECK(options.deny_users.empty());
-    CHECK(options.groups_claim == "roles");
-    CHECK(options.groups == std::vector<std::string>{"dba", "ops"});
-    CHECK(options.scope == std::vector<std::string>{"openid", "db"});
-    REQUIRE(options.require_claims.size() == 2);
-    CHECK(options.require_claims[1] == std::pair<std::string, std::string>{"tenant", "acme"});
-    CHECK(options.leeway_seconds == 5);
-    CHECK(options.timeout_ms == 1500);
-    CHECK(options.connect_timeout_ms == 250);
-    CHECK(options.ca_file == "/tmp/ca.pem");
-    CHECK(options.ca_path == "/tmp/certs");
-    CHECK(options.cache_ttl_seconds == 0);
-    CHECK(options.cache_dir == "/tmp/cache");
-    CHECK(options.prompt == "Token: ");
-    CHECK(options.max_token_bytes == 4096);
-    CHECK(options.debug);
-    CHECK(options.log == LogTarget::Stderr);
-    CHECK(options.try_first_pass);
-    CHECK(options.use_first_pass);
-    CHECK(options.algorithms == std::vector<std::string>{"ES256"});
+    CHECK(options.users.username_claim == "email");
+    CHECK(options.users.case_insensitive);
+    CHECK(options.users.deny_users.empty());
+    CHECK(options.users.groups_claim == "roles");
+    CHECK(options.users.groups == std::vector<std::string>{"dba", "ops"});
+    CHECK(options.users.scope == std::vector<std::string>{"openid", "db"});
+    REQUIRE(options.users.require_claims.size() == 2);
+    CHECK(options.users.require_claims[1] == std::pair<std::string, std::string>{"tenant", "acme"});
+    CHECK(options.token.leeway_seconds == 5);
+    CHECK(options.http.timeout_ms == 1500);
+    CHECK(options.http.connect_timeout_ms == 250);
+    CHECK(options.http.ca_file == "/tmp/ca.pem");
+    CHECK(options.http.ca_path == "/tmp/certs");
+    CHECK(options.cache.ttl_seconds == 0);
+    CHECK(options.cache.dir == "/tmp/cache");
+    CHECK(options.conversation.prompt == "Token: ");
+    CHECK(options.token.max_bytes == 4096);
+    CHECK(options.log.debug);
+    CHECK(options.log.target == LogTarget::Stderr);
+    CHECK(options.conversation.try_first_pass);
+    CHECK(options.conversation.use_first_pass);
+    CHECK(options.jwt.algorithms == std::vector<std::string>{"ES256"});
 }
 
 TEST_CASE("bracketed arguments with spaces are accepted")
 {
-    CHECK(parse_ok({base_url, "[prompt=Your access token: ]"}).prompt == "Your access token: ");
+    CHECK(parse_ok({base_url, "[prompt=Your access token: ]"}).conversation.prompt == "Your access token: ");
 }
 
 TEST_CASE("unknown keys and malformed values are errors naming the key")
@@ -137,19 +137,19 @@ TEST_CASE("required keys and URL policy")
           std::string::npos);
     CHECK(parse_error({"userinfo_url=http://127.0.0.1@evil.example/u", "allow_http"}).find("@") != std::string::npos);
     CHECK(parse_error({"userinfo_url=https:///path"}).find("no host") != std::string::npos);
-    CHECK(parse_ok({"userinfo_url=http://127.0.0.1:8080/u", "allow_http"}).allow_http);
-    CHECK(parse_ok({"userinfo_url=http://[::1]:8080/u", "allow_http"}).allow_http);
-    CHECK(parse_ok({"userinfo_url=http://localhost/u", "allow_http"}).allow_http);
+    CHECK(parse_ok({"userinfo_url=http://127.0.0.1:8080/u", "allow_http"}).http.allow_http);
+    CHECK(parse_ok({"userinfo_url=http://[::1]:8080/u", "allow_http"}).http.allow_http);
+    CHECK(parse_ok({"userinfo_url=http://localhost/u", "allow_http"}).http.allow_http);
     CHECK(parse_error({base_url, "audience=db"}).find("audience") != std::string::npos);
     CHECK(parse_error({"verify=jwt"}).find("needs issuer") != std::string::npos);
-    CHECK(parse_ok({"verify=jwt", "issuer=https://idp", "audience=db"}).audience == "db");
+    CHECK(parse_ok({"verify=jwt", "issuer=https://idp", "audience=db"}).token.audience == "db");
     CHECK(parse_error({"verify=jwt", "issuer=https://idp", "algorithms=RS256,none"}).find("none") != std::string::npos);
     CHECK(parse_error({"verify=jwt", "issuer=https://idp", "algorithms=HS256"}).find("HS256") != std::string::npos);
     CHECK(parse_error({"verify=jwt", "issuer=https://idp", "algorithms=RS1"}).find("unknown algorithm RS1") !=
           std::string::npos);
     CHECK(parse_error({"verify=jwt", "issuer=http://idp.example.com"}).find("option issuer") == 0);
     CHECK(parse_error({base_url, "username_map=map.txt"}).find("absolute path") != std::string::npos);
-    CHECK(parse_ok({base_url, "username_map=/etc/security/pam_oauth2.map"}).username_map ==
+    CHECK(parse_ok({base_url, "username_map=/etc/security/pam_oauth2.map"}).users.username_map ==
           "/etc/security/pam_oauth2.map");
 }
 
@@ -162,11 +162,11 @@ TEST_CASE("client_secret only from a conf file that is not world-readable")
                         "# introspection client\nintrospection_url = https://idp/introspect\n"
                         "client_id = pg\nclient_secret = s3cret value\nverify = introspect\n",
                         false};
-    const Options options = parse_ok({}, &file);
-    CHECK(options.client_secret.view() == "s3cret value");
+    const Settings options = parse_ok({}, &file);
+    CHECK(options.endpoints.client_secret.view() == "s3cret value");
     CHECK(options.verify == std::vector<VerifyMethod>{VerifyMethod::Introspect});
-    CHECK(describe_options(options).find("s3cret") == std::string::npos);
-    CHECK(describe_options(options).find("client_secret=<redacted>") != std::string::npos);
+    CHECK(describe_settings(options).find("s3cret") == std::string::npos);
+    CHECK(describe_settings(options).find("client_secret=<redacted>") != std::string::npos);
 
     file.world_readable = true;
     CHECK(parse_error({}, &file).find("world-readable") != std::string::npos);
@@ -175,12 +175,12 @@ TEST_CASE("client_secret only from a conf file that is not world-readable")
 TEST_CASE("module arguments override the conf file, and file errors name the line")
 {
     ConfigFileText file{"/etc/pam_oauth2.conf", "userinfo_url = https://a.example/u\n\ntimeout = 3\n", false};
-    const Options options = parse_ok({"timeout=1"}, &file);
-    CHECK(options.userinfo_url == "https://a.example/u");
-    CHECK(options.timeout_ms == 1000);
+    const Settings options = parse_ok({"timeout=1"}, &file);
+    CHECK(options.endpoints.userinfo_url == "https://a.example/u");
+    CHECK(options.http.timeout_ms == 1000);
 
     ConfigFileText broken{"/etc/pam_oauth2.conf", "userinfo_url = https://a.example/u\ngroup = dba\n", false};
-    auto result = parse_options({}, &broken);
+    auto result = parse_settings({}, &broken);
     REQUIRE(std::holds_alternative<ConfigError>(result));
     CHECK(std::get<ConfigError>(result).message == "conf file /etc/pam_oauth2.conf line 2: unknown option 'group'");
     CHECK(std::get<ConfigError>(result).in_file);

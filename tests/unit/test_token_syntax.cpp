@@ -1,3 +1,4 @@
+#include "fakes.hpp"
 #include "token_syntax.hpp"
 
 #include <catch2/catch.hpp>
@@ -5,10 +6,21 @@
 #include <string>
 
 using namespace pam_oauth2;
+using pam_oauth2::testing::OwnedToken;
 
 namespace {
 const std::string jws = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
+
+bool is_compact_jws(const std::string& token)
+{
+    return OwnedToken(token).presented.jws() != nullptr;
 }
+
+std::optional<std::string> hint_for(const std::string& token)
+{
+    return truncation_hint(OwnedToken(token));
+}
+} // namespace
 
 TEST_CASE("token syntax accepts RFC 6750 b64token values")
 {
@@ -42,19 +54,31 @@ TEST_CASE("compact JWS shape")
     CHECK_FALSE(is_compact_jws("Zm9v.Zm9v.Zm9v")); // header is not JSON
 }
 
+TEST_CASE("whatever a provider might take for a JWT is routed to jwt, parsed strictly or not")
+{
+    CHECK(OwnedToken(jws).presented.looks_like_jws());
+    CHECK(OwnedToken(jws + "==").presented.looks_like_jws());
+    CHECK_FALSE(OwnedToken(jws + "==").presented.jws());
+    CHECK(OwnedToken("Zm9v.Zm9v.Zm9v").presented.looks_like_jws());
+    CHECK(OwnedToken(jws.substr(0, jws.rfind('.') + 1)).presented.looks_like_jws()); // unsigned
+    CHECK(OwnedToken("eyJhbGciOi").presented.looks_like_jws());
+    CHECK_FALSE(OwnedToken("opaque-token").presented.looks_like_jws());
+    CHECK_FALSE(OwnedToken("a.b").presented.looks_like_jws());
+}
+
 TEST_CASE("truncation hints name cut JWTs and known client limits, and only those")
 {
-    CHECK_FALSE(truncation_hint(jws));
-    CHECK_FALSE(truncation_hint("opaque-token"));
-    const auto cut_jws = truncation_hint(jws.substr(0, jws.size() - 5) + "x");
+    CHECK_FALSE(hint_for(jws));
+    CHECK_FALSE(hint_for("opaque-token"));
+    const auto cut_jws = hint_for(jws.substr(0, jws.size() - 5) + "x");
     CHECK_FALSE(cut_jws); // still three valid segments: nothing says it was cut
-    const auto two_segments = truncation_hint(jws.substr(0, 30));
+    const auto two_segments = hint_for(jws.substr(0, 30));
     REQUIRE(two_segments);
     CHECK(two_segments->find("looks cut") != std::string::npos);
     for (const std::size_t length : {99U, 511U, 995U, 1023U, 2047U, 4095U}) {
-        const auto hint = truncation_hint(std::string(length, 'a'));
+        const auto hint = hint_for(std::string(length, 'a'));
         REQUIRE(hint);
         CHECK(hint->find(std::to_string(length) + " bytes") != std::string::npos);
     }
-    CHECK_FALSE(truncation_hint(std::string(2048, 'a')));
+    CHECK_FALSE(hint_for(std::string(2048, 'a')));
 }

@@ -111,18 +111,26 @@ TEST_CASE("username_map in a login: the map replaces equality, and a broken map 
         std::ofstream(path) << text;
         REQUIRE(chmod(path.c_str(), 0644) == 0);
     };
-    Options options;
-    options.userinfo_url = "https://idp.example.com/userinfo";
-    options.username_claim = "email";
-    options.username_map = path;
+    std::string map_path = path;
     const HttpClientFactory factory = [](const HttpSettings&) -> std::unique_ptr<HttpClient> {
         return std::make_unique<FakeHttpClient>(
             [](const FakeHttpClient::Seen&) { return answer(200, R"({"email":"alice@corp.example"})"); });
     };
     const Logger logger([](int, const std::string&) {});
+    // The map is read and compiled by the one configuration load; a broken map never reaches a decision.
     const auto login = [&](const char* user) {
-        return authenticate_token(
-            user, SecureString("tok"), options, factory, [] { return 1'700'000'000LL; }, logger);
+        const std::string map_argument = "username_map=" + map_path;
+        const auto loaded = load_configuration(
+            {"userinfo_url=https://idp.example.com/userinfo", "username_claim=email", "cache_ttl=0", map_argument});
+        if (const auto* error = std::get_if<ConfigError>(&loaded)) {
+            Decision refused;
+            refused.outcome = Outcome::ConfigError;
+            refused.reason = error->message;
+            return refused;
+        }
+        return decide_login(
+            user, SecureString("tok"), std::get<Configuration>(loaded), factory, [] { return 1'700'000'000LL; },
+            logger);
     };
     if (geteuid() == 0) {
         write_map("/^(.*)@corp\\.example$ \\1\n");
@@ -140,6 +148,6 @@ TEST_CASE("username_map in a login: the map replaces equality, and a broken map 
         CHECK(login("alice").reason.find("username_map file " + path + ": must not be group- or world-writable") !=
               std::string::npos);
     }
-    options.username_map = directory + "/missing";
+    map_path = directory + "/missing";
     CHECK(login("alice").outcome == Outcome::ConfigError);
 }

@@ -1,4 +1,5 @@
-#include "endpoint_verifier.hpp"
+#include "introspection_verifier.hpp"
+#include "userinfo_verifier.hpp"
 #include "fakes.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,20 +9,20 @@ using namespace pam_oauth2::testing;
 
 namespace {
 
-Options userinfo_options()
+Settings userinfo_options()
 {
-    Options options;
-    options.userinfo_url = "https://idp.example.com/userinfo";
+    Settings options;
+    options.endpoints.userinfo_url = "https://idp.example.com/userinfo";
     return options;
 }
 
-Options introspect_options()
+Settings introspect_options()
 {
-    Options options;
+    Settings options;
     options.verify = {VerifyMethod::Introspect};
-    options.introspection_url = "https://idp.example.com/introspect";
-    options.client_id = "pg";
-    options.client_secret = SecureString("s3cret");
+    options.endpoints.introspection_url = "https://idp.example.com/introspect";
+    options.endpoints.client_id = "pg";
+    options.endpoints.client_secret = SecureString("s3cret");
     return options;
 }
 
@@ -29,10 +30,10 @@ Options introspect_options()
 
 TEST_CASE("userinfo sends the token as a bearer token to the configured URL")
 {
-    const Options options = userinfo_options();
+    const Settings options = userinfo_options();
     FakeHttpClient http([](const FakeHttpClient::Seen&) { return answer(200, R"({"preferred_username":"alice"})"); });
-    UserinfoVerifier verifier(options, http);
-    const auto result = verifier.verify(SecureString("tok123"));
+    UserinfoVerifier verifier(options.endpoints, http);
+    const auto result = verifier.verify(OwnedToken("tok123"));
     CHECK(result.status == VerifyStatus::Valid);
     CHECK(result.claims["preferred_username"] == "alice");
     REQUIRE(http.requests.size() == 1);
@@ -62,13 +63,13 @@ TEST_CASE("userinfo maps each HTTP result to the documented status")
         {"deep", [] { return answer(200, std::string(100, '[') + std::string(100, ']')); }, VerifyStatus::Unavailable},
         {"transport", [] { return transport_failure("Couldn't connect to server"); }, VerifyStatus::Unavailable},
     };
-    const Options options = userinfo_options();
+    const Settings options = userinfo_options();
     for (const auto& c : cases) {
         SECTION(c.name)
         {
             FakeHttpClient http([&](const FakeHttpClient::Seen&) { return c.make(); });
-            UserinfoVerifier verifier(options, http);
-            const auto result = verifier.verify(SecureString("Zq9SecretValue"));
+            UserinfoVerifier verifier(options.endpoints, http);
+            const auto result = verifier.verify(OwnedToken("Zq9SecretValue"));
             CHECK(result.status == c.expected);
             CHECK_FALSE(result.detail.empty());
             CHECK(result.detail.find("Zq9SecretValue") == std::string::npos);
@@ -78,12 +79,12 @@ TEST_CASE("userinfo maps each HTTP result to the documented status")
 
 TEST_CASE("introspection posts the token with client credentials and requires active=true")
 {
-    const Options options = introspect_options();
+    const Settings options = introspect_options();
     FakeHttpClient http([](const FakeHttpClient::Seen&) {
         return answer(200, R"({"active":true,"preferred_username":"alice","exp":1700000100})");
     });
-    IntrospectionVerifier verifier(options, http);
-    const auto result = verifier.verify(SecureString("tok+/="));
+    IntrospectionVerifier verifier(options.endpoints, http);
+    const auto result = verifier.verify(OwnedToken("tok+/="));
     CHECK(result.status == VerifyStatus::Valid);
     CHECK(result.expires_at == 1700000100);
     REQUIRE(http.requests.size() == 1);
@@ -96,11 +97,11 @@ TEST_CASE("introspection posts the token with client credentials and requires ac
 
 TEST_CASE("introspection statuses")
 {
-    const Options options = introspect_options();
+    const Settings options = introspect_options();
     const auto run = [&](HttpResult reply) {
         FakeHttpClient http([&](const FakeHttpClient::Seen&) { return std::move(reply); });
-        IntrospectionVerifier verifier(options, http);
-        return verifier.verify(SecureString("tok"));
+        IntrospectionVerifier verifier(options.endpoints, http);
+        return verifier.verify(OwnedToken("tok"));
     };
     CHECK(run(answer(200, R"({"active":false})")).status == VerifyStatus::Invalid);
     CHECK(run(answer(200, R"({"active":"true"})")).status == VerifyStatus::Unavailable);
