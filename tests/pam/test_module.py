@@ -2,7 +2,7 @@
 """pam_oauth2.so through the real libpam (pam_start_confdir via pam_driver) against a scripted
 loopback identity provider, over HTTP and over HTTPS with a CA generated here.
 
-    test_module.py --module build/pam_oauth2/pam_oauth2.so --driver build/tests/pam_driver
+    test_module.py --module build/pam_oauth2/pam_oauth2.so --driver build/tests/pam_driver [--suite functional|soak|valgrind]
 """
 
 import argparse
@@ -401,10 +401,19 @@ class SecretsNeverLogged(unittest.TestCase):
         self.assertNotIn("Bearer", everything)
 
 
+# The three parts run as separate ctest entries: the functional cases take about a minute, the
+# load/unload soak and the valgrind run take minutes each and carry the `slow` label.
+SUITES = {
+    "functional": (UserinfoCases, TransportHelper, ConfFileAndIntrospection, SecretsNeverLogged),
+    "soak": (LongLivedHost,),
+    "valgrind": (UnderValgrind,),
+}
+SUITE = "functional"
+
+
 def load_tests(loader, tests, pattern):
     suite = unittest.TestSuite()
-    for case in (UserinfoCases, TransportHelper, ConfFileAndIntrospection, LongLivedHost, UnderValgrind,
-                 SecretsNeverLogged):
+    for case in SUITES[SUITE]:
         suite.addTests(loader.loadTestsFromTestCase(case))
     return suite
 
@@ -413,6 +422,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--module", required=True)
     parser.add_argument("--driver", required=True)
+    parser.add_argument("--suite", choices=sorted(SUITES), default="functional")
     options, rest = parser.parse_known_args()
     MODULE, DRIVER = os.path.abspath(options.module), os.path.abspath(options.driver)
+    SUITE = options.suite
     unittest.main(argv=[sys.argv[0], "-v", *rest])

@@ -1,0 +1,103 @@
+#include "fakes.hpp"
+#include "jose_testkit.hpp"
+#include "key_source.hpp"
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace pam_oauth2;
+using namespace pam_oauth2::testing;
+using nlohmann::json;
+
+namespace {
+
+const std::string issuer = "https://idp.example.com/realms/acme";
+
+// The key source with a scripted provider and, unless told otherwise, a real disk cache.
+struct KeysHarness {
+    TestKey key = make_key("ES256", "ec-1");
+    json discovery{{"issuer", issuer}, {"jwks_uri", issuer + "/certs"}};
+    std::vector<std::string> fetched;
+    TempDir root;
+    DiskCache disk = std::get<DiskCache>(DiskCache::open(root.path));
+    JwtSettings settings;
+    long long now = 1'700'000'000;
+    FakeHttpClient http{[this](const FakeHttpClient::Seen& seen) {
+        fetched.push_back(seen.url);
+        if (seen.url == issuer + "/.well-known/openid-configuration") {
+            return answer(200, discovery.dump());
+        }
+        if (seen.url == issuer + "/certs" || seen.url == "https://keys.example.com/jwks") {
+            return answer(200, jwks_of({&key}));
+        }
+        return answer(404, "");
+    }};
+    const Logger logger{[](int, const std::string&) {}};
+
+    KeySet keys(bool refresh, bool with_cache = true)
+    {
+        RemoteKeySource source(issuer, settings, false, http, with_cache ? &disk : nullptr, [this] { return now; },
+                               logger);
+        return source.keys(refresh);
+    }
+};
+
+} // namespace
+
+TEST_CASE("keys come through discovery once, then from the disk cache until it is stale")
+{
+    KeysHarness h;
+    const auto first = h.keys(false);
+    REQUIRE(first.error.empty());
+    REQUIRE(first.keys.size() == 1);
+    CHECK(first.keys[0].kid == "ec-1");
+    CHECK(h.fetched == std::vector<std::string>{issuer + "/.well-known/openid-configuration", issuer + "/certs"});
+    CHECK(h.keys(false).keys.size() == 1);
+    CHECK(h.fetched.size() == 2);
+    h.now += jwks_cache_seconds;
+    CHECK(h.keys(false).error.empty());
+    CHECK(h.fetched.size() == 4);
+}
+
+TEST_CASE("an unknown kid refreshes at most once per interval, across processes")
+{
+    KeysHarness h;
+    REQUIRE(h.keys(false).error.empty());
+    CHECK(h.keys(true).error.empty()); // fetched just now: the refresh is declined
+    CHECK(h.fetched.size() == 2);
+    h.now += jwks_refresh_interval_seconds;
+    CHECK(h.keys(true).error.empty());
+    CHECK(h.fetched.size() == 3); // only the JWKS: discovery is still fresh
+    CHECK(h.fetched.back() == issuer + "/certs");
+}
+
+TEST_CASE("an explicit jwks_url skips discovery; without a cache every call fetches")
+{
+    KeysHarness h;
+    h.settings.jwks_url = "https://keys.example.com/jwks";
+    CHECK(h.keys(false, false).keys.size() == 1);
+    CHECK(h.keys(false, false).keys.size() == 1);
+    CHECK(h.fetched == std::vector<std::string>{"https://keys.example.com/jwks", "https://keys.example.com/jwks"});
+}
+
+TEST_CASE("a discovery document must name our issuer and an acceptable jwks_uri")
+{
+    KeysHarness h;
+    h.discovery["issuer"] = "https://evil.example.com";
+    CHECK(h.keys(false, false).error == "discovery document does not name issuer " + issuer);
+    h.discovery["issuer"] = issuer;
+    h.discovery.erase("jwks_uri");
+    CHECK(h.keys(false, false).error == "discovery document has no jwks_uri");
+    h.discovery["jwks_uri"] = "http://keys.example.com/jwks";
+    CHECK(h.keys(false, false).error.find("discovery document's jwks_uri uses http://") == 0);
+}
+
+TEST_CASE("an unreachable provider or an unusable JWKS is an error, not an empty key set")
+{
+    KeysHarness h;
+    h.settings.jwks_url = "https://idp.example.com/missing";
+    CHECK(h.keys(false, false).error == "JWKS https://idp.example.com/missing answered HTTP 404");
+    h.settings.jwks_url = issuer + "/certs";
+    h.key.jwk = json{{"kty", "EC"}};
+    CHECK(h.keys(false, false).error.find("JWKS " + issuer + "/certs: ") == 0);
+}
