@@ -1,8 +1,8 @@
 #include "claims.hpp"
 
-#include "text.hpp"
 #include "json.hpp"
 #include "lifetime.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 
@@ -72,8 +72,7 @@ std::optional<std::string> check_username(const nlohmann::json& claims, std::str
     }
     const bool same = users.case_insensitive ? equal_ignoring_ascii_case(value, user) : value == user;
     if (!same) {
-        return "claim " + users.username_claim + " is '" + shown(value) + "', PAM user is '" + std::string(user) +
-               "'";
+        return "claim " + users.username_claim + " is '" + shown(value) + "', PAM user is '" + std::string(user) + "'";
     }
     return std::nullopt;
 }

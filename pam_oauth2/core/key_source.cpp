@@ -1,7 +1,7 @@
 #include "key_source.hpp"
 
-#include "provider_json.hpp"
 #include "json.hpp"
+#include "provider_json.hpp"
 #include "url_policy.hpp"
 
 namespace pam_oauth2 {

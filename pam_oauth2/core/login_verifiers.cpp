@@ -32,9 +32,8 @@ namespace {
 std::optional<DiskCache> open_cache(const Settings& settings, const Logger& logger)
 {
     // Only logins that can use it touch the cache directory (JWKS for jwt, verdicts for cache_ttl).
-    const bool wants_cache = settings.cache.ttl_seconds > 0 ||
-                             std::find(settings.verify.begin(), settings.verify.end(), VerifyMethod::Jwt) !=
-                                 settings.verify.end();
+    const bool wants_cache = settings.cache.ttl_seconds > 0 || std::find(settings.verify.begin(), settings.verify.end(),
+                                                                         VerifyMethod::Jwt) != settings.verify.end();
     if (!wants_cache) {
         return std::nullopt;
     }
@@ -48,8 +47,8 @@ std::optional<DiskCache> open_cache(const Settings& settings, const Logger& logg
 
 } // namespace
 
-LoginVerifiers::LoginVerifiers(const Configuration& configuration, const HttpClientFactory& make_http,
-                               const Clock& now, const Logger& logger)
+LoginVerifiers::LoginVerifiers(const Configuration& configuration, const HttpClientFactory& make_http, const Clock& now,
+                               const Logger& logger)
     : http_(std::make_unique<LazyHttpClient>(make_http, configuration.settings.http)),
       cache_(open_cache(configuration.settings, logger)),
       keys_(configuration.settings.token.issuer, configuration.settings.jwt, configuration.settings.http.allow_http,

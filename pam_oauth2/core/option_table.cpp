@@ -209,7 +209,7 @@ std::string show_require_claim(const Settings& settings)
 {
     std::vector<std::string> rules;
     for (const auto& [name, wanted] : settings.users.require_claims) {
-        rules.push_back(name + ":" + wanted);
+        rules.push_back(std::string(name).append(":").append(wanted));
     }
     return join(rules);
 }
@@ -254,14 +254,24 @@ constexpr OptionSpec flag(std::string_view name, std::string_view group, std::st
 template <long long Minimum, long long Maximum, auto... Path>
 constexpr OptionSpec integer(std::string_view name, std::string_view group, std::string_view summary)
 {
-    return {name,  group, summary, OptionSource::Anywhere, false, &set_integer<Minimum, Maximum, Path...>,
+    return {name,
+            group,
+            summary,
+            OptionSource::Anywhere,
+            false,
+            &set_integer<Minimum, Maximum, Path...>,
             &show_integer<Path...>};
 }
 
 template <int MaximumSeconds, auto... Path>
 constexpr OptionSpec seconds(std::string_view name, std::string_view group, std::string_view summary)
 {
-    return {name,  group, summary, OptionSource::Anywhere, false, &set_seconds<MaximumSeconds, Path...>,
+    return {name,
+            group,
+            summary,
+            OptionSource::Anywhere,
+            false,
+            &set_seconds<MaximumSeconds, Path...>,
             &show_seconds<Path...>};
 }
 
@@ -302,8 +312,8 @@ constexpr OptionSpec options[] = {
     list<false, &S::users, &U::scope>("scope", rules, "scopes that must all be present"),
     text<&S::users, &U::groups_claim>("groups_claim", rules, "claim holding the user's groups"),
     list<false, &S::users, &U::groups>("groups", rules, "the user must be in at least one of these"),
-    {"require_claim", rules, "name:value that must hold; repeatable", OptionSource::Anywhere, false,
-     &set_require_claim, &show_require_claim},
+    {"require_claim", rules, "name:value that must hold; repeatable", OptionSource::Anywhere, false, &set_require_claim,
+     &show_require_claim},
     text<&S::users, &U::username_map>("username_map", rules, "file mapping claim values to PAM users"),
 
     text<&S::http, &H::ca_file>("ca_file", transport, "PEM bundle of trust anchors"),

@@ -107,7 +107,8 @@ std::optional<ConfigError> validate(const Settings& settings)
     }
     if (uses(settings, VerifyMethod::Introspect) &&
         (endpoints.introspection_url.empty() || endpoints.client_id.empty() || endpoints.client_secret.empty())) {
-        return ConfigError{"verify=introspect needs introspection_url, client_id and client_secret (from a conf= file)"};
+        return ConfigError{
+            "verify=introspect needs introspection_url, client_id and client_secret (from a conf= file)"};
     }
     if (uses(settings, VerifyMethod::Jwt) && settings.token.issuer.empty()) {
         return ConfigError{"verify=jwt needs issuer (its JWKS is found through discovery unless jwks_url is set)"};

@@ -1,6 +1,5 @@
 #include "token_syntax.hpp"
 
-
 #include <algorithm>
 #include <array>
 
@@ -51,7 +50,8 @@ std::optional<std::string> truncation_hint(const PresentedToken& token)
                "segments (" +
                std::to_string(token.view().size()) + " bytes arrived)";
     }
-    if (std::find(client_cut_lengths.begin(), client_cut_lengths.end(), token.view().size()) != client_cut_lengths.end()) {
+    if (std::find(client_cut_lengths.begin(), client_cut_lengths.end(), token.view().size()) !=
+        client_cut_lengths.end()) {
         return "token may have been cut by the client: " + std::to_string(token.view().size()) +
                " bytes is a known client password limit";
     }

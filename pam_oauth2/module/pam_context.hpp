@@ -1,8 +1,8 @@
 #pragma once
 
 #include "logger.hpp"
-#include "settings.hpp"
 #include "secure_string.hpp"
+#include "settings.hpp"
 
 #include <security/pam_appl.h>
 

@@ -223,8 +223,8 @@ TEST_CASE("JOSE attacks and malformed tokens are refused")
         // The issuer is checked in one place, with the other claim rules that run after every method.
         const auto verified = verifier.verify(OwnedToken(make_jwt(rsa, claims)));
         REQUIRE(verified.status == VerifyStatus::Valid);
-        const auto wrong_issuer = check_claims(verified.claims, "alice", options.token, options.users, 1'700'000'000,
-                                               VerifyMethod::Jwt);
+        const auto wrong_issuer =
+            check_claims(verified.claims, "alice", options.token, options.users, 1'700'000'000, VerifyMethod::Jwt);
         REQUIRE(wrong_issuer);
         CHECK(wrong_issuer->find("issuer") != std::string::npos);
         claims = claims_for("alice");

@@ -36,8 +36,8 @@ struct KeysHarness {
 
     KeySet keys(bool refresh, bool with_cache = true)
     {
-        RemoteKeySource source(issuer, settings, false, http, with_cache ? &disk : nullptr, [this] { return now; },
-                               logger);
+        RemoteKeySource source(
+            issuer, settings, false, http, with_cache ? &disk : nullptr, [this] { return now; }, logger);
         return source.keys(refresh);
     }
 };

@@ -88,10 +88,8 @@ TEST_CASE("seconds show as written, milliseconds kept inside")
     Settings settings;
     const OptionSpec* timeout = find_option("timeout");
     REQUIRE(timeout != nullptr);
-    for (const auto& [written, milliseconds] : {std::pair<const char*, long>{"1.5", 1500},
-                                                {"0.25", 250},
-                                                {"0.001", 1},
-                                                {"60", 60000}}) {
+    for (const auto& [written, milliseconds] :
+         {std::pair<const char*, long>{"1.5", 1500}, {"0.25", 250}, {"0.001", 1}, {"60", 60000}}) {
         REQUIRE_FALSE(timeout->set(settings, std::string_view(written)));
         CHECK(settings.http.timeout_ms == milliseconds);
         CHECK(timeout->show(settings) == written);

@@ -1,6 +1,6 @@
+#include "fakes.hpp"
 #include "introspection_verifier.hpp"
 #include "userinfo_verifier.hpp"
-#include "fakes.hpp"
 
 #include <catch2/catch.hpp>
 
