@@ -32,18 +32,21 @@ int main(int argc, char** argv)
         const auto key = pam_oauth2::testing::make_key(alg, "k");
         auto jwk = std::get<pam_oauth2::Jwk>(pam_oauth2::parse_jwk(key.jwk.dump()));
         FixedKeys keys(jwk);
-        pam_oauth2::Options options;
-        options.issuer = "https://idp.example.com";
-        options.audience = "postgres";
-        const nlohmann::json claims{{"iss", options.issuer},  {"aud", "postgres"},      {"preferred_username", "alice"},
-                                    {"exp", 4'000'000'000LL}, {"iat", 1'700'000'000LL}, {"scope", "openid db"}};
+        pam_oauth2::Settings settings;
+        settings.token.issuer = "https://idp.example.com";
+        settings.token.audience = "postgres";
+        const nlohmann::json claims{{"iss", settings.token.issuer},  {"aud", "postgres"},
+                                    {"preferred_username", "alice"}, {"exp", 4'000'000'000LL},
+                                    {"iat", 1'700'000'000LL},        {"scope", "openid db"}};
         const pam_oauth2::SecureString token(pam_oauth2::testing::make_jwt(key, claims));
-        pam_oauth2::JwtVerifier verifier(options, keys);
+        pam_oauth2::JwtVerifier verifier(settings.jwt, keys);
         const auto started = std::chrono::steady_clock::now();
         for (long i = 0; i < iterations; ++i) {
-            const auto result = verifier.verify(token);
+            // As in a login: the token is parsed once, then verified, then the claim rules run.
+            const pam_oauth2::PresentedToken presented(token);
+            const auto result = verifier.verify(presented);
             if (result.status != pam_oauth2::VerifyStatus::Valid ||
-                pam_oauth2::check_claims(result.claims, "alice", options, 1'700'000'000,
+                pam_oauth2::check_claims(result.claims, "alice", settings.token, settings.users, 1'700'000'000,
                                          pam_oauth2::VerifyMethod::Jwt)) {
                 std::fprintf(stderr, "%s: verification failed\n", alg);
                 return 1;
