@@ -233,46 +233,24 @@ std::string show_log(const Settings& settings)
 
 // --- the table ----------------------------------------------------------------------------------------
 
-template <auto... Path>
-constexpr OptionSpec text(std::string_view name, std::string_view group, std::string_view summary)
-{
-    return {name, group, summary, OptionSource::Anywhere, false, &set_text<Path...>, &show_text<Path...>};
-}
+// How an option's value is read and shown: one of the kinds above, bound to its settings field.
+struct Kind {
+    std::optional<std::string> (*set)(Settings&, Value);
+    std::string (*show)(const Settings&);
+};
 
-template <bool MayBeEmpty, auto... Path>
-constexpr OptionSpec list(std::string_view name, std::string_view group, std::string_view summary)
-{
-    return {name, group, summary, OptionSource::Anywhere, false, &set_list<MayBeEmpty, Path...>, &show_list<Path...>};
-}
-
-template <auto... Path>
-constexpr OptionSpec flag(std::string_view name, std::string_view group, std::string_view summary)
-{
-    return {name, group, summary, OptionSource::Anywhere, false, &set_flag<Path...>, &show_flag<Path...>};
-}
-
+template <auto... Path> constexpr Kind text{&set_text<Path...>, &show_text<Path...>};
+template <bool MayBeEmpty, auto... Path> constexpr Kind list{&set_list<MayBeEmpty, Path...>, &show_list<Path...>};
+template <auto... Path> constexpr Kind flag{&set_flag<Path...>, &show_flag<Path...>};
 template <long long Minimum, long long Maximum, auto... Path>
-constexpr OptionSpec integer(std::string_view name, std::string_view group, std::string_view summary)
-{
-    return {name,
-            group,
-            summary,
-            OptionSource::Anywhere,
-            false,
-            &set_integer<Minimum, Maximum, Path...>,
-            &show_integer<Path...>};
-}
-
+constexpr Kind integer{&set_integer<Minimum, Maximum, Path...>, &show_integer<Path...>};
 template <int MaximumSeconds, auto... Path>
-constexpr OptionSpec seconds(std::string_view name, std::string_view group, std::string_view summary)
+constexpr Kind seconds{&set_seconds<MaximumSeconds, Path...>, &show_seconds<Path...>};
+
+constexpr OptionSpec option(std::string_view name, std::string_view group, Kind kind, std::string_view summary,
+                            OptionSource source = OptionSource::Anywhere, bool secret = false)
 {
-    return {name,
-            group,
-            summary,
-            OptionSource::Anywhere,
-            false,
-            &set_seconds<MaximumSeconds, Path...>,
-            &show_seconds<Path...>};
+    return {name, group, summary, source, secret, kind.set, kind.show};
 }
 
 constexpr std::string_view verification = "verification";
@@ -293,45 +271,49 @@ using L = LogSettings;
 // URLs are read as text here; the URL policy depends on allow_http, which may come later on the line,
 // so it is checked with the other cross-key rules once everything is read.
 constexpr OptionSpec options[] = {
-    {"verify", verification, "ordered methods among jwt, introspect, userinfo; the first that applies decides",
-     OptionSource::Anywhere, false, &set_verify, &show_verify},
-    text<&S::endpoints, &E::userinfo_url>("userinfo_url", verification, "OIDC userinfo endpoint"),
-    text<&S::endpoints, &E::introspection_url>("introspection_url", verification, "RFC 7662 introspection endpoint"),
-    text<&S::endpoints, &E::client_id>("client_id", verification, "introspection client"),
-    {"client_secret", verification, "introspection client secret (conf= file only)", OptionSource::FileOnly, true,
-     &set_client_secret, &show_client_secret},
-    text<&S::token, &T::issuer>("issuer", verification, "expected iss; for jwt the JWKS is found through discovery"),
-    text<&S::jwt, &J::jwks_url>("jwks_url", verification, "explicit JWKS location"),
-    list<false, &S::jwt, &J::algorithms>("algorithms", verification, "allowed JWS algorithms"),
-    integer<0, 3600, &S::token, &T::leeway_seconds>("leeway", verification, "seconds of clock skew for exp/nbf/iat"),
+    option("verify", verification, Kind{&set_verify, &show_verify},
+           "ordered methods among jwt, introspect, userinfo; the first that applies decides"),
+    option("userinfo_url", verification, text<&S::endpoints, &E::userinfo_url>, "OIDC userinfo endpoint"),
+    option("introspection_url", verification, text<&S::endpoints, &E::introspection_url>,
+           "RFC 7662 introspection endpoint"),
+    option("client_id", verification, text<&S::endpoints, &E::client_id>, "introspection client"),
+    option("client_secret", verification, Kind{&set_client_secret, &show_client_secret},
+           "introspection client secret (conf= file only)", OptionSource::FileOnly, true),
+    option("issuer", verification, text<&S::token, &T::issuer>,
+           "expected iss; for jwt the JWKS is found through discovery"),
+    option("jwks_url", verification, text<&S::jwt, &J::jwks_url>, "explicit JWKS location"),
+    option("algorithms", verification, list<false, &S::jwt, &J::algorithms>, "allowed JWS algorithms"),
+    option("leeway", verification, integer<0, 3600, &S::token, &T::leeway_seconds>,
+           "seconds of clock skew for exp/nbf/iat"),
 
-    text<&S::users, &U::username_claim>("username_claim", rules, "claim that must equal the PAM user"),
-    flag<&S::users, &U::case_insensitive>("case_insensitive", rules, "compare user names ignoring ASCII case"),
-    list<true, &S::users, &U::deny_users>("deny_users", rules, "PAM users never accepted through a token"),
-    text<&S::token, &T::audience>("audience", rules, "required aud value (jwt, introspect)"),
-    list<false, &S::users, &U::scope>("scope", rules, "scopes that must all be present"),
-    text<&S::users, &U::groups_claim>("groups_claim", rules, "claim holding the user's groups"),
-    list<false, &S::users, &U::groups>("groups", rules, "the user must be in at least one of these"),
-    {"require_claim", rules, "name:value that must hold; repeatable", OptionSource::Anywhere, false, &set_require_claim,
-     &show_require_claim},
-    text<&S::users, &U::username_map>("username_map", rules, "file mapping claim values to PAM users"),
+    option("username_claim", rules, text<&S::users, &U::username_claim>, "claim that must equal the PAM user"),
+    option("case_insensitive", rules, flag<&S::users, &U::case_insensitive>, "compare user names ignoring ASCII case"),
+    option("deny_users", rules, list<true, &S::users, &U::deny_users>, "PAM users never accepted through a token"),
+    option("audience", rules, text<&S::token, &T::audience>, "required aud value (jwt, introspect)"),
+    option("scope", rules, list<false, &S::users, &U::scope>, "scopes that must all be present"),
+    option("groups_claim", rules, text<&S::users, &U::groups_claim>, "claim holding the user's groups"),
+    option("groups", rules, list<false, &S::users, &U::groups>, "the user must be in at least one of these"),
+    option("require_claim", rules, Kind{&set_require_claim, &show_require_claim},
+           "name:value that must hold; repeatable"),
+    option("username_map", rules, text<&S::users, &U::username_map>, "file mapping claim values to PAM users"),
 
-    text<&S::http, &H::ca_file>("ca_file", transport, "PEM bundle of trust anchors"),
-    text<&S::http, &H::ca_path>("ca_path", transport, "hashed directory of trust anchors"),
-    seconds<60, &S::http, &H::timeout_ms>("timeout", transport, "seconds for a whole exchange"),
-    seconds<60, &S::http, &H::connect_timeout_ms>("connect_timeout", transport, "seconds to connect"),
-    flag<&S::http, &H::allow_http>("allow_http", transport, "permit http:// to loopback only, for testing"),
+    option("ca_file", transport, text<&S::http, &H::ca_file>, "PEM bundle of trust anchors"),
+    option("ca_path", transport, text<&S::http, &H::ca_path>, "hashed directory of trust anchors"),
+    option("timeout", transport, seconds<60, &S::http, &H::timeout_ms>, "seconds for a whole exchange"),
+    option("connect_timeout", transport, seconds<60, &S::http, &H::connect_timeout_ms>, "seconds to connect"),
+    option("allow_http", transport, flag<&S::http, &H::allow_http>, "permit http:// to loopback only, for testing"),
 
-    integer<1, 1048576, &S::token, &T::max_bytes>("max_token_bytes", session, "longer tokens are refused"),
-    text<&S::conversation, &V::prompt>("prompt", session, "conversation prompt"),
-    flag<&S::conversation, &V::use_first_pass>("use_first_pass", session, "only take a token an earlier module set"),
-    flag<&S::conversation, &V::try_first_pass>("try_first_pass", session, "take an earlier module's token, else ask"),
-    text<&S::cache, &C::dir>("cache_dir", session, "on-disk JWKS and verdict cache"),
-    integer<0, 86400, &S::cache, &C::ttl_seconds>("cache_ttl", session, "seconds a positive verdict is reused"),
-    flag<&S::log, &L::debug>("debug", session, "verbose, still secret-free, logging"),
-    {"log", session, "syslog or stderr", OptionSource::Anywhere, false, &set_log, &show_log},
-    {"conf", session, "read key = value lines from this file first", OptionSource::ArgumentOnly, false,
-     &set_text<&S::conf>, &show_text<&S::conf>},
+    option("max_token_bytes", session, integer<1, 1048576, &S::token, &T::max_bytes>, "longer tokens are refused"),
+    option("prompt", session, text<&S::conversation, &V::prompt>, "conversation prompt"),
+    option("use_first_pass", session, flag<&S::conversation, &V::use_first_pass>,
+           "only take a token an earlier module set"),
+    option("try_first_pass", session, flag<&S::conversation, &V::try_first_pass>,
+           "take an earlier module's token, else ask"),
+    option("cache_dir", session, text<&S::cache, &C::dir>, "on-disk JWKS and verdict cache"),
+    option("cache_ttl", session, integer<0, 86400, &S::cache, &C::ttl_seconds>, "seconds a positive verdict is reused"),
+    option("debug", session, flag<&S::log, &L::debug>, "verbose, still secret-free, logging"),
+    option("log", session, Kind{&set_log, &show_log}, "syslog or stderr"),
+    option("conf", session, text<&S::conf>, "read key = value lines from this file first", OptionSource::ArgumentOnly),
 };
 
 } // namespace
