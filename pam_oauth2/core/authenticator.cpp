@@ -4,6 +4,7 @@
 #include "lifetime.hpp"
 #include "login_verifiers.hpp"
 #include "presented_token.hpp"
+#include "token_kind.hpp"
 #include "token_syntax.hpp"
 
 namespace pam_oauth2 {
@@ -42,16 +43,33 @@ std::optional<Decision> check_before_verifying(std::string_view user, const Secu
     return std::nullopt;
 }
 
+// A verdict reused from the cache, or the verifier's answer (`fresh` says which).
 VerifyResult verify_or_reuse(const LoginVerifiers::Entry& entry, const VerdictCache& verdicts,
-                             const PresentedToken& token, const Logger& logger)
+                             const PresentedToken& token, const Logger& logger, bool& fresh)
 {
     if (auto cached = verdicts.find(entry.method, token)) {
         logger.debug(std::string(entry.verifier->name()) + ": " + cached->detail);
+        fresh = false;
         return std::move(*cached);
     }
-    VerifyResult result = entry.verifier->verify(token);
-    verdicts.store(entry.method, token, result);
-    return result;
+    fresh = true;
+    return entry.verifier->verify(token);
+}
+
+// The rules every verified token must pass: access token, lifetime, issuer, audience, user, scope,
+// groups, required claims.
+std::optional<std::string> check_verified(const VerifyResult& result, std::string_view user,
+                                          const Configuration& configuration, VerifyMethod method, long long now)
+{
+    const Settings& settings = configuration.settings;
+    // Userinfo answers describe the user, not the token: they carry no token type.
+    if (method != VerifyMethod::Userinfo) {
+        if (auto problem = check_token_kind(result, settings.token)) {
+            return problem;
+        }
+    }
+    const UsernameMap* map = configuration.username_map ? &*configuration.username_map : nullptr;
+    return check_claims(result.claims, user, settings.token, settings.users, now, method, map);
 }
 
 // Only decides: the first method that applies judges the token, then the claim rules.
@@ -65,7 +83,8 @@ Decision decide(std::string_view user, const PresentedToken& token, const Config
             continue;
         }
         // A failed check never falls through to another method.
-        const VerifyResult result = verify_or_reuse(entry, verifiers.verdicts(), token, logger);
+        bool fresh = false;
+        const VerifyResult result = verify_or_reuse(entry, verifiers.verdicts(), token, logger, fresh);
         Decision decision;
         decision.method = entry.verifier->name();
         decision.user_loggable = true;
@@ -80,11 +99,14 @@ Decision decide(std::string_view user, const PresentedToken& token, const Config
             return decision;
         case VerifyStatus::Valid: break;
         }
-        const UsernameMap* map = configuration.username_map ? &*configuration.username_map : nullptr;
-        if (auto problem = check_claims(result.claims, user, settings.token, settings.users, now, entry.method, map)) {
+        if (auto problem = check_verified(result, user, configuration, entry.method, now)) {
             decision.outcome = Outcome::Denied;
             decision.reason = *problem;
             return decision;
+        }
+        // Only verdicts that passed every rule are kept: a refused login leaves nothing on disk.
+        if (fresh) {
+            verifiers.verdicts().store(entry.method, token, result);
         }
         decision.outcome = Outcome::Granted;
         decision.reason = "token accepted";

@@ -9,11 +9,10 @@
 namespace pam_oauth2 {
 namespace {
 
-// Claim values quoted in reasons are capped so a hostile provider cannot flood the log.
+// Claim values quoted in reasons are capped and escaped so a hostile token cannot flood the log.
 std::string shown(std::string_view value)
 {
-    constexpr std::size_t limit = 64;
-    return value.size() <= limit ? std::string(value) : std::string(value.substr(0, limit)) + "...";
+    return log_safe(value);
 }
 
 // A claim holding one string or an array of strings, as scope/groups/aud are found in the wild.

@@ -1,6 +1,8 @@
 #include "json.hpp"
 
 #include <cmath>
+#include <set>
+#include <vector>
 
 namespace pam_oauth2 {
 
@@ -9,19 +11,29 @@ std::optional<nlohmann::json> parse_json_object(std::string_view text)
     // Deeply nested input could exhaust the stack of the host process; identity provider answers and
     // JOSE headers are shallow.
     constexpr std::size_t max_depth = 64;
-    std::size_t depth_seen = 0;
-    bool too_deep = false;
-    const nlohmann::json::parser_callback_t limit_depth = [&](int depth, nlohmann::json::parse_event_t,
-                                                              nlohmann::json&) {
-        depth_seen = static_cast<std::size_t>(depth);
-        if (depth_seen > max_depth) {
-            too_deep = true;
+    bool refused = false;
+    // Keys seen in each object being read. A repeated key is refused, not resolved: parsers disagree on
+    // which copy wins, and {"alg":"none","alg":"RS256"} must not mean one thing here and another there.
+    std::vector<std::set<std::string>> open_objects;
+    using Event = nlohmann::json::parse_event_t;
+    const nlohmann::json::parser_callback_t check = [&](int depth, Event event, nlohmann::json& parsed) {
+        if (static_cast<std::size_t>(depth) > max_depth) {
+            refused = true;
+            return false;
+        }
+        if (event == Event::object_start) {
+            open_objects.emplace_back();
+        } else if (event == Event::object_end && !open_objects.empty()) {
+            open_objects.pop_back();
+        } else if (event == Event::key && !open_objects.empty() &&
+                   !open_objects.back().insert(parsed.get<std::string>()).second) {
+            refused = true;
             return false;
         }
         return true;
     };
-    auto parsed = nlohmann::json::parse(text.begin(), text.end(), limit_depth, /*allow_exceptions=*/false);
-    if (too_deep || parsed.is_discarded() || !parsed.is_object()) {
+    auto parsed = nlohmann::json::parse(text.begin(), text.end(), check, /*allow_exceptions=*/false);
+    if (refused || parsed.is_discarded() || !parsed.is_object()) {
         return std::nullopt;
     }
     return parsed;

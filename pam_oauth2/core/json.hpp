@@ -9,7 +9,8 @@
 namespace pam_oauth2 {
 
 /// Parses text that must be one JSON object. Never throws; nullopt for bad JSON, any other JSON type,
-/// or nesting deeper than a sane bound. Parse error texts are never surfaced (they echo the input).
+/// an object that repeats a key (at any depth), or nesting deeper than a sane bound. Parse error texts are never
+/// surfaced (they echo the input).
 std::optional<nlohmann::json> parse_json_object(std::string_view text);
 
 /// The member `key` of an object when it is a string.

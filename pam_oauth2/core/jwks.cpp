@@ -12,6 +12,8 @@ namespace pam_oauth2 {
 namespace {
 
 constexpr int minimum_rsa_bits = 2048;
+// Nobody signs tokens with more; a bigger modulus would only make every verification slow.
+constexpr int maximum_rsa_bits = 16384;
 
 struct ParamBuildFree {
     void operator()(OSSL_PARAM_BLD* build) const { OSSL_PARAM_BLD_free(build); }
@@ -63,6 +65,13 @@ std::variant<std::shared_ptr<EVP_PKEY>, std::string> rsa_key(const nlohmann::jso
     }
     const Bignum modulus = to_bignum(*n);
     const Bignum exponent = to_bignum(*e);
+    if (modulus && BN_num_bits(modulus.get()) > maximum_rsa_bits) {
+        return std::string("RSA key longer than 16384 bits");
+    }
+    // An even or tiny public exponent is no RSA key anyone generates; e = 1 would verify anything.
+    if (exponent && (!BN_is_odd(exponent.get()) || BN_cmp(exponent.get(), BN_value_one()) <= 0)) {
+        return std::string("RSA key with an exponent that is not odd and at least 3");
+    }
     const std::unique_ptr<OSSL_PARAM_BLD, ParamBuildFree> build(OSSL_PARAM_BLD_new());
     if (!modulus || !exponent || !build ||
         OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) != 1 ||

@@ -27,7 +27,8 @@ struct Jwk {
 constexpr std::size_t max_jwks_keys = 64;
 
 /// Parses a JWKS document. Keys that cannot sign tokens for us (use other than "sig", private or
-/// symmetric keys, unknown kty or curve, RSA under 2048 bits, EC points off the curve) are skipped;
+/// symmetric keys, unknown kty or curve, RSA under 2048 or over 16384 bits or with an exponent that is
+/// not odd and at least 3, EC points off the curve) are skipped;
 /// a document with no usable key, or that is not a JWKS at all, gives the reason instead.
 std::variant<std::vector<Jwk>, std::string> parse_jwks(std::string_view text);
 

@@ -2,6 +2,7 @@
 
 #include "base64url.hpp"
 #include "json.hpp"
+#include "text.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -117,10 +118,10 @@ std::optional<std::string> key_fits_algorithm(const Jwk& key, std::string_view a
 {
     const Algorithm* algorithm = find_algorithm(alg);
     if (algorithm == nullptr) {
-        return "unsupported alg " + std::string(alg);
+        return "unsupported alg " + log_safe(alg);
     }
     if (!key.alg.empty() && key.alg != alg) {
-        return "key " + key.kid + " is pinned to alg " + key.alg + ", token says " + std::string(alg);
+        return "key " + log_safe(key.kid) + " is pinned to alg " + log_safe(key.alg) + ", token says " + log_safe(alg);
     }
     bool fits = false;
     switch (algorithm->family) {
@@ -130,8 +131,8 @@ std::optional<std::string> key_fits_algorithm(const Jwk& key, std::string_view a
     case Family::EdDsa: fits = (key.kty == "EC" || key.kty == "OKP") && key.crv == algorithm->curve; break;
     }
     if (!fits) {
-        return "key " + key.kid + " (" + key.kty + (key.crv.empty() ? "" : " " + key.crv) + ") does not fit alg " +
-               std::string(alg);
+        return "key " + log_safe(key.kid) + " (" + log_safe(key.kty) +
+               (key.crv.empty() ? "" : " " + log_safe(key.crv)) + ") does not fit alg " + log_safe(alg);
     }
     return std::nullopt;
 }

@@ -2,6 +2,7 @@
 
 #include "json.hpp"
 #include "jws.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 
@@ -25,13 +26,13 @@ std::optional<std::string> check_header(const nlohmann::json& header, const JwtS
         return std::string("JWT alg none is never accepted");
     }
     if (alg.rfind("HS", 0) == 0) {
-        return "JWT alg " + alg + " (HMAC) is never accepted";
+        return "JWT alg " + log_safe(alg) + " (HMAC) is never accepted";
     }
     if (std::find(settings.algorithms.begin(), settings.algorithms.end(), alg) == settings.algorithms.end()) {
-        return "JWT alg " + alg + " is not in algorithms=";
+        return "JWT alg " + log_safe(alg) + " is not in algorithms=";
     }
     if (!is_supported_algorithm(alg)) {
-        return "JWT alg " + alg + " is not supported";
+        return "JWT alg " + log_safe(alg) + " is not supported";
     }
     if (header.contains("crit")) {
         // RFC 7515 4.1.11: extensions we do not understand must make the token invalid; we know none.
@@ -85,8 +86,8 @@ VerifyResult JwtVerifier::verify(const PresentedToken& token)
     }
     const auto usable = candidates(set.keys, kid, alg);
     if (usable.empty()) {
-        return invalid(kid ? "no key with kid " + *kid + " in the issuer's JWKS"
-                           : "no key in the issuer's JWKS fits alg " + alg);
+        return invalid(kid ? "no key with kid " + log_safe(*kid) + " in the issuer's JWKS"
+                           : "no key in the issuer's JWKS fits alg " + log_safe(alg));
     }
     std::string last_problem;
     bool verified = false;
@@ -112,6 +113,7 @@ VerifyResult JwtVerifier::verify(const PresentedToken& token)
     }
     VerifyResult result = verify_result(VerifyStatus::Valid, "");
     result.expires_at = exp;
+    result.header_typ = string_member(jws.header, "typ");
     result.claims = jws.payload;
     return result;
 }

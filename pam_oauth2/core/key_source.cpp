@@ -6,8 +6,34 @@
 
 namespace pam_oauth2 {
 
-RemoteKeySource::Document RemoteKeySource::fetch(const std::string& url, const std::string& what, long long max_age,
-                                                 bool refresh)
+namespace {
+
+// OpenID Connect Discovery 1.0 section 4.3: the document must name the issuer we asked about. The
+// jwks_uri it names, or why it names none we may use.
+std::variant<std::string, std::string> discovered_jwks_uri(std::string_view text, const std::string& issuer,
+                                                           bool allow_http)
+{
+    const auto document = parse_json_object(text);
+    if (!document || string_member(*document, "issuer") != issuer) {
+        return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                      "discovery document does not name issuer " + issuer);
+    }
+    const auto url = string_member(*document, "jwks_uri");
+    if (!url) {
+        return std::variant<std::string, std::string>(std::in_place_index<1>, "discovery document has no jwks_uri");
+    }
+    if (auto problem = check_endpoint_url(*url, allow_http)) {
+        return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                      "discovery document's jwks_uri " + *problem);
+    }
+    return std::variant<std::string, std::string>(std::in_place_index<0>, *url);
+}
+
+} // namespace
+
+template <typename Parsed, typename Parse>
+std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url, const std::string& what, bool refresh,
+                                                         const Parse& parse)
 {
     const std::string cache_key = what + " " + url;
     std::optional<CacheEntry> cached;
@@ -16,10 +42,18 @@ RemoteKeySource::Document RemoteKeySource::fetch(const std::string& url, const s
     }
     if (cached) {
         const long long age = now_() - cached->stored_at;
-        const long long limit = refresh ? jwks_refresh_interval_seconds : max_age;
+        const long long limit = refresh ? jwks_refresh_interval_seconds : jwks_cache_seconds;
         if (age >= 0 && age < limit) {
-            logger_.debug(what + " from cache (" + std::to_string(age) + " s old)");
-            return {std::move(cached->text), ""};
+            auto parsed = parse(cached->text);
+            if (parsed.index() == 0) {
+                logger_.debug(what + " from cache (" + std::to_string(age) + " s old)");
+                return parsed;
+            }
+            // Only documents that parsed are written, so this copy was damaged: fetch again, but no
+            // more often than an unknown kid may.
+            if (age < jwks_refresh_interval_seconds) {
+                return parsed;
+            }
         }
     }
     HttpRequest request;
@@ -27,63 +61,48 @@ RemoteKeySource::Document RemoteKeySource::fetch(const std::string& url, const s
     const HttpResult answer = http_.send(request);
     auto read = read_provider_json(answer, what + " " + url);
     if (auto* problem = std::get_if<std::string>(&read)) {
-        return {"", std::move(*problem)};
+        return std::variant<Parsed, std::string>(std::in_place_index<1>, std::move(*problem));
     }
-    std::string text(answer.body.view());
-    if (cache_ != nullptr && !cache_->write(cache_key, text, now_())) {
+    auto parsed = parse(answer.body.view());
+    // A document that does not parse is never cached: one bad answer must not outlive its fix.
+    if (parsed.index() == 0 && cache_ != nullptr && !cache_->write(cache_key, answer.body.view(), now_())) {
         logger_.debug("cannot write " + what + " to the cache in " + cache_->directory());
     }
-    return {std::move(text), ""};
+    return parsed;
 }
 
-std::string RemoteKeySource::jwks_url(std::string& error)
+std::variant<std::string, std::string> RemoteKeySource::jwks_url()
 {
     if (!settings_.jwks_url.empty()) {
-        return settings_.jwks_url;
+        return std::variant<std::string, std::string>(std::in_place_index<0>, settings_.jwks_url);
     }
     std::string base = issuer_;
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
     }
-    const auto discovery =
-        fetch(base + "/.well-known/openid-configuration", "discovery document", jwks_cache_seconds, false);
-    if (!discovery.error.empty()) {
-        error = discovery.error;
-        return {};
-    }
-    const auto document = parse_json_object(discovery.text);
-    // OpenID Connect Discovery 1.0 section 4.3: the document must name the issuer we asked about.
-    if (!document || string_member(*document, "issuer") != issuer_) {
-        error = "discovery document does not name issuer " + issuer_;
-        return {};
-    }
-    const auto url = string_member(*document, "jwks_uri");
-    if (!url) {
-        error = "discovery document has no jwks_uri";
-        return {};
-    }
-    if (auto problem = check_endpoint_url(*url, allow_http_)) {
-        error = "discovery document's jwks_uri " + *problem;
-        return {};
-    }
-    return *url;
+    return fetch<std::string>(
+        base + "/.well-known/openid-configuration", "discovery document", false,
+        [this](std::string_view text) { return discovered_jwks_uri(text, issuer_, allow_http_); });
 }
 
 KeySet RemoteKeySource::keys(bool refresh)
 {
     KeySet set;
-    const std::string url = jwks_url(set.error);
-    if (url.empty()) {
+    const auto url = jwks_url();
+    if (url.index() == 1) {
+        set.error = std::get<1>(url);
         return set;
     }
-    const auto document = fetch(url, "JWKS", jwks_cache_seconds, refresh);
-    if (!document.error.empty()) {
-        set.error = document.error;
-        return set;
-    }
-    auto parsed = parse_jwks(document.text);
+    const std::string& location = std::get<0>(url);
+    auto parsed = fetch<std::vector<Jwk>>(location, "JWKS", refresh, [&](std::string_view text) {
+        auto keys = parse_jwks(text);
+        if (auto* problem = std::get_if<std::string>(&keys)) {
+            *problem = "JWKS " + location + ": " + *problem;
+        }
+        return keys;
+    });
     if (auto* problem = std::get_if<std::string>(&parsed)) {
-        set.error = "JWKS " + url + ": " + *problem;
+        set.error = std::move(*problem);
         return set;
     }
     set.keys = std::move(std::get<std::vector<Jwk>>(parsed));

@@ -8,6 +8,7 @@
 #include "settings.hpp"
 
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace pam_oauth2 {
@@ -48,13 +49,12 @@ public:
     KeySet keys(bool refresh) override;
 
 private:
-    // A document fetched over HTTP or read from the cache; error set when neither worked.
-    struct Document {
-        std::string text;
-        std::string error;
-    };
-    Document fetch(const std::string& url, const std::string& what, long long max_age, bool refresh);
-    std::string jwks_url(std::string& error);
+    // A document read with `Parse` (text -> Parsed or the reason), from the cache when a copy that
+    // parses is fresh enough, otherwise fetched, parsed and only then cached.
+    template <typename Parsed, typename Parse>
+    std::variant<Parsed, std::string> fetch(const std::string& url, const std::string& what, bool refresh,
+                                            const Parse& parse);
+    std::variant<std::string, std::string> jwks_url();
 
     std::string issuer_;
     const JwtSettings& settings_;

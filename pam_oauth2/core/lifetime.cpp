@@ -27,6 +27,10 @@ long long saturating_sub(long long a, long long b) noexcept
     return difference;
 }
 
+// RFC 7519 NumericDate, kept to years 1970 to 9999: nothing real lies outside, and everything inside
+// is far from the ends of the 64-bit range.
+constexpr long long latest_numeric_date = 253'402'300'799;
+
 std::optional<std::string> read_time(const nlohmann::json& claims, const char* name, std::optional<long long>& out)
 {
     if (!claims.contains(name)) {
@@ -35,6 +39,9 @@ std::optional<std::string> read_time(const nlohmann::json& claims, const char* n
     out = integer_member(claims, name);
     if (!out) {
         return "claim " + std::string(name) + " is not a number";
+    }
+    if (*out < 0 || *out > latest_numeric_date) {
+        return "claim " + std::string(name) + " is not a date between 1970 and 9999";
     }
     return std::nullopt;
 }

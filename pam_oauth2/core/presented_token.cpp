@@ -1,5 +1,7 @@
 #include "presented_token.hpp"
 
+#include "json.hpp"
+
 #include <algorithm>
 #include <variant>
 
@@ -19,6 +21,11 @@ bool PresentedToken::looks_like_jws() const noexcept
 {
     const auto text = view();
     return starts_like_jws() || std::count(text.begin(), text.end(), '.') == 2;
+}
+
+std::optional<long long> PresentedToken::unverified_expiry() const
+{
+    return jws_ ? integer_member(jws_->payload, "exp") : std::nullopt;
 }
 
 } // namespace pam_oauth2

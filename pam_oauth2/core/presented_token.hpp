@@ -29,6 +29,9 @@ public:
     /// dot-separated parts. Such a token is judged by jwt (and refused there unless it parses
     /// strictly), never routed to another method that would skip the audience rule.
     [[nodiscard]] bool looks_like_jws() const noexcept;
+    /// The exp of a JWT-shaped token, read without verifying anything. Only ever used to bound how
+    /// long a verdict about the token may be reused, never to accept it.
+    [[nodiscard]] std::optional<long long> unverified_expiry() const;
 
 private:
     const SecureString& token_;

@@ -35,7 +35,9 @@ struct JwtSettings {
 struct TokenRules {
     std::string issuer;
     std::string audience;
-    long leeway_seconds = 60; // clock skew forgiven for exp, nbf and iat
+    bool allow_any_audience = false; // jwt and introspect need audience unless this waives it
+    bool allow_id_tokens = false;    // tokens that say they are ID tokens are refused unless set
+    long leeway_seconds = 60;        // clock skew forgiven for exp, nbf and iat
     std::size_t max_bytes = 65535;
 };
 

@@ -113,6 +113,16 @@ std::optional<ConfigError> validate(const Settings& settings)
     if (uses(settings, VerifyMethod::Jwt) && settings.token.issuer.empty()) {
         return ConfigError{"verify=jwt needs issuer (its JWKS is found through discovery unless jwks_url is set)"};
     }
+    for (const auto method : {VerifyMethod::Jwt, VerifyMethod::Introspect}) {
+        // Fail closed: without an audience, any token the issuer ever signed for any application
+        // (another API's access token, a single-page app's ID token) would open the database.
+        if (uses(settings, method) && settings.token.audience.empty() && !settings.token.allow_any_audience) {
+            return ConfigError{std::string("verify=") + method_name(method) +
+                               " needs audience (the value your provider puts in aud for this service, e.g. "
+                               "audience=postgres); set allow_any_audience only if every token of the issuer "
+                               "may log in"};
+        }
+    }
     for (const auto& algorithm : settings.jwt.algorithms) {
         // none and HMAC are refused outright: an HMAC "key" would be the issuer's public key.
         if (algorithm == "none" || algorithm.rfind("HS", 0) == 0) {

@@ -1,6 +1,7 @@
 #include "text.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace pam_oauth2 {
 
@@ -31,6 +32,25 @@ std::vector<std::string> split_list(std::string_view text)
         start = comma + 1;
     }
     return items;
+}
+
+std::string log_safe(std::string_view value, std::size_t limit)
+{
+    std::string out;
+    for (const char c : value.substr(0, limit)) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte > 0x7e || c == '"' || c == '\\' || c == '\'') {
+            char escaped[5];
+            static_cast<void>(std::snprintf(escaped, sizeof escaped, "\\x%02x", byte));
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    if (value.size() > limit) {
+        out += "...";
+    }
+    return out;
 }
 
 bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) noexcept

@@ -19,6 +19,11 @@ constexpr char ascii_lower(char c) noexcept
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+/// A value from outside (a claim, a kid, a provider's field) made fit to quote in a reason: at most
+/// `limit` bytes of it, then "..."; control bytes, quotes, backslashes and bytes above 0x7e as \xNN.
+/// Nothing an attacker puts in a token can flood the log, forge a field or break a line.
+std::string log_safe(std::string_view value, std::size_t limit = 64);
+
 /// Equality ignoring ASCII case only (user names, deny_users, case_insensitive).
 bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) noexcept;
 

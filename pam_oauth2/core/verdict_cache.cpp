@@ -5,6 +5,8 @@
 #include "json.hpp"
 #include "lifetime.hpp"
 
+#include <algorithm>
+
 namespace pam_oauth2 {
 
 bool VerdictCache::enabled(VerifyMethod method) const
@@ -54,9 +56,19 @@ bool VerdictCache::store(VerifyMethod method, const PresentedToken& token, const
     if (!enabled(method) || result.status != VerifyStatus::Valid) {
         return false;
     }
+    // Never past the token's own exp: the provider's (introspection) and, for a JWT-shaped token, the
+    // one it carries. A JWT-shaped token whose exp cannot be read is not cached at all.
+    std::optional<long long> until = result.expires_at;
+    if (token.looks_like_jws()) {
+        const auto carried = token.unverified_expiry();
+        if (!carried) {
+            return false;
+        }
+        until = until ? std::min(*until, *carried) : *carried;
+    }
     nlohmann::json document{{"claims", result.claims}};
-    if (result.expires_at) {
-        document["exp"] = *result.expires_at;
+    if (until) {
+        document["exp"] = *until;
     }
     // dump() with replacement: claims may hold invalid UTF-8, which must not throw here.
     return cache_->write(key(method, token), document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),

@@ -10,10 +10,11 @@
 
 namespace pam_oauth2 {
 
-// Positive userinfo/introspection verdicts kept for cache_ttl seconds (never past the token's exp),
+// Positive userinfo/introspection verdicts kept for cache_ttl seconds (never past the token's exp, as
+// the provider or a JWT-shaped token itself states it),
 // so a client that opens many connections with one token asks the identity provider once. Only the
 // provider's claims are kept, under the SHA-256 of the token: the token itself is never written. The
-// claim rules still run on every login. Refusals and failures are never cached.
+// claim rules still run on every login; the authenticator stores only verdicts that passed them.
 class VerdictCache {
 public:
     /// Verdicts are bound to `endpoints`: one provider's verdict is never reused for another.
@@ -24,7 +25,8 @@ public:
 
     /// A cached Valid result for this method and token, if one is fresh.
     [[nodiscard]] std::optional<VerifyResult> find(VerifyMethod method, const PresentedToken& token) const;
-    /// Remembers a Valid result; false when nothing was stored (disabled, not valid, no cache).
+    /// Remembers a Valid result; false when nothing was stored (disabled, not valid, no cache, or a
+    /// JWT-shaped token whose exp cannot be read).
     bool store(VerifyMethod method, const PresentedToken& token, const VerifyResult& result) const;
 
 private:

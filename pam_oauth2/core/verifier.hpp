@@ -21,7 +21,8 @@ enum class VerifyStatus {
 struct VerifyResult {
     VerifyStatus status = VerifyStatus::Unavailable;
     nlohmann::json claims;
-    std::optional<long long> expires_at; // the token's exp, when the method learned it
+    std::optional<long long> expires_at;   // the token's exp, when the method learned it
+    std::optional<std::string> header_typ; // the JOSE header's typ, for the jwt method
     std::string detail;
 };
 

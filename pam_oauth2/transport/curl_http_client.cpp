@@ -1,5 +1,7 @@
 #include "curl_http_client.hpp"
 
+#include "secure_environment.hpp"
+
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
@@ -87,7 +89,11 @@ class CurlHttpClient final : public HttpClient {
 public:
     explicit CurlHttpClient(HttpSettings settings) : settings_(std::move(settings))
     {
-        std::call_once(curl_initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+        std::call_once(curl_initialised, [] {
+            // libcurl opens SSLKEYLOGFILE here; in a setuid process it must see no environment.
+            const SecureEnvironmentScope hidden;
+            curl_global_init(CURL_GLOBAL_DEFAULT);
+        });
     }
 
     HttpResult send(const HttpRequest& request) override
@@ -144,7 +150,11 @@ public:
             return result;
         }
 
-        const CURLcode code = curl_easy_perform(curl);
+        CURLcode code = CURLE_OK;
+        {
+            const SecureEnvironmentScope hidden;
+            code = curl_easy_perform(curl);
+        }
         if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
             result.transport_error = "answer larger than " + std::to_string(max_response_bytes) + " bytes";
             result.body.clear();

@@ -247,6 +247,40 @@ class TransportHelper(unittest.TestCase):
         self.assertNotIn("libcurl", done.stderr)
 
 
+class SetuidHost(unittest.TestCase):
+    """A setuid program using PAM (sudo, su) started by an unprivileged user with a hostile environment."""
+
+    def test_environment_cannot_steer_the_transport(self):
+        if os.geteuid() != 0 or os.environ.get("PAM_OAUTH2_TEST_SANITIZED") or not shutil.which("setpriv"):
+            self.skipTest("needs root and setpriv; sanitizer runtimes do not run setuid")
+        import subprocess
+        directory = tempfile.mkdtemp(prefix="pam_oauth2_setuid_")
+        service = pam_harness.PamService(MODULE, ["log=stderr", "cache_ttl=0", f"ca_file={CA}",
+                                                  f"userinfo_url=https://127.0.0.1:{HTTPS.port}/userinfo"])
+        try:
+            os.chmod(directory, 0o755)  # nobody may run the driver from here but not write here
+            driver = os.path.join(directory, "pam_driver")
+            shutil.copy(DRIVER, driver)
+            os.chown(driver, 0, 0)
+            os.chmod(driver, 0o4755)
+            keylog = os.path.join(directory, "keylog")
+            token = tok("user-alice")
+            TOKENS_USED.add(token)
+            env = {"PATH": "/usr/bin:/bin", "PAM_OAUTH2_TEST_TOKEN": token, "SSLKEYLOGFILE": keylog,
+                   "https_proxy": f"http://127.0.0.1:{pam_harness.free_port()}"}
+            done = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", driver,
+                                   service.dir, service.name, "alice"], env=env, capture_output=True, text=True,
+                                  timeout=60)
+            LOG_OUTPUT.append(done.stderr)
+            # The login works (the transport runs in the setuid process), and root wrote no TLS secrets
+            # where the unprivileged user asked.
+            self.assertIn("authenticate=PAM_SUCCESS", done.stdout, done.stderr)
+            self.assertFalse(os.path.exists(keylog), "SSLKEYLOGFILE was honoured in a setuid process")
+        finally:
+            service.remove()
+            shutil.rmtree(directory)
+
+
 class ConfFileAndIntrospection(unittest.TestCase):
     def conf(self, text, mode=0o640):
         path = os.path.join(WORKDIR, "pam_oauth2.conf")
@@ -257,7 +291,8 @@ class ConfFileAndIntrospection(unittest.TestCase):
 
     def introspect_conf(self, secret=scripted_idp.CLIENT_SECRET, mode=0o640):
         return self.conf(f"verify = introspect\nintrospection_url = http://127.0.0.1:{HTTP.port}/introspect\n"
-                         f"client_id = {scripted_idp.CLIENT_ID}\nclient_secret = {secret}\nallow_http\n", mode)
+                         f"client_id = {scripted_idp.CLIENT_ID}\nclient_secret = {secret}\nallow_http\n"
+                         "audience = postgres\n", mode)
 
     def run_case(self, args, token, expected, reason_part, user="alice"):
         auth, _, log, _ = authenticate(args, user, token)
@@ -271,6 +306,19 @@ class ConfFileAndIntrospection(unittest.TestCase):
 
     def test_introspection_inactive(self):
         self.run_case([f"conf={self.introspect_conf()}"], tok("inactive"), AUTH_ERR, "not active")
+
+    def test_introspection_answers_for_other_kinds_of_token_are_refused(self):
+        conf = f"conf={self.introspect_conf()}"
+        self.run_case([conf], tok("refresh-alice"), AUTH_ERR, "refresh token (typ Refresh)")
+        self.run_case([conf], tok("idtoken-alice"), AUTH_ERR, "ID token (typ ID)")
+        self.run_case([conf], tok("otheraud-alice"), AUTH_ERR, "audience postgres not in the token's aud")
+
+    def test_introspect_needs_an_audience_unless_waived(self):
+        path = self.conf(f"verify = introspect\nintrospection_url = http://127.0.0.1:{HTTP.port}/introspect\n"
+                         f"client_id = {scripted_idp.CLIENT_ID}\nclient_secret = {scripted_idp.CLIENT_SECRET}\n"
+                         "allow_http\n", 0o640)
+        self.run_case([f"conf={path}"], tok("user-alice"), SERVICE_ERR, "verify=introspect needs audience")
+        self.run_case([f"conf={path}", "allow_any_audience"], tok("otheraud-alice"), SUCCESS, "method=introspect")
 
     def test_introspection_wrong_client_secret(self):
         self.run_case([f"conf={self.introspect_conf(secret='wrong')}"], tok("user-alice"), UNAVAIL,
@@ -404,7 +452,7 @@ class SecretsNeverLogged(unittest.TestCase):
 # The three parts run as separate ctest entries: the functional cases take about a minute, the
 # load/unload soak and the valgrind run take minutes each and carry the `slow` label.
 SUITES = {
-    "functional": (UserinfoCases, TransportHelper, ConfFileAndIntrospection, SecretsNeverLogged),
+    "functional": (UserinfoCases, TransportHelper, SetuidHost, ConfFileAndIntrospection, SecretsNeverLogged),
     "soak": (LongLivedHost,),
     "valgrind": (UnderValgrind,),
 }

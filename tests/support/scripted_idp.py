@@ -21,6 +21,11 @@ Tokens (Bearer for /userinfo, form field `token` for /introspect):
     pad-N-...      200 as user-alice only when the token arrived whole (exactly N bytes), else 401
     once           200 as user-alice the first time this exact token is seen, 401 afterwards
     exp-in-N       introspection: active for alice with exp N seconds from now
+    refresh-NAME   introspection: active, but a refresh token (Keycloak's typ Refresh)
+    idtoken-NAME   introspection: active, but an ID token (Keycloak's typ ID)
+    otheraud-NAME  introspection: active, for another audience
+
+Introspection answers for user-NAME carry aud "postgres" and token_type "Bearer".
 
 Any token may end in "~" and a nonce, which is ignored: tests make every token unique that way, so
 a scan of the logs for the tokens cannot be fooled by a token that is also an ordinary word.
@@ -66,15 +71,23 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(token[5:]))
             token = "user-alice"
         if token.startswith("exp-in-"):
-            claims = {"active": True, "preferred_username": "alice", "exp": int(time.time()) + int(token[7:])}
+            claims = {"active": True, "preferred_username": "alice", "exp": int(time.time()) + int(token[7:]),
+                      "aud": "postgres"}
             return self._send(200, json.dumps(claims))
+        for prefix, extra in (("refresh-", {"typ": "Refresh"}), ("idtoken-", {"typ": "ID"}),
+                              ("otheraud-", {"aud": "other-api"})):
+            if introspection and token.startswith(prefix):
+                claims = {"active": True, "preferred_username": token[len(prefix):], "aud": "postgres",
+                          "exp": int(time.time()) + 300, **extra}
+                return self._send(200, json.dumps(claims))
         if token.startswith("pad-"):
             expected = int(token.split("-")[1])
             token = "user-alice" if len(token) == expected else "rejected"
         if token.startswith("user-"):
             claims = {"sub": "id-" + token[5:], "preferred_username": token[5:]}
             if introspection:
-                claims.update({"active": True, "exp": int(time.time()) + 300, "client_id": "psql"})
+                claims.update({"active": True, "exp": int(time.time()) + 300, "client_id": "psql", "aud": "postgres",
+                               "token_type": "Bearer"})
             return self._send(200, json.dumps(claims))
         if token.startswith("status-"):
             return self._send(int(token[7:]), json.dumps({"error": "scripted"}))

@@ -143,10 +143,17 @@ TEST_CASE("required keys and URL policy")
     CHECK(parse_error({base_url, "audience=db"}).find("audience") != std::string::npos);
     CHECK(parse_error({"verify=jwt"}).find("needs issuer") != std::string::npos);
     CHECK(parse_ok({"verify=jwt", "issuer=https://idp", "audience=db"}).token.audience == "db");
-    CHECK(parse_error({"verify=jwt", "issuer=https://idp", "algorithms=RS256,none"}).find("none") != std::string::npos);
-    CHECK(parse_error({"verify=jwt", "issuer=https://idp", "algorithms=HS256"}).find("HS256") != std::string::npos);
-    CHECK(parse_error({"verify=jwt", "issuer=https://idp", "algorithms=RS1"}).find("unknown algorithm RS1") !=
+    // jwt and introspect need an audience, unless it is waived on purpose.
+    CHECK(parse_error({"verify=jwt", "issuer=https://idp"}).find("verify=jwt needs audience") == 0);
+    CHECK(parse_error({"verify=jwt,userinfo", base_url, "issuer=https://idp"}).find("needs audience") !=
           std::string::npos);
+    CHECK(parse_ok({"verify=jwt", "issuer=https://idp", "allow_any_audience"}).token.allow_any_audience);
+    CHECK(parse_error({"verify=jwt", "issuer=https://idp", "audience=db", "algorithms=RS256,none"}).find("none") !=
+          std::string::npos);
+    CHECK(parse_error({"verify=jwt", "issuer=https://idp", "audience=db", "algorithms=HS256"}).find("HS256") !=
+          std::string::npos);
+    CHECK(parse_error({"verify=jwt", "issuer=https://idp", "audience=db", "algorithms=RS1"})
+              .find("unknown algorithm RS1") != std::string::npos);
     CHECK(parse_error({"verify=jwt", "issuer=http://idp.example.com"}).find("option issuer") == 0);
     CHECK(parse_error({base_url, "username_map=map.txt"}).find("absolute path") != std::string::npos);
     CHECK(parse_ok({base_url, "username_map=/etc/security/pam_oauth2.map"}).users.username_map ==
@@ -160,7 +167,7 @@ TEST_CASE("client_secret only from a conf file that is not world-readable")
 
     ConfigFileText file{"/etc/security/pam_oauth2.conf",
                         "# introspection client\nintrospection_url = https://idp/introspect\n"
-                        "client_id = pg\nclient_secret = s3cret value\nverify = introspect\n",
+                        "client_id = pg\nclient_secret = s3cret value\nverify = introspect\naudience = db\n",
                         false};
     const Settings options = parse_ok({}, &file);
     CHECK(options.endpoints.client_secret.view() == "s3cret value");
