@@ -1,5 +1,7 @@
 #include "base64url.hpp"
 
+#include "secure_string.hpp"
+
 #include <openssl/evp.h>
 
 #include <vector>
@@ -36,8 +38,10 @@ std::optional<std::string> base64url_decode(std::string_view text)
     }
     // Translate to the standard alphabet and pad, then let OpenSSL decode; we only add the strictness
     // (alphabet, trailing bits) that EVP_DecodeBlock does not enforce.
+    // Both buffers below hold the secret in some form while a signature segment is decoded.
     std::string standard;
     standard.reserve(text.size() + 3);
+    const WipeOnExit<std::string> wipe_standard(standard);
     for (const char c : text) {
         if (alphabet_index(c) < 0) {
             return std::nullopt;
@@ -57,6 +61,7 @@ std::optional<std::string> base64url_decode(std::string_view text)
         return std::string();
     }
     std::vector<unsigned char> out(standard.size() / 4 * 3);
+    const WipeOnExit<std::vector<unsigned char>> wipe_out(out);
     const int written = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(standard.data()),
                                         static_cast<int>(standard.size()));
     if (written < 0) {

@@ -3,12 +3,15 @@
 #include "digest.hpp"
 #include "unique_fd.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace pam_oauth2 {
 
@@ -28,7 +31,9 @@ std::variant<DiskCache, std::string> DiskCache::open(const std::string& root)
     }
     // Anyone who can write here could plant keys: trust only our own private directory.
     if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0) {
-        return directory + " is not a directory private to uid " + std::to_string(uid) + "; not using the cache";
+        return directory + " is not a directory private to uid " + std::to_string(uid) + " (it belongs to uid " +
+               std::to_string(st.st_uid) + "); someone may have created it first: remove it, or create it as root with install -d -o <user> "
+               "-m 0700";
     }
     return DiskCache(directory);
 }
@@ -67,7 +72,7 @@ bool DiskCache::write(std::string_view key, std::string_view text, long long sto
 {
     const std::string final_path = path_for(key);
     std::string temporary = final_path + ".XXXXXX";
-    const UniqueFd fd(::mkstemp(temporary.data()));
+    const UniqueFd fd(::mkostemp(temporary.data(), O_CLOEXEC));
     if (fd.get() < 0) {
         return false;
     }
@@ -88,7 +93,45 @@ bool DiskCache::write(std::string_view key, std::string_view text, long long sto
     if (!ok) {
         ::unlink(temporary.c_str());
     }
+    prune(stored_at);
     return ok;
+}
+
+void DiskCache::prune(long long now) const
+{
+    DIR* listing = ::opendir(directory_.c_str());
+    if (listing == nullptr) {
+        return;
+    }
+    struct Entry {
+        std::string name;
+        long long modified;
+    };
+    std::vector<Entry> kept;
+    while (const dirent* entry = ::readdir(listing)) {
+        const std::string name = entry->d_name;
+        struct stat st {};
+        if (name.front() == '.' || ::fstatat(::dirfd(listing), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            continue;
+        }
+        const long long age = now - static_cast<long long>(st.st_mtime);
+        // Leftovers of a write that crashed half-way, and entries no reader would use any more.
+        const bool temporary = name.find('.') != std::string::npos;
+        if ((temporary && age > abandoned_write_seconds) || age > max_entry_age_seconds ||
+            !S_ISREG(st.st_mode)) {
+            ::unlinkat(::dirfd(listing), name.c_str(), 0);
+        } else if (!temporary) {
+            kept.push_back({name, static_cast<long long>(st.st_mtime)});
+        }
+    }
+    if (kept.size() > max_entries) {
+        // Oldest first: a flood of one-off tokens cannot fill the disk.
+        std::sort(kept.begin(), kept.end(), [](const Entry& a, const Entry& b) { return a.modified < b.modified; });
+        for (std::size_t i = 0; i + max_entries < kept.size(); ++i) {
+            ::unlinkat(::dirfd(listing), kept[i].name.c_str(), 0);
+        }
+    }
+    ::closedir(listing);
 }
 
 } // namespace pam_oauth2

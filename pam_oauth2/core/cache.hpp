@@ -15,7 +15,8 @@ struct CacheEntry {
 
 // The on-disk cache shared by the short-lived processes of one service (every PostgreSQL connection
 // is a new process): a private directory <root>/<euid> (0700, owned by the effective uid), one file
-// per key named by SHA-256 of the key, written to a temporary file and renamed into place.
+// per key named by SHA-256 of the key, written to a temporary file and renamed into place, and pruned
+// to a bounded size.
 class DiskCache {
 public:
     /// Opens (creating when needed) the per-uid directory under `root`, or says why it cannot be used:
@@ -30,7 +31,17 @@ public:
 
     [[nodiscard]] const std::string& directory() const { return directory_; }
 
+    /// At most this many entries are kept; beyond it the oldest go.
+    static constexpr std::size_t max_entries = 1024;
+    /// Older entries are removed: no reader uses one (verdicts live at most a day, keys ten minutes).
+    static constexpr long long max_entry_age_seconds = 86400 + 600;
+    /// A temporary file this old belongs to a write that never finished.
+    static constexpr long long abandoned_write_seconds = 60;
+
 private:
+    /// Removes what no reader will use, bounding the directory (called after each write, which only
+    /// follows a network call, so a login served from the cache never pays for it).
+    void prune(long long now) const;
     explicit DiskCache(std::string directory) : directory_(std::move(directory)) {}
     [[nodiscard]] std::string path_for(std::string_view key) const;
 

@@ -74,7 +74,7 @@ std::optional<std::string> ecdsa_to_der(std::string_view raw, std::size_t coordi
         return std::nullopt;
     }
     std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(length));
-    OPENSSL_free(der);
+    OPENSSL_clear_free(der, static_cast<std::size_t>(length));
     return out;
 }
 
@@ -87,9 +87,13 @@ std::variant<CompactJws, std::string> parse_compact_jws(std::string_view token)
     if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) {
         return std::string("not three dot-separated segments");
     }
-    const auto header_text = base64url_decode(token.substr(0, first));
-    const auto payload_text = base64url_decode(token.substr(first + 1, second - first - 1));
+    auto header_text = base64url_decode(token.substr(0, first));
+    auto payload_text = base64url_decode(token.substr(first + 1, second - first - 1));
     auto signature = base64url_decode(token.substr(second + 1));
+    std::string empty;
+    const WipeOnExit<std::string> wipe_signature(signature ? *signature : empty);
+    const WipeOnExit<std::string> wipe_header(header_text ? *header_text : empty);
+    const WipeOnExit<std::string> wipe_payload(payload_text ? *payload_text : empty);
     if (!header_text || !payload_text || !signature) {
         return std::string("a segment is not valid base64url");
     }
@@ -105,7 +109,7 @@ std::variant<CompactJws, std::string> parse_compact_jws(std::string_view token)
     jws.header = std::move(*header);
     jws.payload = std::move(*payload);
     jws.signing_input = token.substr(0, second);
-    jws.signature = std::move(*signature);
+    jws.signature = SecureString(*signature);
     return jws;
 }
 
@@ -166,6 +170,7 @@ std::optional<std::string> verify_signature(std::string_view alg, const Jwk& key
          EVP_PKEY_CTX_set_rsa_mgf1_md(key_context, algorithm->digest()) != 1)) {
         return std::string("cannot set up RSA-PSS verification");
     }
+    const WipeOnExit<std::string> wipe_der(der);
     const int verified =
         EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(to_check.data()), to_check.size(),
                          reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());

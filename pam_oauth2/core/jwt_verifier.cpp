@@ -96,7 +96,7 @@ VerifyResult JwtVerifier::verify(const PresentedToken& token)
             last_problem = *problem;
             continue;
         }
-        if (auto problem = verify_signature(alg, *key, jws.signing_input, jws.signature)) {
+        if (auto problem = verify_signature(alg, *key, jws.signing_input, jws.signature.view())) {
             last_problem = *problem;
             continue;
         }

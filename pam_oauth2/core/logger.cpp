@@ -47,7 +47,9 @@ std::string log_value(std::string_view value)
         if (c == '"' || c == '\\') {
             out += '\\';
             out += c;
-        } else if (byte < 0x20 || byte == 0x7f) {
+        } else if (byte < 0x20 || byte >= 0x7f) {
+            // Bytes above ASCII too: U+0085 is a line break to some log pipelines, and invalid UTF-8
+            // breaks others.
             char escaped[5];
             static_cast<void>(std::snprintf(escaped, sizeof escaped, "\\x%02x", byte));
             out += escaped;

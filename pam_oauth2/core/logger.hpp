@@ -33,7 +33,7 @@ private:
 std::string token_fingerprint(std::string_view token);
 
 /// A value made safe for a key=value line: bare when it is plain, otherwise double-quoted with quotes,
-/// backslashes and control bytes escaped, so no input can forge a field or a line.
+/// backslashes, control bytes and bytes above ASCII escaped, so no input can forge a field or a line.
 std::string log_value(std::string_view value);
 
 // Everything one decision line says (DESIGN.md section 2, "Log line").

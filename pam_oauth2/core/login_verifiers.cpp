@@ -4,6 +4,8 @@
 #include "jwt_verifier.hpp"
 #include "userinfo_verifier.hpp"
 
+#include <syslog.h>
+
 #include <algorithm>
 
 namespace pam_oauth2 {
@@ -39,7 +41,9 @@ std::optional<DiskCache> open_cache(const Settings& settings, const Logger& logg
     }
     auto cache = DiskCache::open(settings.cache.dir);
     if (auto* problem = std::get_if<std::string>(&cache)) {
-        logger.debug("cache unavailable: " + *problem);
+        // Logins still work without it, but every one fetches the issuer's keys (the rate limit on
+        // refreshes lives there too): an administrator must hear of it.
+        logger.log(LOG_WARNING, "cache unavailable, every login asks the identity provider: " + *problem);
         return std::nullopt;
     }
     return std::move(std::get<DiskCache>(cache));

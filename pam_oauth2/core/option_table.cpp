@@ -61,6 +61,13 @@ template <bool MayBeEmpty, auto... Path> Problem set_list(Settings& settings, Va
     if (items.empty() && !MayBeEmpty) {
         return std::string("needs at least one item");
     }
+    // No list item ever holds a blank: one that does is a mistake (a comment, a missing comma), and
+    // guessing could drop a restriction.
+    for (const auto& item : items) {
+        if (item.find_first_of(" \t") != std::string::npos) {
+            return "has an item with a blank in it ('" + log_safe(item) + "'); items are separated by commas";
+        }
+    }
     field<Path...>(settings) = std::move(items);
     return std::nullopt;
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <openssl/crypto.h>
+
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -36,6 +38,19 @@ private:
     std::unique_ptr<char[]> data_;
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;
+};
+
+// Wipes a temporary buffer (a std::string or std::vector of bytes) that held secret bytes when the
+// scope ends, on every path out: decoded signature bytes must not stay behind in freed memory.
+template <typename Buffer> class WipeOnExit {
+public:
+    explicit WipeOnExit(Buffer& buffer) noexcept : buffer_(buffer) {}
+    ~WipeOnExit() { OPENSSL_cleanse(buffer_.data(), buffer_.size()); }
+    WipeOnExit(const WipeOnExit&) = delete;
+    WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+private:
+    Buffer& buffer_;
 };
 
 } // namespace pam_oauth2

@@ -59,6 +59,18 @@ std::optional<ConfigError> apply(Settings& settings, std::string_view item, Sour
     return std::nullopt;
 }
 
+// A line of the conf file without its comment: `#` at the start, or after a blank, starts one (as in
+// the username_map file), so `deny_users = root,postgres   # never the superuser` means what it says.
+std::string_view without_comment(std::string_view line)
+{
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+            return trim(line.substr(0, i));
+        }
+    }
+    return trim(line);
+}
+
 std::optional<ConfigError> parse_file(Settings& settings, const ConfigFileText& file)
 {
     std::string_view rest = file.text;
@@ -66,9 +78,9 @@ std::optional<ConfigError> parse_file(Settings& settings, const ConfigFileText& 
     while (!rest.empty()) {
         ++line_number;
         const auto newline = rest.find('\n');
-        auto line = trim(rest.substr(0, newline));
+        auto line = without_comment(rest.substr(0, newline));
         rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
-        if (line.empty() || line.front() == '#') {
+        if (line.empty()) {
             continue;
         }
         const std::string where = "conf file " + file.path + " line " + std::to_string(line_number) + ": ";

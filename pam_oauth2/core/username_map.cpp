@@ -2,6 +2,7 @@
 
 #include "text.hpp"
 
+#include <locale.h>
 #include <regex.h>
 
 #include <algorithm>
@@ -28,6 +29,33 @@ struct UsernameMap::Rule {
 };
 
 namespace {
+
+// Patterns are compiled and matched in the C locale, whatever the host process chose: REG_ICASE then
+// folds ASCII letters only, and bytes are bytes, so a map means the same in every process.
+class CLocaleScope {
+public:
+    CLocaleScope() : locale_(newlocale(LC_ALL_MASK, "C", nullptr))
+    {
+        if (locale_ != nullptr) {
+            previous_ = uselocale(locale_);
+        }
+    }
+    ~CLocaleScope()
+    {
+        if (locale_ != nullptr) {
+            uselocale(previous_);
+            freelocale(locale_);
+        }
+    }
+    CLocaleScope(const CLocaleScope&) = delete;
+    CLocaleScope& operator=(const CLocaleScope&) = delete;
+    /// False when the C locale could not be had; then nothing is compiled or matched.
+    [[nodiscard]] bool active() const { return locale_ != nullptr; }
+
+private:
+    locale_t locale_;
+    locale_t previous_ = nullptr;
+};
 
 bool same(std::string_view a, std::string_view b, bool ignore_case)
 {
@@ -120,6 +148,11 @@ std::optional<std::string> check_pattern_cost(std::string_view pattern)
         }
         last_was_quantifier = false;
         if (c == '\\') {
+            // A back-reference makes matching super-linear in the length of the (attacker-chosen)
+            // claim value; a mapping needs none.
+            if (i + 1 < pattern.size() && pattern[i + 1] >= '1' && pattern[i + 1] <= '9') {
+                return std::string("pattern uses a back-reference (\\1 to \\9), which mappings do not need");
+            }
             ++i;
             last_atom_depth = 0;
         } else if (c == '[') {
@@ -193,7 +226,8 @@ std::variant<UsernameMap, std::string> UsernameMap::parse(std::string_view text,
                 return where + *problem;
             }
             const int flags = REG_EXTENDED | (ignore_case ? REG_ICASE : 0);
-            if (regcomp(&rule->compiled, rule->value.c_str(), flags) != 0) {
+            const CLocaleScope c_locale;
+            if (!c_locale.active() || regcomp(&rule->compiled, rule->value.c_str(), flags) != 0) {
                 return where + "pattern does not compile";
             }
             rule->is_pattern = true;
@@ -211,6 +245,10 @@ std::variant<UsernameMap, std::string> UsernameMap::parse(std::string_view text,
 bool UsernameMap::maps(std::string_view claim, std::string_view user) const
 {
     const std::string subject(claim);
+    const CLocaleScope c_locale;
+    if (!c_locale.active()) {
+        return false; // fail closed
+    }
     for (const auto& rule : rules_) {
         if (!rule->is_pattern) {
             if (same(rule->value, claim, ignore_case_) && same(rule->user, user, ignore_case_)) {

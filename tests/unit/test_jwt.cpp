@@ -33,7 +33,7 @@ std::optional<std::string> verify_compact(const std::string& alg, const Jwk& key
     auto jws = parse_compact_jws(token);
     REQUIRE(std::holds_alternative<CompactJws>(jws));
     auto& parts = std::get<CompactJws>(jws);
-    return verify_signature(alg, key, parts.signing_input, parts.signature);
+    return verify_signature(alg, key, parts.signing_input, parts.signature.view());
 }
 
 // A fixed key set that counts refreshes.
