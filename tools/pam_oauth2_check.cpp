@@ -11,6 +11,7 @@
 #include "curl_http_client.hpp"
 #include "outcome.hpp"
 #include "settings_parser.hpp"
+#include "text.hpp"
 
 #include <syslog.h>
 
@@ -56,12 +57,13 @@ int run(int argc, char** argv)
 
     pam_oauth2::Logger logger(
         [](int priority, const std::string& line) {
-            std::fprintf(stderr, "%s %s\n", priority == LOG_DEBUG ? "debug:" : "log:", line.c_str());
+            std::fprintf(stderr, "%s %s\n",
+                         priority == LOG_DEBUG ? "debug:" : "log:", pam_oauth2::printable(line).c_str());
         },
         debug);
     const auto loaded = pam_oauth2::load_configuration(args);
     if (const auto* error = std::get_if<pam_oauth2::ConfigError>(&loaded)) {
-        std::printf("configuration error: %s\n", error->message.c_str());
+        std::printf("configuration error: %s\n", pam_oauth2::printable(error->message).c_str());
         return 3;
     }
     const auto& configuration = std::get<pam_oauth2::Configuration>(loaded);
@@ -76,7 +78,8 @@ int run(int argc, char** argv)
                                                    pam_oauth2::system_now, logger);
     std::printf("result:   %s\nmethod:   %s\nreason:   %s\ntoken:    %s (%zu bytes)\n",
                 pam_oauth2::result_word(decision.outcome), decision.method.empty() ? "none" : decision.method.c_str(),
-                decision.reason.c_str(), pam_oauth2::token_fingerprint(token.view()).c_str(), token.size());
+                pam_oauth2::printable(decision.reason).c_str(), pam_oauth2::token_fingerprint(token.view()).c_str(),
+                token.size());
     if (decision.valid_until) {
         std::printf("valid until: %lld (in %lld s, leeway included)\n", *decision.valid_until,
                     *decision.valid_until - pam_oauth2::system_now());

@@ -34,23 +34,48 @@ std::vector<std::string> split_list(std::string_view text)
     return items;
 }
 
-std::string log_safe(std::string_view value, std::size_t limit)
+namespace {
+
+std::string escaped(std::string_view text, bool (*needs_escape)(unsigned char))
 {
     std::string out;
-    for (const char c : value.substr(0, limit)) {
+    for (const char c : text) {
         const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte > 0x7e || c == '"' || c == '\\' || c == '\'') {
-            char escaped[5];
-            static_cast<void>(std::snprintf(escaped, sizeof escaped, "\\x%02x", byte));
-            out += escaped;
+        if (needs_escape(byte)) {
+            char code[5];
+            static_cast<void>(std::snprintf(code, sizeof code, "\\x%02x", byte));
+            out += code;
         } else {
             out += c;
         }
     }
+    return out;
+}
+
+bool unsafe_in_reason(unsigned char byte)
+{
+    return byte < 0x20 || byte > 0x7e || byte == '"' || byte == '\\' || byte == '\'';
+}
+
+bool unsafe_on_terminal(unsigned char byte)
+{
+    return byte < 0x20 || byte > 0x7e;
+}
+
+} // namespace
+
+std::string log_safe(std::string_view value, std::size_t limit)
+{
+    std::string out = escaped(value.substr(0, limit), unsafe_in_reason);
     if (value.size() > limit) {
         out += "...";
     }
     return out;
+}
+
+std::string printable(std::string_view text)
+{
+    return escaped(text, unsafe_on_terminal);
 }
 
 bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) noexcept

@@ -24,6 +24,10 @@ constexpr char ascii_lower(char c) noexcept
 /// Nothing an attacker puts in a token can flood the log, forge a field or break a line.
 std::string log_safe(std::string_view value, std::size_t limit = 64);
 
+/// Text for a terminal: control bytes and bytes above ASCII as \xNN, nothing else changed
+/// and nothing cut. Whatever a token holds cannot move the cursor, repaint the screen or add a line.
+std::string printable(std::string_view text);
+
 /// Equality ignoring ASCII case only (user names, deny_users, case_insensitive).
 bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) noexcept;
 

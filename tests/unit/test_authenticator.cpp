@@ -1,8 +1,13 @@
 #include "authenticator.hpp"
 #include "fakes.hpp"
+#include "jose_testkit.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -21,6 +26,7 @@ struct Harness {
     };
     int requests = 0;
     std::vector<std::string> logs;
+    std::vector<std::string> warnings;
 
     Decision run(std::string_view user, std::string_view token)
     {
@@ -31,7 +37,14 @@ struct Harness {
             });
             return std::unique_ptr<HttpClient>(std::move(client));
         };
-        const Logger logger([this](int, const std::string& line) { logs.push_back(line); }, true);
+        const Logger logger(
+            [this](int priority, const std::string& line) {
+                logs.push_back(line);
+                if (priority == LOG_WARNING) {
+                    warnings.push_back(line);
+                }
+            },
+            true);
         return decide_login(
             user, SecureString(token), configuration, factory, [this] { return now; }, logger);
     }
@@ -182,4 +195,94 @@ TEST_CASE("a cached introspection verdict is never used past the token's exp")
     h.script = [](const FakeHttpClient::Seen&) { return answer(200, R"({"active":false})"); };
     CHECK(h.run("alice", "tok").outcome == Outcome::Denied);
     CHECK(h.requests == 2);
+}
+
+namespace {
+
+// A JWT-shaped token as a userinfo-only setup sees it: nothing here checks its signature.
+std::string jwt_shaped(long long exp)
+{
+    return base64url(R"({"alg":"RS256"})") + "." + base64url(R"({"sub":"alice","exp":)" + std::to_string(exp) + "}") +
+           ".c2lnbmF0dXJl";
+}
+
+} // namespace
+
+TEST_CASE("review #3: a cached userinfo verdict never outlives the token's own exp")
+{
+    const TempDir dir;
+    Harness h;
+    h.options.cache.dir = dir.path;
+    h.options.cache.ttl_seconds = 3600;
+    const std::string token = jwt_shaped(fixed_now + 3);
+    CHECK(h.run("alice", token).outcome == Outcome::Granted);
+    CHECK(h.run("alice", token).outcome == Outcome::Granted);
+    CHECK(h.requests == 1);
+    h.now += 3;
+    h.script = [](const FakeHttpClient::Seen&) { return answer(401, ""); };
+    CHECK(h.run("alice", token).outcome == Outcome::Denied);
+    CHECK(h.requests == 2);
+    // A JWT-shaped token whose exp cannot be read is never cached at all.
+    h.script = [](const FakeHttpClient::Seen&) { return answer(200, R"({"preferred_username":"alice"})"); };
+    CHECK(h.run("alice", "eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln").outcome == Outcome::Granted);
+    CHECK(h.run("alice", "eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln").outcome == Outcome::Granted);
+    CHECK(h.requests == 4);
+}
+
+TEST_CASE("review #5: introspection answers for refresh and ID tokens are refused")
+{
+    Harness h;
+    h.options.verify = {VerifyMethod::Introspect};
+    h.options.endpoints.introspection_url = "https://idp.example.com/introspect";
+    h.options.endpoints.client_id = "pg";
+    h.options.endpoints.client_secret = SecureString("s");
+    h.options.token.audience = "postgres";
+    const auto answering = [&](const char* body) {
+        h.script = [body](const FakeHttpClient::Seen&) { return answer(200, body); };
+        return h.run("alice", "opaque");
+    };
+    CHECK(answering(R"({"active":true,"preferred_username":"alice","aud":"postgres","typ":"Refresh"})")
+              .reason.find("refresh token") != std::string::npos);
+    CHECK(answering(R"({"active":true,"preferred_username":"alice","aud":"postgres","token_type":"refresh_token"})")
+              .reason.find("refresh token (token_type refresh_token)") != std::string::npos);
+    CHECK(answering(R"({"active":true,"preferred_username":"alice","aud":"postgres","token_use":"id"})")
+              .reason.find("ID token") != std::string::npos);
+    CHECK(answering(R"({"active":true,"preferred_username":"alice","aud":"other-api"})").reason ==
+          "audience postgres not in the token's aud");
+    CHECK(answering(R"({"active":true,"preferred_username":"alice","aud":"postgres","token_type":"Bearer"})").outcome ==
+          Outcome::Granted);
+}
+
+TEST_CASE("review #18: only verdicts that passed every rule are kept")
+{
+    const TempDir dir;
+    Harness h;
+    h.options.cache.dir = dir.path;
+    h.options.cache.ttl_seconds = 60;
+    // The provider vouches for bob's token, but the PAM user is alice: nothing is written.
+    h.script = [](const FakeHttpClient::Seen&) { return answer(200, R"({"preferred_username":"bob"})"); };
+    CHECK(h.run("alice", "bobs-token").outcome == Outcome::Denied);
+    const std::string uid_dir = dir.path + "/" + std::to_string(geteuid());
+    CHECK(std::system(("test -z \"$(ls -A " + uid_dir + ")\"").c_str()) == 0);
+    CHECK(h.run("bob", "bobs-token").outcome == Outcome::Granted);
+    CHECK(std::system(("test -n \"$(ls -A " + uid_dir + ")\"").c_str()) == 0);
+}
+
+TEST_CASE("review #6: a cache directory someone else created is reported at warning level")
+{
+    if (geteuid() != 0) {
+        WARN("needs root to create a directory owned by another user");
+        return;
+    }
+    const TempDir dir;
+    const std::string squatted = dir.path + "/" + std::to_string(geteuid());
+    REQUIRE(mkdir(squatted.c_str(), 0700) == 0);
+    REQUIRE(chown(squatted.c_str(), 65534, 65534) == 0);
+    Harness h;
+    h.options.cache.dir = dir.path;
+    h.options.cache.ttl_seconds = 60;
+    CHECK(h.run("alice", "tok").outcome == Outcome::Granted);
+    REQUIRE_FALSE(h.warnings.empty());
+    CHECK(h.warnings.front().find("cache unavailable") != std::string::npos);
+    CHECK(h.warnings.front().find("belongs to uid 65534") != std::string::npos);
 }

@@ -64,3 +64,27 @@ TEST_CASE("unsafe conf files are refused with the rule they break")
     write_file(path, std::string(max_config_file_bytes + 1, '#'), 0600);
     CHECK(error_of(read_config_file(path, geteuid())).find("larger than") != std::string::npos);
 }
+
+TEST_CASE("review #14: a FIFO never blocks a login, and directories others can write are refused")
+{
+    const TempDir temp;
+    const std::string fifo = temp.path + "/pam_oauth2.conf";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    // Opening a FIFO without a writer would block for ever; the open does not wait, and refuses it.
+    CHECK(error_of(read_config_file(fifo, geteuid())).find("not a regular file") != std::string::npos);
+
+    const std::string open_dir = temp.path + "/shared";
+    REQUIRE(mkdir(open_dir.c_str(), 0777) == 0);
+    REQUIRE(chmod(open_dir.c_str(), 0777) == 0);
+    const std::string inside = write_file(open_dir + "/pam_oauth2.conf", "debug\n", 0600);
+    CHECK(error_of(read_config_file(inside, geteuid())).find("directory " + open_dir + " is writable by others") !=
+          std::string::npos);
+    REQUIRE(chmod(open_dir.c_str(), 01777) == 0); // sticky, like /tmp: others cannot replace the file
+    CHECK(std::holds_alternative<ConfigFileText>(read_config_file(inside, geteuid())));
+
+    const std::string link = temp.path + "/via-link";
+    REQUIRE(symlink(open_dir.c_str(), link.c_str()) == 0);
+    CHECK(std::holds_alternative<ConfigFileText>(read_config_file(link + "/pam_oauth2.conf", geteuid())));
+    CHECK(error_of(read_config_file(temp.path + "/../" + temp.path.substr(1) + "/shared/pam_oauth2.conf", geteuid()))
+              .find("must not contain . or ..") != std::string::npos);
+}

@@ -98,3 +98,11 @@ TEST_CASE("the username map is read and compiled by the load, not during a login
     const std::string error = error_of({userinfo, "username_map=" + broken});
     CHECK(error == broken + ": username_map line 1: pattern does not compile");
 }
+
+TEST_CASE("review #13: a bracketed or bare conf is treated like every other key")
+{
+    CHECK(error_of({userinfo, "[conf=/nonexistent/pam_oauth2.conf]"}).find("/nonexistent/pam_oauth2.conf") !=
+          std::string::npos);
+    CHECK(error_of({userinfo, "conf"}) == "option conf needs a value");
+    CHECK(error_of({userinfo, "conf="}) == "option conf needs a value");
+}

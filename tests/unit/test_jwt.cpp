@@ -11,6 +11,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 using namespace pam_oauth2;
@@ -282,6 +283,7 @@ struct JwtHarness {
     Configuration configuration{jwt_options(), std::nullopt};
     Settings& options = configuration.settings;
     int fetches = 0;
+    std::vector<std::string> urls;
     bool idp_down = false;
     TempDir directory;
     long long now = 1'700'000'000;
@@ -297,6 +299,7 @@ struct JwtHarness {
         const HttpClientFactory factory = [this](const HttpSettings&) -> std::unique_ptr<HttpClient> {
             return std::make_unique<FakeHttpClient>([this](const FakeHttpClient::Seen& seen) {
                 ++fetches;
+                urls.push_back(seen.url);
                 if (idp_down) {
                     return transport_failure("Couldn't connect to server");
                 }
@@ -305,6 +308,10 @@ struct JwtHarness {
                 }
                 if (seen.url == issuer + "/jwks") {
                     return answer(200, jwks_of({&key}));
+                }
+                if (seen.url == issuer + "/userinfo") {
+                    // Like most providers' userinfo: lenient about the token's encoding.
+                    return answer(200, R"({"preferred_username":"alice"})");
                 }
                 return answer(404, "");
             });
@@ -388,4 +395,105 @@ TEST_CASE("jwt,userinfo: opaque tokens go to userinfo, a refused JWT never does"
     const auto expired = h.run("alice", h.token(claims));
     CHECK(expired.method == "jwt");
     CHECK(expired.outcome == Outcome::Denied);
+}
+
+TEST_CASE("review #1: a JWT that fails strict parsing is refused by jwt, never passed on to userinfo")
+{
+    JwtHarness h;
+    h.options.verify = {VerifyMethod::Jwt, VerifyMethod::Userinfo};
+    h.options.endpoints.userinfo_url = issuer + "/userinfo";
+    auto claims = h.claims("alice");
+    claims["aud"] = "other-spa";
+    const std::string other_app = h.token(claims);
+    std::string flipped = other_app;
+    // Set the unused low bits of the last base64url character: lenient decoders still accept it.
+    const char last = flipped.back();
+    flipped.back() = last == 'A' ? 'B' : last == 'Q' ? 'R' : last == 'g' ? 'h' : last == 'w' ? 'x' : last;
+    for (const std::string& tampered : {other_app + "==", flipped, other_app + "."}) {
+        INFO(tampered.substr(tampered.size() - 4));
+        const auto decision = h.run("alice", tampered);
+        CHECK(decision.outcome == Outcome::Denied);
+        CHECK(decision.method == "jwt");
+    }
+    CHECK(std::find(h.urls.begin(), h.urls.end(), issuer + "/userinfo") == h.urls.end());
+    // The untampered token reaches jwt too, and the audience rule refuses it there.
+    CHECK(h.run("alice", other_app).reason == "audience postgres not in the token's aud");
+    CHECK(h.run("alice", "opaque-token").method == "userinfo");
+}
+
+TEST_CASE("review #4: ID tokens and refresh tokens never log in as access tokens")
+{
+    JwtHarness h;
+    const auto with = [&](const char* name, json value, json header = json{{"alg", "RS256"}, {"kid", "rsa-1"}}) {
+        auto claims = h.claims("alice");
+        claims[name] = std::move(value);
+        return h.run("alice", make_jwt(h.key, claims, header));
+    };
+    CHECK(with("typ", "ID").reason.find("token is an ID token (typ ID)") == 0);
+    CHECK(with("typ", "id_token").outcome == Outcome::Denied);
+    CHECK(with("token_use", "id").reason.find("token is an ID token (token_use id)") == 0);
+    CHECK(with("typ", "Refresh").reason.find("token is a refresh token") == 0);
+    CHECK(with("nonce", "n-0S6").reason.find("nonce") != std::string::npos);
+    // An RFC 9068 access token may carry a nonce; the at+jwt header says what it is.
+    CHECK(with("nonce", "n-0S6", json{{"alg", "RS256"}, {"kid", "rsa-1"}, {"typ", "at+jwt"}}).outcome ==
+          Outcome::Granted);
+    CHECK(with("typ", "Bearer").outcome == Outcome::Granted);
+    CHECK(with("token_use", "access").outcome == Outcome::Granted);
+
+    h.options.token.allow_id_tokens = true;
+    CHECK(with("typ", "ID").outcome == Outcome::Granted);
+    CHECK(with("nonce", "n-0S6").outcome == Outcome::Granted);
+    CHECK(with("typ", "Refresh").outcome == Outcome::Denied);
+}
+
+TEST_CASE("review #8: attacker-sized and attacker-shaped header values are capped and escaped")
+{
+    JwtHarness h;
+    const std::string huge(46 * 1024, 'k');
+    auto decision = h.run("alice", make_jwt(h.key, h.claims("alice"), json{{"alg", "RS256"}, {"kid", huge}}));
+    CHECK(decision.outcome == Outcome::Denied);
+    CHECK(decision.reason.size() < 200);
+    decision = h.run("alice", make_jwt(h.key, h.claims("alice"), json{{"alg", "RS256"}, {"kid", "a\x1b[2J\nb"}}));
+    CHECK(decision.reason.find('\x1b') == std::string::npos);
+    CHECK(decision.reason.find('\n') == std::string::npos);
+    CHECK(decision.reason.find("a\\x1b[2J\\x0ab") != std::string::npos);
+    const std::string alg_header = base64url(json{{"alg", std::string(46 * 1024, 'A')}}.dump()) + "." +
+                                   base64url(h.claims("alice").dump()) + ".AAAA";
+    CHECK(h.run("alice", alg_header).reason.size() < 200);
+}
+
+TEST_CASE("review #17: a JOSE header or payload that repeats a key is refused")
+{
+    JwtHarness h;
+    const std::string payload = base64url(h.claims("alice").dump());
+    const std::string doubled_alg =
+        base64url(R"({"alg":"none","alg":"RS256","kid":"rsa-1"})") + "." + payload + ".AAAA";
+    CHECK(h.run("alice", doubled_alg).reason.find("malformed JWT: header is not a JSON object") == 0);
+    const std::string good = h.token(h.claims("alice"));
+    const auto first_dot = good.find('.');
+    const auto second_dot = good.find('.', first_dot + 1);
+    std::string claims = h.claims("alice").dump();
+    claims.insert(claims.size() - 1, R"(,"preferred_username":"root")");
+    const std::string doubled_user = good.substr(0, first_dot) + "." + base64url(claims) + good.substr(second_dot);
+    CHECK(h.run("alice", doubled_user).reason.find("malformed JWT: payload is not a JSON object") == 0);
+}
+
+TEST_CASE("review #20: RSA keys with absurd moduli or exponents are refused")
+{
+    const TestKey rsa = make_key("RS256", "rsa-1");
+    auto key = rsa.jwk;
+    for (const auto& [exponent, why] :
+         {std::pair<std::string, const char*>{"AQ", "e = 1"}, {"Ag", "e = 2"}, {"AQAA", "e = 65536"}}) {
+        INFO(why);
+        key["e"] = base64url(*base64url_decode(exponent));
+        auto parsed = parse_jwk(key.dump());
+        REQUIRE(std::holds_alternative<std::string>(parsed));
+        CHECK(std::get<std::string>(parsed).find("exponent") != std::string::npos);
+    }
+    key = rsa.jwk;
+    key["n"] = base64url(std::string(16384 / 8 + 1, '\xff'));
+    auto huge = parse_jwk(key.dump());
+    REQUIRE(std::holds_alternative<std::string>(huge));
+    CHECK(std::get<std::string>(huge) == "RSA key longer than 16384 bits");
+    CHECK(std::holds_alternative<Jwk>(parse_jwk(rsa.jwk.dump())));
 }

@@ -101,3 +101,26 @@ TEST_CASE("an unreachable provider or an unusable JWKS is an error, not an empty
     h.key.jwk = json{{"kty", "EC"}};
     CHECK(h.keys(false, false).error.find("JWKS " + issuer + "/certs: ") == 0);
 }
+
+TEST_CASE("review #9: a JWKS that does not parse is never cached, so a fixed provider is heard at once")
+{
+    KeysHarness h;
+    const TestKey good_key = h.key;
+    h.key.jwk = json{{"kty", "RSA"}, {"use", "enc"}}; // the provider serves no usable key, once
+    CHECK_FALSE(h.keys(false).error.empty());
+    h.key = good_key;
+    const auto fixed = h.keys(false);
+    CHECK(fixed.error.empty());
+    CHECK(fixed.keys.size() == 1);
+    CHECK(h.fetched.back() == issuer + "/certs");
+
+    // A copy in the cache that does not parse (damaged on disk) is fetched again, at most every 30 s.
+    h.now += jwks_refresh_interval_seconds;
+    REQUIRE(h.disk.write("JWKS " + issuer + "/certs", R"({"keys":[]})", h.now));
+    const std::size_t before = h.fetched.size();
+    CHECK_FALSE(h.keys(false).error.empty());
+    CHECK(h.fetched.size() == before);
+    h.now += jwks_refresh_interval_seconds;
+    CHECK(h.keys(false).error.empty());
+    CHECK(h.fetched.size() == before + 1);
+}

@@ -43,7 +43,7 @@ TEST_CASE("leeway forgives clock skew each way, and only that much")
     CHECK(check(json{{"iat", now + 61}})->find("(iat)") != std::string::npos);
 }
 
-TEST_CASE("times at the ends of the 64-bit range neither wrap nor trap")
+TEST_CASE("review #10: times at the ends of the 64-bit range neither wrap nor trap")
 {
     CHECK(accepted_until(max, 60) == max);
     CHECK(accepted_until(min, 60) == min + 60);
@@ -52,6 +52,16 @@ TEST_CASE("times at the ends of the 64-bit range neither wrap nor trap")
     CHECK(check_token_times(TokenTimes{min, std::nullopt, std::nullopt}, now, 3600)->find("token expired") == 0);
     CHECK(check_token_times(TokenTimes{std::nullopt, max, std::nullopt}, now, 3600)->find("nbf") != std::string::npos);
     CHECK(check_token_times(TokenTimes{std::nullopt, std::nullopt, max}, now, 3600)->find("iat") != std::string::npos);
+}
+
+TEST_CASE("review #10: NumericDates outside 1970 to 9999 are refused")
+{
+    CHECK(std::get<std::string>(read_token_times(json{{"exp", max}})) ==
+          "claim exp is not a date between 1970 and 9999");
+    CHECK(std::get<std::string>(read_token_times(json{{"nbf", -1}})) ==
+          "claim nbf is not a date between 1970 and 9999");
+    CHECK(std::get<std::string>(read_token_times(json{{"iat", 1e300}})) == "claim iat is not a number");
+    CHECK(times_of(json{{"exp", 253'402'300'799LL}}).expires_at == 253'402'300'799LL);
 }
 
 TEST_CASE("the account stage and the verdict cache ask the same home")

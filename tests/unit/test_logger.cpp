@@ -55,3 +55,12 @@ TEST_CASE("debug lines only with debug on")
     CHECK(lines[0] == std::pair<int, std::string>{LOG_ERR, "shown"});
     CHECK(lines[1] == std::pair<int, std::string>{LOG_DEBUG, "now shown"});
 }
+
+TEST_CASE("review #16: bytes above ASCII are escaped, so no log pipeline sees a line break or bad UTF-8")
+{
+    CHECK(log_value("caf\xc3\xa9") == "\"caf\\xc3\\xa9\"");
+    CHECK(log_value("a\xc2\x85"
+                    "b") == "\"a\\xc2\\x85b\""); // U+0085, NEXT LINE
+    CHECK(log_value("bad\xff") == "\"bad\\xff\"");
+    CHECK(log_value("plain") == "plain");
+}

@@ -1,10 +1,15 @@
+#include "jws.hpp"
 #include "secure_string.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <type_traits>
+#include <vector>
 
+using pam_oauth2::CompactJws;
 using pam_oauth2::SecureString;
+using pam_oauth2::WipeOnExit;
 
 TEST_CASE("SecureString keeps its bytes across growth and moves")
 {
@@ -31,4 +36,19 @@ TEST_CASE("an empty SecureString is a valid empty C string")
     const SecureString empty;
     CHECK(empty.c_str() != nullptr);
     CHECK(empty.view().empty());
+}
+
+TEST_CASE("review #15: temporaries that held signature bytes are wiped, and parsed signatures live in SecureString")
+{
+    std::string decoded = "signature-bytes";
+    {
+        const WipeOnExit<std::string> wipe(decoded);
+    }
+    CHECK(decoded == std::string(15, '\0'));
+    std::vector<unsigned char> raw{1, 2, 3};
+    {
+        const WipeOnExit<std::vector<unsigned char>> wipe(raw);
+    }
+    CHECK(raw == std::vector<unsigned char>{0, 0, 0});
+    static_assert(std::is_same_v<decltype(CompactJws::signature), SecureString>);
 }

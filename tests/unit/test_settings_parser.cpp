@@ -201,3 +201,21 @@ TEST_CASE("conf path is taken from the arguments")
     CHECK(conf_path_from_args({"debug", "conf=/etc/x.conf"}) == std::string("/etc/x.conf"));
     CHECK_FALSE(conf_path_from_args({"debug"}));
 }
+
+TEST_CASE("review #7: comments after values, and list items with blanks")
+{
+    ConfigFileText file{"/etc/pam_oauth2.conf",
+                        "userinfo_url = https://a.example/u  # the provider\n"
+                        "deny_users = root,postgres   # never the superuser\n"
+                        "groups = dba,ops\t# two teams\n",
+                        false};
+    const Settings settings = parse_ok({}, &file);
+    CHECK(settings.users.deny_users == std::vector<std::string>{"root", "postgres"});
+    CHECK(settings.users.groups == std::vector<std::string>{"dba", "ops"});
+    CHECK(settings.endpoints.userinfo_url == "https://a.example/u");
+
+    CHECK(parse_error({base_url, "groups=dba,ops team"}).find("option groups has an item with a blank") == 0);
+    ConfigFileText spaced{"/etc/pam_oauth2.conf", "userinfo_url = https://a.example/u\ndeny_users = root postgres\n",
+                          false};
+    CHECK(parse_error({}, &spaced).find("line 2: option deny_users has an item with a blank") != std::string::npos);
+}

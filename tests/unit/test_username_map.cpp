@@ -1,6 +1,7 @@
 #include "authenticator.hpp"
 #include "fakes.hpp"
 #include "temp_dir.hpp"
+#include "text.hpp"
 #include "username_map.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <clocale>
 #include <cstdlib>
 #include <fstream>
 
@@ -150,4 +152,30 @@ TEST_CASE("username_map in a login: the map replaces equality, and a broken map 
     }
     map_path = directory + "/missing";
     CHECK(login("alice").outcome == Outcome::ConfigError);
+}
+
+TEST_CASE("review #19: back-references are refused in patterns")
+{
+    CHECK(parse_problem("/^(a+)\\1$ alice\n").find("back-reference") != std::string::npos);
+    CHECK(parse_problem("/^(.*)@(.*)\\2$ \\1\n").find("back-reference") != std::string::npos);
+    CHECK(parse_map("/^(.*)@example\\.com$ \\1\n").maps("alice@example.com", "alice")); // \1 as the user is fine
+}
+
+TEST_CASE("review #11: case folding is ASCII only, whatever the host process's locale")
+{
+    const std::string previous = setlocale(LC_ALL, nullptr);
+    for (const char* locale : {"C", "C.UTF-8", "C.utf8"}) {
+        if (setlocale(LC_ALL, locale) == nullptr) {
+            continue;
+        }
+        INFO(locale);
+        const auto map = parse_map("/^caf\xc3\xa9$ alice\n/^[a-z]+$ bob\n", true);
+        CHECK(map.maps("CAF\xc3\xa9", "alice"));
+        CHECK_FALSE(map.maps("CAF\xc3\x89", "alice")); // É is not é: only ASCII letters fold
+        CHECK(map.maps("BOB", "bob"));
+        CHECK_FALSE(equal_ignoring_ascii_case("\xc9", "\xe9")); // É and é in ISO-8859-1
+        CHECK(equal_ignoring_ascii_case("ADMIN", "admin"));
+        CHECK(ascii_lower('I') == 'i'); // never the Turkish dotless i
+    }
+    setlocale(LC_ALL, previous.c_str());
 }
