@@ -71,6 +71,7 @@ def main():
         "userinfo_cached": f"{module} {common} cache_ttl=3600 userinfo_url={idp.userinfo_url}",
         "userinfo_big_bundle": f"{module} log=stderr ca_file={bundle} cache_ttl=0 userinfo_url={idp.userinfo_url}",
         "introspect": f"{module} {common} cache_ttl=0 verify=introspect introspection_url={idp.introspection_url} "
+                      "allow_any_audience require_claim=client_id:psql "
                       f"conf={workspace.write_conf('bench.conf', 'client_id = pg-introspect' + chr(10) + 'client_secret = pg-introspect-secret' + chr(10))}",
         "jwt": f"{module} {common} verify=jwt issuer={idp.issuer} audience=postgres cache_dir={cache}",
     }

@@ -260,8 +260,11 @@ class IntrospectionLogins(LoginCase):
 
     def setUp(self):
         conf = WS.write_conf("pam_oauth2.conf", "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n")
+        # This provider's opaque tokens carry no aud (as Cognito's): the audience rule is waived on
+        # purpose and the login client is required instead.
         PAM.write(WS.module, userinfo_args("verify=introspect", f"introspection_url={IDP.introspection_url}",
-                                           f"conf={conf}", f"issuer={IDP.issuer}"))
+                                           f"conf={conf}", f"issuer={IDP.issuer}", "allow_any_audience",
+                                           "require_claim=client_id:psql"))
 
     def tearDown(self):
         PAM.write(WS.module, service_args())
