@@ -204,6 +204,15 @@ class JwtLogins(LoginCase):
     def test_jwt_for_another_audience(self):
         self.assert_refused("alice", self.jwt("alice", resource="other-api"), "audience postgres not in the token's aud")
 
+    def test_jwt_for_another_audience_tampered_never_reaches_userinfo(self):
+        # The provider's userinfo decodes base64url leniently; a JWT the strict decoder refuses must
+        # still be judged (and refused) by jwt, never handed on to userinfo.
+        token = self.jwt("alice", resource="other-api")
+        for tampered in (token + "==", token + "."):
+            _, log = self.assert_refused("alice", tampered, "malformed JWT")
+            self.assertIn("method=jwt", log)
+            self.assertNotIn("method=userinfo", log)
+
     def test_jwt_expired(self):
         token = self.jwt("alice", ttl=1)
         time.sleep(2.5)

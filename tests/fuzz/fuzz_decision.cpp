@@ -3,6 +3,7 @@
 // answers, separated by NUL bytes:  <config byte> user \0 token \0 status-byte body
 // Every request (userinfo, introspection, discovery, JWKS) gets that same answer.
 #include "authenticator.hpp"
+#include "scripted_http.hpp"
 #include "settings_parser.hpp"
 
 #include <cstddef>
@@ -13,24 +14,6 @@
 #include <vector>
 
 namespace {
-
-class ScriptedHttp final : public pam_oauth2::HttpClient {
-public:
-    ScriptedHttp(long status, std::string_view body) : status_(status), body_(body) {}
-    pam_oauth2::HttpResult send(const pam_oauth2::HttpRequest&) override
-    {
-        pam_oauth2::HttpResult result;
-        result.transport_ok = status_ != 0;
-        result.transport_error = status_ == 0 ? "scripted transport failure" : "";
-        result.status = status_;
-        result.body = pam_oauth2::SecureString(body_);
-        return result;
-    }
-
-private:
-    long status_;
-    std::string_view body_;
-};
 
 // Configurations that reach every verifier and rule.
 const std::vector<std::vector<std::string_view>>& configurations()
@@ -78,7 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         const pam_oauth2::Configuration configuration{std::move(*settings), std::nullopt};
         const pam_oauth2::HttpClientFactory factory = [&](const pam_oauth2::HttpSettings&) {
-            return std::unique_ptr<pam_oauth2::HttpClient>(std::make_unique<ScriptedHttp>(status, body));
+            return std::unique_ptr<pam_oauth2::HttpClient>(
+                std::make_unique<pam_oauth2::fuzzing::ScriptedHttp>(status, body));
         };
         const pam_oauth2::Logger quiet([](int, const std::string&) {});
         (void)pam_oauth2::decide_login(

@@ -2,32 +2,14 @@
 // verifiers and the claim rules, as the authenticator runs them.
 #include "claims.hpp"
 #include "introspection_verifier.hpp"
+#include "scripted_http.hpp"
 #include "userinfo_verifier.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-namespace {
-
-class ScriptedHttp final : public pam_oauth2::HttpClient {
-public:
-    ScriptedHttp(long status, std::string_view body) : status_(status), body_(body) {}
-    pam_oauth2::HttpResult send(const pam_oauth2::HttpRequest&) override
-    {
-        pam_oauth2::HttpResult result;
-        result.transport_ok = true;
-        result.status = status_;
-        result.body = pam_oauth2::SecureString(body_);
-        return result;
-    }
-
-private:
-    long status_;
-    std::string_view body_;
-};
-
-} // namespace
+using pam_oauth2::fuzzing::ScriptedHttp;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {

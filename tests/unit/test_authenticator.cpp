@@ -51,6 +51,14 @@ struct Harness {
 
     long long now = fixed_now;
 
+    void use_introspection()
+    {
+        options.verify = {VerifyMethod::Introspect};
+        options.endpoints.introspection_url = "https://idp.example.com/introspect";
+        options.endpoints.client_id = "pg";
+        options.endpoints.client_secret = SecureString("s");
+    }
+
     Harness()
     {
         options.endpoints.userinfo_url = "https://idp.example.com/userinfo";
@@ -103,10 +111,7 @@ TEST_CASE("verifier statuses become outcomes, with cut tokens named")
 TEST_CASE("introspection answers are checked against exp and audience")
 {
     Harness h;
-    h.options.verify = {VerifyMethod::Introspect};
-    h.options.endpoints.introspection_url = "https://idp.example.com/introspect";
-    h.options.endpoints.client_id = "pg";
-    h.options.endpoints.client_secret = SecureString("s");
+    h.use_introspection();
     h.options.token.audience = "postgres";
     h.script = [](const FakeHttpClient::Seen&) {
         return answer(200, R"({"active":true,"preferred_username":"alice","aud":"postgres","exp":1700000600})");
@@ -181,10 +186,7 @@ TEST_CASE("a cached introspection verdict is never used past the token's exp")
     Harness h;
     h.options.cache.dir = dir.path;
     h.options.cache.ttl_seconds = 600;
-    h.options.verify = {VerifyMethod::Introspect};
-    h.options.endpoints.introspection_url = "https://idp.example.com/introspect";
-    h.options.endpoints.client_id = "pg";
-    h.options.endpoints.client_secret = SecureString("s");
+    h.use_introspection();
     h.script = [](const FakeHttpClient::Seen&) {
         return answer(200, R"({"active":true,"preferred_username":"alice","exp":1700000030})");
     };
@@ -232,10 +234,7 @@ TEST_CASE("review #3: a cached userinfo verdict never outlives the token's own e
 TEST_CASE("review #5: introspection answers for refresh and ID tokens are refused")
 {
     Harness h;
-    h.options.verify = {VerifyMethod::Introspect};
-    h.options.endpoints.introspection_url = "https://idp.example.com/introspect";
-    h.options.endpoints.client_id = "pg";
-    h.options.endpoints.client_secret = SecureString("s");
+    h.use_introspection();
     h.options.token.audience = "postgres";
     const auto answering = [&](const char* body) {
         h.script = [body](const FakeHttpClient::Seen&) { return answer(200, body); };
