@@ -54,15 +54,16 @@ std::optional<long long> integer_member(const nlohmann::json& object, const std:
     if (found == object.end()) {
         return std::nullopt;
     }
-    if (found->is_number_integer()) {
-        return found->get<long long>();
-    }
+    // Unsigned first: is_number_integer() is true for unsigned values too, and 2^64-1 must not read as -1.
     if (found->is_number_unsigned()) {
         const auto value = found->get<unsigned long long>();
         if (value > static_cast<unsigned long long>(std::numeric_limits<long long>::max())) {
             return std::nullopt;
         }
         return static_cast<long long>(value);
+    }
+    if (found->is_number_integer()) {
+        return found->get<long long>();
     }
     if (found->is_number_float()) {
         const double value = found->get<double>();
