@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -32,7 +32,8 @@ std::variant<DiskCache, std::string> DiskCache::open(const std::string& root)
     // Anyone who can write here could plant keys: trust only our own private directory.
     if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0) {
         return directory + " is not a directory private to uid " + std::to_string(uid) + " (it belongs to uid " +
-               std::to_string(st.st_uid) + "); someone may have created it first: remove it, or create it as root with install -d -o <user> "
+               std::to_string(st.st_uid) +
+               "); someone may have created it first: remove it, or create it as root with install -d -o <user> "
                "-m 0700";
     }
     return DiskCache(directory);
@@ -117,8 +118,7 @@ void DiskCache::prune(long long now) const
         const long long age = now - static_cast<long long>(st.st_mtime);
         // Leftovers of a write that crashed half-way, and entries no reader would use any more.
         const bool temporary = name.find('.') != std::string::npos;
-        if ((temporary && age > abandoned_write_seconds) || age > max_entry_age_seconds ||
-            !S_ISREG(st.st_mode)) {
+        if ((temporary && age > abandoned_write_seconds) || age > max_entry_age_seconds || !S_ISREG(st.st_mode)) {
             ::unlinkat(::dirfd(listing), name.c_str(), 0);
         } else if (!temporary) {
             kept.push_back({name, static_cast<long long>(st.st_mtime)});

@@ -1,5 +1,6 @@
 #include "claims.hpp"
 
+#include "claim_reference.hpp"
 #include "json.hpp"
 #include "lifetime.hpp"
 #include "text.hpp"
@@ -46,6 +47,20 @@ std::vector<std::string> string_items(const nlohmann::json& value, bool split_sp
     return items;
 }
 
+// Groups as providers send them: a string, an array of strings, or an object keyed by group (ZITADEL's
+// role claims), whose keys are the groups.
+std::vector<std::string> group_names(const nlohmann::json& value)
+{
+    if (!value.is_object()) {
+        return string_items(value, false);
+    }
+    std::vector<std::string> names;
+    for (const auto& item : value.items()) {
+        names.push_back(item.key());
+    }
+    return names;
+}
+
 bool contains(const std::vector<std::string>& items, const std::string& wanted)
 {
     return std::find(items.begin(), items.end(), wanted) != items.end();
@@ -54,8 +69,8 @@ bool contains(const std::vector<std::string>& items, const std::string& wanted)
 std::optional<std::string> check_username(const nlohmann::json& claims, std::string_view user, const UserRules& users,
                                           const UsernameMap* map)
 {
-    const auto found = claims.find(users.username_claim);
-    if (found == claims.end()) {
+    const nlohmann::json* found = find_claim(claims, users.username_claim);
+    if (found == nullptr) {
         return "claim " + users.username_claim + " is missing";
     }
     if (!found->is_string()) {
@@ -79,8 +94,8 @@ std::optional<std::string> check_username(const nlohmann::json& claims, std::str
 std::optional<std::string> check_required_claim(const nlohmann::json& claims, const std::string& name,
                                                 const std::string& wanted)
 {
-    const auto found = claims.find(name);
-    if (found == claims.end()) {
+    const nlohmann::json* found = find_claim(claims, name);
+    if (found == nullptr) {
         return "required claim " + name + " is missing";
     }
     bool holds = false;
@@ -90,7 +105,7 @@ std::optional<std::string> check_required_claim(const nlohmann::json& claims, co
         holds = found->dump() == wanted;
     }
     if (!holds) {
-        return "required claim " + name + ":" + wanted + " does not hold";
+        return "required claim " + name + "=" + wanted + " does not hold";
     }
     return std::nullopt;
 }
@@ -163,8 +178,8 @@ std::optional<std::string> check_claims(const nlohmann::json& claims, std::strin
     }
     if (!users.groups.empty()) {
         std::vector<std::string> member_of;
-        if (const auto found = claims.find(users.groups_claim); found != claims.end()) {
-            member_of = string_items(*found, false);
+        if (const nlohmann::json* found = find_claim(claims, users.groups_claim); found != nullptr) {
+            member_of = group_names(*found);
         }
         const bool allowed = std::any_of(users.groups.begin(), users.groups.end(),
                                          [&](const std::string& group) { return contains(member_of, group); });

@@ -18,7 +18,7 @@ struct CompactJws {
     nlohmann::json header;
     nlohmann::json payload;
     std::string_view signing_input; // header.payload, as signed (a view into the token)
-    SecureString signature; // with the two other segments it is the bearer token: wiped like it
+    SecureString signature;         // with the two other segments it is the bearer token: wiped like it
 };
 
 /// Splits a compact JWS into exactly three segments, decodes each strictly, and requires the

@@ -201,14 +201,19 @@ std::string show_client_secret(const Settings& settings)
 Problem set_require_claim(Settings& settings, Value value)
 {
     if (!value) {
-        return std::string("needs a value of the form name:value");
+        return std::string("needs a value of the form claim=value");
     }
-    const auto colon = value->find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-        return std::string("must be of the form name:value");
+    // claim=value splits at the first '=', so claim names may hold ':' (cognito:groups, URLs); the
+    // older claim:value form is read when there is no '='.
+    auto split = value->find('=');
+    if (split == std::string_view::npos) {
+        split = value->find(':');
     }
-    settings.users.require_claims.emplace_back(std::string(value->substr(0, colon)),
-                                               std::string(value->substr(colon + 1)));
+    if (split == std::string_view::npos || split == 0 || split + 1 == value->size()) {
+        return std::string("must be of the form claim=value");
+    }
+    settings.users.require_claims.emplace_back(std::string(value->substr(0, split)),
+                                               std::string(value->substr(split + 1)));
     return std::nullopt;
 }
 
@@ -216,7 +221,7 @@ std::string show_require_claim(const Settings& settings)
 {
     std::vector<std::string> rules;
     for (const auto& [name, wanted] : settings.users.require_claims) {
-        rules.push_back(std::string(name).append(":").append(wanted));
+        rules.push_back(std::string(name).append("=").append(wanted));
     }
     return join(rules);
 }
@@ -305,7 +310,7 @@ constexpr OptionSpec options[] = {
     option("groups_claim", rules, text<&S::users, &U::groups_claim>, "claim holding the user's groups"),
     option("groups", rules, list<false, &S::users, &U::groups>, "the user must be in at least one of these"),
     option("require_claim", rules, Kind{&set_require_claim, &show_require_claim},
-           "name:value that must hold; repeatable"),
+           "claim=value that must hold; repeatable"),
     option("username_map", rules, text<&S::users, &U::username_map>, "file mapping claim values to PAM users"),
 
     option("ca_file", transport, text<&S::http, &H::ca_file>, "PEM bundle of trust anchors"),

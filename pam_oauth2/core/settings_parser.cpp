@@ -1,5 +1,6 @@
 #include "settings_parser.hpp"
 
+#include "claim_reference.hpp"
 #include "jws.hpp"
 #include "logger.hpp"
 #include "option_table.hpp"
@@ -155,6 +156,18 @@ std::optional<ConfigError> validate(const Settings& settings)
     }
     if (settings.users.username_claim.empty() || settings.users.groups_claim.empty()) {
         return ConfigError{"claim names must not be empty"};
+    }
+    for (const auto& [key, reference] :
+         {std::pair<const char*, const std::string&>{"username_claim", settings.users.username_claim},
+          {"groups_claim", settings.users.groups_claim}}) {
+        if (auto problem = check_claim_reference(reference)) {
+            return ConfigError{std::string("option ") + key + " " + *problem};
+        }
+    }
+    for (const auto& rule : settings.users.require_claims) {
+        if (auto problem = check_claim_reference(rule.first)) {
+            return ConfigError{"option require_claim " + *problem};
+        }
     }
     return std::nullopt;
 }

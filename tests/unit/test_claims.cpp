@@ -142,7 +142,7 @@ TEST_CASE("scopes, groups and required claims")
     CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) == "required claim tenant is missing");
     claims["tenant"] = "other";
     CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Introspect) ==
-          "required claim tenant:acme does not hold");
+          "required claim tenant=acme does not hold");
     claims["tenant"] = json::array({"x", "acme"});
     CHECK_FALSE(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
     claims["email_verified"] = false;

@@ -219,3 +219,20 @@ TEST_CASE("review #7: comments after values, and list items with blanks")
                           false};
     CHECK(parse_error({}, &spaced).find("line 2: option deny_users has an item with a blank") != std::string::npos);
 }
+
+TEST_CASE("require_claim=CLAIM=VALUE splits at the first '=', the older CLAIM:VALUE still reads")
+{
+    const auto rules = [](std::string_view argument) { return parse_ok({base_url, argument}).users.require_claims; };
+    using Rule = std::pair<std::string, std::string>;
+    CHECK(rules("require_claim=https://example.com/roles=dba") ==
+          std::vector<Rule>{{"https://example.com/roles", "dba"}});
+    CHECK(rules("require_claim=cognito:groups=ops") == std::vector<Rule>{{"cognito:groups", "ops"}});
+    CHECK(rules("require_claim=sub=repo:org/repo:environment:prod") ==
+          std::vector<Rule>{{"sub", "repo:org/repo:environment:prod"}});
+    CHECK(rules("require_claim=/realm_access/roles=dba") == std::vector<Rule>{{"/realm_access/roles", "dba"}});
+    CHECK(rules("require_claim=email_verified:true") == std::vector<Rule>{{"email_verified", "true"}});
+    CHECK(parse_error({base_url, "require_claim=tenant="}).find("claim=value") != std::string::npos);
+    CHECK(parse_error({base_url, "require_claim==x"}).find("claim=value") != std::string::npos);
+    CHECK(parse_error({base_url, "require_claim=/a~2=x"}).find("JSON Pointer") != std::string::npos);
+    CHECK(parse_error({base_url, "username_claim=/a~"}).find("option username_claim is not a valid JSON Pointer") == 0);
+}
