@@ -95,6 +95,27 @@ std::optional<ConfigError> parse_file(Settings& settings, const ConfigFileText& 
     return std::nullopt;
 }
 
+// The form of the module this one replaces (please-openit/pam-oauth2, the seed article):
+//   pam_oauth2.so https://idp/realms/acme/protocol/openid-connect/userinfo preferred_username
+// A first argument that is an http(s) URL is userinfo_url, and a following bare word that is not an
+// option is username_claim. Returns how many arguments it took; everything else is read as usual.
+std::size_t apply_positional(Settings& settings, const std::vector<std::string_view>& args)
+{
+    const auto is_url = [](std::string_view arg) {
+        return arg.substr(0, 8) == "https://" || arg.substr(0, 7) == "http://";
+    };
+    if (args.empty() || !is_url(args[0])) {
+        return 0;
+    }
+    settings.endpoints.userinfo_url = std::string(args[0]);
+    if (args.size() > 1 && !args[1].empty() && args[1].find_first_of("=[") == std::string_view::npos &&
+        find_option(args[1]) == nullptr) {
+        settings.users.username_claim = std::string(args[1]);
+        return 2;
+    }
+    return 1;
+}
+
 bool uses(const Settings& settings, VerifyMethod method)
 {
     return std::find(settings.verify.begin(), settings.verify.end(), method) != settings.verify.end();
@@ -216,8 +237,9 @@ std::variant<Settings, ConfigError> parse_settings(const std::vector<std::string
             return *error;
         }
     }
-    for (const auto arg : args) {
-        if (auto error = apply(settings, arg, Source::Argument, "")) {
+    const std::size_t positional = apply_positional(settings, args);
+    for (std::size_t i = positional; i < args.size(); ++i) {
+        if (auto error = apply(settings, args[i], Source::Argument, "")) {
             return *error;
         }
     }

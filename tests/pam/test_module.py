@@ -188,6 +188,20 @@ class UserinfoCases(unittest.TestCase):
         self.check([http_url(), "allow_http", "require_claim=sub:id-alice"], "alice", tok("user-alice"), SUCCESS,
                    "granted")
 
+    def test_seed_article_positional_form(self):
+        # auth sufficient pam_oauth2.so <userinfo url> <username claim>, as please-openit/pam-oauth2 reads it.
+        service = pam_harness.PamService(MODULE, [f"http://127.0.0.1:{HTTP.port}/userinfo", "sub", "allow_http",
+                                                  "log=stderr", "cache_ttl=0"])
+        try:
+            token = tok("user-alice")
+            TOKENS_USED.add(token)
+            auth, _, log, _ = pam_harness.run_driver(DRIVER, service, "id-alice", token)
+            LOG_OUTPUT.append(log)
+        finally:
+            service.remove()
+        self.assertEqual(auth, SUCCESS, log)
+        self.assertIn("method=userinfo", log)
+
     def test_unknown_option(self):
         self.check([http_url(), "allow_http", "group=dba"], "alice", tok("user-alice"), SERVICE_ERR,
                    "unknown option 'group'")

@@ -236,3 +236,24 @@ TEST_CASE("require_claim=CLAIM=VALUE splits at the first '=', the older CLAIM:VA
     CHECK(parse_error({base_url, "require_claim=/a~2=x"}).find("JSON Pointer") != std::string::npos);
     CHECK(parse_error({base_url, "username_claim=/a~"}).find("option username_claim is not a valid JSON Pointer") == 0);
 }
+
+TEST_CASE("the seed article's pam.d line: a URL, then the username claim, as positional arguments")
+{
+    const char* const url = "https://keycloak.example.com/realms/acme/protocol/openid-connect/userinfo";
+    const Settings seed = parse_ok({url, "preferred_username"});
+    CHECK(seed.endpoints.userinfo_url == url);
+    CHECK(seed.users.username_claim == "preferred_username");
+    CHECK(seed.verify == std::vector<VerifyMethod>{VerifyMethod::Userinfo});
+
+    const Settings with_options = parse_ok({url, "email", "debug", "cache_ttl=0"});
+    CHECK(with_options.users.username_claim == "email");
+    CHECK(with_options.log.debug);
+    CHECK(parse_ok({url, "debug"}).users.username_claim == "preferred_username"); // an option, not a claim
+    CHECK(parse_ok({url}).endpoints.userinfo_url == url);
+    // Only first: a URL elsewhere, or a bare word without the URL, is what it always was.
+    CHECK(parse_error({"debug", url}).find("unknown option 'https") == 0);
+    CHECK(parse_error({"preferred_username"}) == "unknown option 'preferred_username'");
+    // Every other rule still holds: plain http only to loopback with allow_http, unknown words refused.
+    CHECK(parse_error({"http://idp.example.com/userinfo", "sub"}).find("option userinfo_url uses http://") == 0);
+    CHECK(parse_error({url, "sub", "extra"}) == "unknown option 'extra'");
+}
