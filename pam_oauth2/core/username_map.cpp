@@ -2,7 +2,7 @@
 
 #include "text.hpp"
 
-#include <locale.h>
+#include <clocale>
 #include <regex.h>
 
 #include <algorithm>
