@@ -4,9 +4,12 @@ pam_driver does pam_start + pam_authenticate + pam_acct_mgmt + pam_end through t
 against the real oidc-provider test identity provider over loopback HTTPS.
 
     login_latency.py --module build/pam_oauth2/pam_oauth2.so --driver build/tests/pam_driver [--runs 200]
+                     [--against OTHER/pam_oauth2.so]
 
 Prints, per configuration, the median and 95th percentile of the whole process (wall) and of the
 module's own `ms=` (in-module time). Compare rows of one run; absolute numbers depend on the machine.
+With --against, every configuration also runs with another build of the module (say, of the previous
+release), login for login in turn with this one, and a second row shows it.
 """
 
 import argparse
@@ -28,21 +31,28 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def measure(driver, confdir, service, user, token, runs, before_each=None):
-    walls, inside = [], []
+def login(driver, confdir, service, user, env, walls, inside):
+    started = time.perf_counter()
+    done = subprocess.run([driver, confdir, service, user], env=env, capture_output=True, text=True)
+    walls.append((time.perf_counter() - started) * 1000)
+    if "authenticate=PAM_SUCCESS" not in done.stdout:
+        raise RuntimeError(f"{service}: login failed: {done.stdout} {done.stderr[-500:]}")
+    found = re.search(r" ms=(\d+)", done.stderr)
+    if found:
+        inside.append(int(found.group(1)))
+
+
+def measure(driver, confdir, services, user, token, runs, before_each=None):
+    """Logins alternating between `services` (one per module compared), so every module sees the
+    same moments of a noisy machine. Returns (walls, inside) per service."""
+    results = [([], []) for _ in services]
     env = dict(os.environ, PAM_OAUTH2_TEST_TOKEN=token)
     for _ in range(runs):
-        if before_each:
-            before_each()
-        started = time.perf_counter()
-        done = subprocess.run([driver, confdir, service, user], env=env, capture_output=True, text=True)
-        walls.append((time.perf_counter() - started) * 1000)
-        if "authenticate=PAM_SUCCESS" not in done.stdout:
-            raise RuntimeError(f"{service}: login failed: {done.stdout} {done.stderr[-500:]}")
-        found = re.search(r" ms=(\d+)", done.stderr)
-        if found:
-            inside.append(int(found.group(1)))
-    return walls, inside
+        for service, (walls, inside) in zip(services, results):
+            if before_each:
+                before_each()
+            login(driver, confdir, service, user, env, walls, inside)
+    return results
 
 
 def main():
@@ -50,8 +60,10 @@ def main():
     parser.add_argument("--module", required=True)
     parser.add_argument("--driver", required=True)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--against", help="another pam_oauth2.so to measure side by side")
     options = parser.parse_args()
     module, driver = os.path.abspath(options.module), os.path.abspath(options.driver)
+    modules = [module] + ([os.path.abspath(options.against)] if options.against else [])
 
     workspace = fixtures.Workspace(module)
     idp = fixtures.OidcProvider(workspace)
@@ -65,6 +77,8 @@ def main():
             with open(path) as f:
                 out.write(f.read())
     common = f"log=stderr ca_file={workspace.ca} cache_dir={cache}"
+    introspect_conf = workspace.write_conf("bench.conf", "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n")
+    # Written for this module; another build is measured with the same lines (cases it refuses are skipped).
     services = {
         "permit": "pam_permit.so",
         "userinfo": f"{module} {common} cache_ttl=0 userinfo_url={idp.userinfo_url}",
@@ -72,12 +86,14 @@ def main():
         "userinfo_big_bundle": f"{module} log=stderr ca_file={bundle} cache_ttl=0 userinfo_url={idp.userinfo_url}",
         "introspect": f"{module} {common} cache_ttl=0 verify=introspect introspection_url={idp.introspection_url} "
                       "allow_any_audience require_claim=client_id:psql "
-                      f"conf={workspace.write_conf('bench.conf', 'client_id = pg-introspect' + chr(10) + 'client_secret = pg-introspect-secret' + chr(10))}",
+                      f"conf={introspect_conf}",
         "jwt": f"{module} {common} verify=jwt issuer={idp.issuer} audience=postgres cache_dir={cache}",
     }
-    for name, line in services.items():
-        with open(os.path.join(confdir, name), "w") as f:
-            f.write(f"auth required {line}\naccount required {line.split()[0]}\n")
+    for index, other in enumerate(modules):
+        for name, line in services.items():
+            with open(os.path.join(confdir, f"{name}{index}"), "w") as f:
+                line = line.replace(module, other, 1)
+                f.write(f"auth required {line}\naccount required {line.split()[0]}\n")
     opaque = idp.mint("alice")
     jwt = idp.mint("alice", scope="openid profile groups db", resource="postgres")
 
@@ -99,11 +115,18 @@ def main():
     print(f"|{'-' * 54}|---------:|---------:|-----------:|-----------:|")
     try:
         for title, service, token, before in cases:
-            walls, inside = measure(driver, confdir, service, "alice", token, options.runs, before)
-            module_cols = (f"{statistics.median(inside):10.1f} | {percentile(inside, 0.95):10.1f}" if inside
-                           else f"{'-':>10} | {'-':>10}")
-            print(f"| {title:52} | {statistics.median(walls):8.1f} | {percentile(walls, 0.95):8.1f} | {module_cols} |",
-                  flush=True)
+            names = [f"{service}{index}" for index in range(len(modules))]
+            try:
+                results = measure(driver, confdir, names, "alice", token, options.runs, before)
+            except RuntimeError as failure:
+                print(f"| {title:52} | skipped: {str(failure)[:60]} |", flush=True)
+                continue
+            for index, (walls, inside) in enumerate(results):
+                label = title if index == 0 else "  the other build"
+                module_cols = (f"{statistics.median(inside):10.1f} | {percentile(inside, 0.95):10.1f}" if inside
+                               else f"{'-':>10} | {'-':>10}")
+                print(f"| {label:52} | {statistics.median(walls):8.1f} | {percentile(walls, 0.95):8.1f} | "
+                      f"{module_cols} |", flush=True)
     finally:
         idp.stop()
         workspace.remove()
