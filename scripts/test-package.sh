@@ -30,6 +30,9 @@ apt-get install -y -q "./$deb" >/dev/null
 dpkg -L pam-oauth2 > build-release/installed-files.txt
 pam_dir=$(dirname "$(grep '/security/pam_oauth2.so$' build-release/installed-files.txt)")
 [ "$(stat -c %a /var/cache/pam_oauth2)" = 1733 ] || { echo "/var/cache/pam_oauth2 is not 1733" >&2; exit 1; }
+# The postgres user's private cache directory exists from installation on, so no one can squat it.
+postgres_cache=/var/cache/pam_oauth2/$(id -u postgres)
+[ "$(stat -c %U:%a "$postgres_cache")" = postgres:700 ] || { echo "$postgres_cache is not postgres:700" >&2; exit 1; }
 man -w pam_oauth2 >/dev/null
 echo "installed: $pam_dir/pam_oauth2.so"
 
