@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,4 +98,38 @@ TEST_CASE("an entry that is a symlink or not a regular file is ignored")
     REQUIRE(unlink(path.c_str()) == 0);
     REQUIRE(mkdir(path.c_str(), 0700) == 0);
     CHECK_FALSE(cache.read("key", 1024));
+}
+
+TEST_CASE("review #18: the cache is pruned: stale entries, abandoned writes, and beyond 1024 entries the oldest")
+{
+    const TempDir root;
+    const DiskCache cache = open_ok(root.path);
+    constexpr long long now = 1'700'000'000;
+    // A write that crashed half-way a while ago, and one still in progress.
+    for (const auto& [name, age] :
+         {std::pair<const char*, long long>{"/0123abcd.Xy12Zq", 120}, {"/4567ef.Ab34Cd", 5}}) {
+        const std::string path = cache.directory() + name;
+        std::ofstream(path) << "partial";
+        const timespec stamp[2] = {{static_cast<time_t>(now - age), 0}, {static_cast<time_t>(now - age), 0}};
+        REQUIRE(utimensat(AT_FDCWD, path.c_str(), stamp, 0) == 0);
+    }
+    REQUIRE(cache.write("stale", "old", now - DiskCache::max_entry_age_seconds - 1));
+    REQUIRE(cache.write("fresh", "new", now));
+    CHECK_FALSE(cache.read("stale", 64));
+    CHECK(cache.read("fresh", 64));
+    CHECK(access((cache.directory() + "/0123abcd.Xy12Zq").c_str(), F_OK) != 0);
+    CHECK(access((cache.directory() + "/4567ef.Ab34Cd").c_str(), F_OK) == 0);
+
+    for (std::size_t i = 0; i < DiskCache::max_entries + 10; ++i) {
+        REQUIRE(cache.write("key " + std::to_string(i), "v", now + static_cast<long long>(i)));
+    }
+    std::size_t entries = 0;
+    DIR* listing = opendir(cache.directory().c_str());
+    while (const dirent* entry = readdir(listing)) {
+        entries += std::string(entry->d_name).find('.') == std::string::npos ? 1U : 0U;
+    }
+    closedir(listing);
+    CHECK(entries == DiskCache::max_entries);
+    CHECK_FALSE(cache.read("fresh", 64));                                       // the oldest went first
+    CHECK(cache.read("key " + std::to_string(DiskCache::max_entries + 9), 64)); // the newest stayed
 }
