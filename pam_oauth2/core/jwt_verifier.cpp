@@ -34,6 +34,12 @@ std::optional<std::string> check_header(const nlohmann::json& header, const JwtS
     if (!is_supported_algorithm(alg)) {
         return "JWT alg " + log_safe(alg) + " is not supported";
     }
+    if (header.contains("nonce")) {
+        // Microsoft Graph access tokens carry a nonce in the header and are signed so that only Graph
+        // can verify them: say what the token is rather than "signature does not verify".
+        return std::string("token is a Microsoft Graph token (its header has a nonce); it is for Graph, not this "
+                           "service: request a token for your own API (scope api://<app>/.default)");
+    }
     if (header.contains("crit")) {
         // RFC 7515 4.1.11: extensions we do not understand must make the token invalid; we know none.
         return std::string("JWT header has crit extensions this module does not implement");

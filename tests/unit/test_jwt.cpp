@@ -212,6 +212,11 @@ TEST_CASE("JOSE attacks and malformed tokens are refused")
         CHECK(refused(good.substr(0, good.size() - 10)).find("signature does not verify") != std::string::npos);
         CHECK(refused(good.substr(0, good.rfind('.'))).find("malformed") != std::string::npos);
     }
+    SECTION("Microsoft Graph token")
+    {
+        json header{{"alg", "RS256"}, {"kid", "rsa-1"}, {"nonce", "Xq7l9"}, {"typ", "JWT"}};
+        CHECK(refused(make_jwt(rsa, claims_for("alice"), header)).find("token is a Microsoft Graph token") == 0);
+    }
     SECTION("crit header")
     {
         json header{{"alg", "RS256"}, {"kid", "rsa-1"}, {"crit", json::array({"exp"})}, {"exp", 1}};
