@@ -1,9 +1,11 @@
 #include "authenticator.hpp"
 
 #include "claims.hpp"
+#include "json.hpp"
 #include "lifetime.hpp"
 #include "login_verifiers.hpp"
 #include "presented_token.hpp"
+#include "text.hpp"
 #include "token_kind.hpp"
 #include "token_syntax.hpp"
 
@@ -43,51 +45,88 @@ std::optional<Decision> check_before_verifying(std::string_view user, const Secu
     return std::nullopt;
 }
 
-// A verdict reused from the cache, or the verifier's answer (`fresh` says which).
-VerifyResult verify_or_reuse(const LoginVerifiers::Entry& entry, const VerdictCache& verdicts,
-                             const PresentedToken& token, const Logger& logger, bool& fresh)
+// Who judges a token for one method: a verifier and the settings and map its rules come from.
+struct Judge {
+    VerifyMethod method;
+    TokenVerifier* verifier;
+    const Settings* settings;
+    const UsernameMap* map;
+};
+
+const UsernameMap* map_of(const std::optional<UsernameMap>& map)
 {
-    if (auto cached = verdicts.find(entry.method, token)) {
-        logger.debug(std::string(entry.verifier->name()) + ": " + cached->detail);
+    return map ? &*map : nullptr;
+}
+
+// The method's verifier with the shared settings; or, for jwt with [issuer] sections, the section of
+// the token's iss. That iss is read unverified and only chooses the section, whose keys and rules
+// then judge the token. The reason when no section matches.
+std::variant<Judge, std::string> judge_for(const LoginVerifiers::Entry& entry, const PresentedToken& token,
+                                           const Configuration& configuration, const LoginVerifiers& verifiers)
+{
+    const Judge shared{entry.method, entry.verifier.get(), &configuration.settings, map_of(configuration.username_map)};
+    if (entry.method != VerifyMethod::Jwt || configuration.issuers.empty() || token.jws() == nullptr) {
+        return shared; // a token that is no strict JWS is refused by the shared verifier as malformed
+    }
+    const auto iss = string_member(token.jws()->payload, "iss");
+    const auto* section = iss ? verifiers.for_issuer(*iss) : nullptr;
+    if (section == nullptr) {
+        return "token issuer '" + log_safe(iss.value_or("(missing)")) + "' matches no [issuer] section";
+    }
+    return Judge{entry.method, section->verifier.get(), &section->issuer->settings,
+                 map_of(section->issuer->username_map)};
+}
+
+// A verdict reused from the cache, or the verifier's answer (`fresh` says which).
+VerifyResult verify_or_reuse(const Judge& judge, const VerdictCache& verdicts, const PresentedToken& token,
+                             const Logger& logger, bool& fresh)
+{
+    if (auto cached = verdicts.find(judge.method, token)) {
+        logger.debug(std::string(judge.verifier->name()) + ": " + cached->detail);
         fresh = false;
         return std::move(*cached);
     }
     fresh = true;
-    return entry.verifier->verify(token);
+    return judge.verifier->verify(token);
 }
 
 // The rules every verified token must pass: access token, lifetime, issuer, audience, user, scope,
 // groups, required claims.
-std::optional<std::string> check_verified(const VerifyResult& result, std::string_view user,
-                                          const Configuration& configuration, VerifyMethod method, long long now)
+std::optional<std::string> check_verified(const VerifyResult& result, std::string_view user, const Judge& judge,
+                                          long long now)
 {
-    const Settings& settings = configuration.settings;
+    const Settings& settings = *judge.settings;
     // Userinfo answers describe the user, not the token: they carry no token type.
-    if (method != VerifyMethod::Userinfo) {
+    if (judge.method != VerifyMethod::Userinfo) {
         if (auto problem = check_token_kind(result, settings.token)) {
             return problem;
         }
     }
-    const UsernameMap* map = configuration.username_map ? &*configuration.username_map : nullptr;
-    return check_claims(result.claims, user, settings.token, settings.users, now, method, map);
+    return check_claims(result.claims, user, settings.token, settings.users, now, judge.method, judge.map);
 }
 
 // Only decides: the first method that applies judges the token, then the claim rules.
 Decision decide(std::string_view user, const PresentedToken& token, const Configuration& configuration,
                 const LoginVerifiers& verifiers, long long now, const Logger& logger)
 {
-    const Settings& settings = configuration.settings;
     for (const auto& entry : verifiers.in_order()) {
         if (!entry.verifier->applies_to(token)) {
             logger.debug(std::string("method ") + entry.verifier->name() + " does not apply to this token");
             continue;
         }
-        // A failed check never falls through to another method.
-        bool fresh = false;
-        const VerifyResult result = verify_or_reuse(entry, verifiers.verdicts(), token, logger, fresh);
         Decision decision;
         decision.method = entry.verifier->name();
         decision.user_loggable = true;
+        // A failed check never falls through to another method.
+        auto chosen = judge_for(entry, token, configuration, verifiers);
+        if (auto* refusal = std::get_if<std::string>(&chosen)) {
+            decision.outcome = Outcome::Denied;
+            decision.reason = std::move(*refusal);
+            return decision;
+        }
+        const Judge& judge = std::get<Judge>(chosen);
+        bool fresh = false;
+        const VerifyResult result = verify_or_reuse(judge, verifiers.verdicts(), token, logger, fresh);
         switch (result.status) {
         case VerifyStatus::Unavailable:
             decision.outcome = Outcome::Unavailable;
@@ -99,7 +138,7 @@ Decision decide(std::string_view user, const PresentedToken& token, const Config
             return decision;
         case VerifyStatus::Valid: break;
         }
-        if (auto problem = check_verified(result, user, configuration, entry.method, now)) {
+        if (auto problem = check_verified(result, user, judge, now)) {
             decision.outcome = Outcome::Denied;
             decision.reason = *problem;
             return decision;
@@ -111,7 +150,7 @@ Decision decide(std::string_view user, const PresentedToken& token, const Config
         decision.outcome = Outcome::Granted;
         decision.reason = "token accepted";
         if (result.expires_at) {
-            decision.valid_until = accepted_until(*result.expires_at, settings.token.leeway_seconds);
+            decision.valid_until = accepted_until(*result.expires_at, judge.settings->token.leeway_seconds);
         }
         return decision;
     }

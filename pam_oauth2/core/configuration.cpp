@@ -6,17 +6,34 @@
 namespace pam_oauth2 {
 namespace {
 
-std::variant<Settings, ConfigError> read_settings(const std::vector<std::string_view>& args)
+std::variant<Configuration, ConfigError> read_settings(const std::vector<std::string_view>& args)
 {
     const auto conf_path = conf_path_from_args(args);
     if (!conf_path) {
-        return parse_settings(args, nullptr);
+        auto settings = parse_settings(args, nullptr);
+        if (auto* error = std::get_if<ConfigError>(&settings)) {
+            return *error;
+        }
+        return Configuration{std::move(std::get<Settings>(settings)), std::nullopt, {}};
     }
     auto file = read_config_file(*conf_path);
     if (auto* error = std::get_if<ConfigError>(&file)) {
         return *error;
     }
-    return parse_settings(args, &std::get<ConfigFileText>(file));
+    const auto& text = std::get<ConfigFileText>(file);
+    auto settings = parse_settings(args, &text);
+    if (auto* error = std::get_if<ConfigError>(&settings)) {
+        return *error;
+    }
+    auto sections = parse_issuer_sections(args, text);
+    if (auto* error = std::get_if<ConfigError>(&sections)) {
+        return *error;
+    }
+    Configuration configuration{std::move(std::get<Settings>(settings)), std::nullopt, {}};
+    for (auto& section : std::get<std::vector<IssuerSettings>>(sections)) {
+        configuration.issuers.push_back({std::move(section.name), std::move(section.settings), std::nullopt});
+    }
+    return configuration;
 }
 
 std::variant<std::optional<UsernameMap>, ConfigError> read_username_map(const UserRules& users)
@@ -39,17 +56,24 @@ std::variant<std::optional<UsernameMap>, ConfigError> read_username_map(const Us
 
 std::variant<Configuration, ConfigError> load_configuration(const std::vector<std::string_view>& args)
 {
-    auto settings = read_settings(args);
-    if (auto* error = std::get_if<ConfigError>(&settings)) {
+    auto read = read_settings(args);
+    if (auto* error = std::get_if<ConfigError>(&read)) {
         return *error;
     }
-    Configuration configuration{std::move(std::get<Settings>(settings)), std::nullopt};
+    auto& configuration = std::get<Configuration>(read);
     auto map = read_username_map(configuration.settings.users);
     if (auto* error = std::get_if<ConfigError>(&map)) {
         return *error;
     }
     configuration.username_map = std::move(std::get<std::optional<UsernameMap>>(map));
-    return configuration;
+    for (auto& issuer : configuration.issuers) {
+        auto own = read_username_map(issuer.settings.users);
+        if (auto* error = std::get_if<ConfigError>(&own)) {
+            return *error;
+        }
+        issuer.username_map = std::move(std::get<std::optional<UsernameMap>>(own));
+    }
+    return std::move(configuration);
 }
 
 } // namespace pam_oauth2

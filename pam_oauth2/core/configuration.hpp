@@ -5,6 +5,7 @@
 #include "username_map.hpp"
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -14,13 +15,24 @@ namespace pam_oauth2 {
 // Everything a login needs from the configuration, complete and checked: the settings, and the
 // username_map file read and compiled. Loading it is the only way the front ends get one.
 struct Configuration {
+    // The settings of one issuer's tokens ([issuer NAME] in the conf= file), its map compiled.
+    struct Issuer {
+        std::string name;
+        Settings settings;
+        std::optional<UsernameMap> username_map;
+    };
+
     Settings settings;
     std::optional<UsernameMap> username_map;
+    /// When not empty, jwt judges a token with the section whose issuer is the token's iss, and
+    /// refuses tokens of any other issuer. Opaque tokens use `settings`.
+    std::vector<Issuer> issuers;
 };
 
 /// The one configuration load, shared by the module and pam_oauth2_check: the conf= file named in
 /// `args` (read safely), then the arguments over it, cross-key validation, then the username_map
-/// file. The first problem found is the one configuration error returned.
+/// file, and the same for each [issuer] section. The first problem found is the one configuration
+/// error returned.
 std::variant<Configuration, ConfigError> load_configuration(const std::vector<std::string_view>& args);
 
 } // namespace pam_oauth2

@@ -71,6 +71,23 @@ LoginVerifiers::LoginVerifiers(const Configuration& configuration, const HttpCli
         }
         verifiers_.push_back({method, std::move(verifier)});
     }
+    for (const auto& issuer : configuration.issuers) {
+        const Settings& own = issuer.settings;
+        auto keys = std::make_unique<RemoteKeySource>(own.token.issuer, own.jwt, own.http.allow_http, *http_,
+                                                      cache_ ? &*cache_ : nullptr, now, logger);
+        auto verifier = std::make_unique<JwtVerifier>(own.jwt, *keys);
+        issuers_.push_back({&issuer, std::move(keys), std::move(verifier)});
+    }
+}
+
+const LoginVerifiers::IssuerEntry* LoginVerifiers::for_issuer(std::string_view iss) const
+{
+    for (const auto& entry : issuers_) {
+        if (entry.issuer->settings.token.issuer == iss) {
+            return &entry;
+        }
+    }
+    return nullptr;
 }
 
 LoginVerifiers::~LoginVerifiers() = default;

@@ -35,6 +35,16 @@ public:
     [[nodiscard]] const std::vector<Entry>& in_order() const { return verifiers_; }
     [[nodiscard]] const VerdictCache& verdicts() const { return verdicts_; }
 
+    // The jwt verifier of one [issuer] section, with that section's keys.
+    struct IssuerEntry {
+        const Configuration::Issuer* issuer;
+        std::unique_ptr<RemoteKeySource> keys;
+        std::unique_ptr<TokenVerifier> verifier;
+    };
+    /// The section whose issuer is `iss`, or nullptr. Only the key source of the section asked for
+    /// ever fetches anything.
+    [[nodiscard]] const IssuerEntry* for_issuer(std::string_view iss) const;
+
 private:
     class LazyHttpClient;
 
@@ -43,6 +53,7 @@ private:
     RemoteKeySource keys_;
     VerdictCache verdicts_;
     std::vector<Entry> verifiers_;
+    std::vector<IssuerEntry> issuers_;
 };
 
 } // namespace pam_oauth2

@@ -262,7 +262,13 @@ constexpr Kind seconds{&set_seconds<MaximumSeconds, Path...>, &show_seconds<Path
 constexpr OptionSpec option(std::string_view name, std::string_view group, Kind kind, std::string_view summary,
                             OptionSource source = OptionSource::Anywhere, bool secret = false)
 {
-    return {name, group, summary, source, secret, kind.set, kind.show};
+    return {name, group, summary, source, secret, false, kind.set, kind.show};
+}
+
+// An option that an [issuer NAME] section may set for the tokens of that issuer.
+constexpr OptionSpec issuer_option(std::string_view name, std::string_view group, Kind kind, std::string_view summary)
+{
+    return {name, group, summary, OptionSource::Anywhere, false, true, kind.set, kind.show};
 }
 
 constexpr std::string_view verification = "verification";
@@ -291,27 +297,28 @@ constexpr OptionSpec options[] = {
     option("client_id", verification, text<&S::endpoints, &E::client_id>, "introspection client"),
     option("client_secret", verification, Kind{&set_client_secret, &show_client_secret},
            "introspection client secret (conf= file only)", OptionSource::FileOnly, true),
-    option("issuer", verification, text<&S::token, &T::issuer>,
-           "expected iss; for jwt the JWKS is found through discovery"),
-    option("jwks_url", verification, text<&S::jwt, &J::jwks_url>, "explicit JWKS location"),
-    option("algorithms", verification, list<false, &S::jwt, &J::algorithms>, "allowed JWS algorithms"),
-    option("leeway", verification, integer<0, 3600, &S::token, &T::leeway_seconds>,
-           "seconds of clock skew for exp/nbf/iat"),
+    issuer_option("issuer", verification, text<&S::token, &T::issuer>,
+                  "expected iss; for jwt the JWKS is found through discovery"),
+    issuer_option("jwks_url", verification, text<&S::jwt, &J::jwks_url>, "explicit JWKS location"),
+    issuer_option("algorithms", verification, list<false, &S::jwt, &J::algorithms>, "allowed JWS algorithms"),
+    issuer_option("leeway", verification, integer<0, 3600, &S::token, &T::leeway_seconds>,
+                  "seconds of clock skew for exp/nbf/iat"),
 
-    option("username_claim", rules, text<&S::users, &U::username_claim>, "claim that must equal the PAM user"),
-    option("case_insensitive", rules, flag<&S::users, &U::case_insensitive>, "compare user names ignoring ASCII case"),
+    issuer_option("username_claim", rules, text<&S::users, &U::username_claim>, "claim that must equal the PAM user"),
+    issuer_option("case_insensitive", rules, flag<&S::users, &U::case_insensitive>,
+                  "compare user names ignoring ASCII case"),
     option("deny_users", rules, list<true, &S::users, &U::deny_users>, "PAM users never accepted through a token"),
-    option("audience", rules, text<&S::token, &T::audience>, "required aud value (jwt, introspect)"),
-    option("allow_any_audience", rules, flag<&S::token, &T::allow_any_audience>,
-           "waive the audience that jwt and introspect otherwise require"),
-    option("allow_id_tokens", rules, flag<&S::token, &T::allow_id_tokens>,
-           "accept tokens that say they are ID tokens (refused by default)"),
-    option("scope", rules, list<false, &S::users, &U::scope>, "scopes that must all be present"),
-    option("groups_claim", rules, text<&S::users, &U::groups_claim>, "claim holding the user's groups"),
-    option("groups", rules, list<false, &S::users, &U::groups>, "the user must be in at least one of these"),
-    option("require_claim", rules, Kind{&set_require_claim, &show_require_claim},
-           "claim=value that must hold; repeatable"),
-    option("username_map", rules, text<&S::users, &U::username_map>, "file mapping claim values to PAM users"),
+    issuer_option("audience", rules, text<&S::token, &T::audience>, "required aud value (jwt, introspect)"),
+    issuer_option("allow_any_audience", rules, flag<&S::token, &T::allow_any_audience>,
+                  "waive the audience that jwt and introspect otherwise require"),
+    issuer_option("allow_id_tokens", rules, flag<&S::token, &T::allow_id_tokens>,
+                  "accept tokens that say they are ID tokens (refused by default)"),
+    issuer_option("scope", rules, list<false, &S::users, &U::scope>, "scopes that must all be present"),
+    issuer_option("groups_claim", rules, text<&S::users, &U::groups_claim>, "claim holding the user's groups"),
+    issuer_option("groups", rules, list<false, &S::users, &U::groups>, "the user must be in at least one of these"),
+    issuer_option("require_claim", rules, Kind{&set_require_claim, &show_require_claim},
+                  "claim=value that must hold; repeatable"),
+    issuer_option("username_map", rules, text<&S::users, &U::username_map>, "file mapping claim values to PAM users"),
 
     option("ca_file", transport, text<&S::http, &H::ca_file>, "PEM bundle of trust anchors"),
     option("ca_path", transport, text<&S::http, &H::ca_path>, "hashed directory of trust anchors"),

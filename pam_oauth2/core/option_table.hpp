@@ -19,7 +19,8 @@ struct OptionSpec {
     std::string_view group; // the section of docs/configuration.md it belongs to
     std::string_view summary;
     OptionSource source;
-    bool secret; // shown as <redacted> when set
+    bool secret;     // shown as <redacted> when set
+    bool per_issuer; // may be set again inside an [issuer NAME] section of a conf= file
     /// Stores the value (nullopt for a bare key) or says what is wrong with it, worded to follow
     /// "option NAME ".
     std::optional<std::string> (*set)(Settings& settings, std::optional<std::string_view> value);

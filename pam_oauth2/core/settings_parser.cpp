@@ -35,7 +35,8 @@ KeyValue split_item(std::string_view item, Source source)
     return pair;
 }
 
-std::optional<ConfigError> apply(Settings& settings, std::string_view item, Source source, const std::string& where)
+std::optional<ConfigError> apply(Settings& settings, std::string_view item, Source source, const std::string& where,
+                                 bool in_issuer_section = false)
 {
     const auto [key, value] = split_item(item, source);
     const bool in_file = source == Source::File;
@@ -53,6 +54,11 @@ std::optional<ConfigError> apply(Settings& settings, std::string_view item, Sour
     }
     if (spec->source == OptionSource::ArgumentOnly && in_file) {
         return ConfigError{where + std::string(key) + "= cannot be nested", in_file};
+    }
+    if (in_issuer_section && !spec->per_issuer) {
+        return ConfigError{where + "option " + std::string(key) +
+                               " applies to every login; set it before the first [issuer] section",
+                           in_file};
     }
     if (auto problem = spec->set(settings, value)) {
         return ConfigError{where + "option " + std::string(key) + " " + *problem, in_file};
@@ -72,25 +78,69 @@ std::string_view without_comment(std::string_view line)
     return trim(line);
 }
 
-std::optional<ConfigError> parse_file(Settings& settings, const ConfigFileText& file)
+struct FileLine {
+    int number;
+    std::string_view text;
+};
+
+// An [issuer NAME] section: its keys apply to tokens whose iss is that section's issuer.
+struct FileSection {
+    std::string name;
+    std::vector<FileLine> lines;
+};
+
+// The conf file as keys shared by every login, then the issuer sections.
+struct FileLayout {
+    std::vector<FileLine> shared;
+    std::vector<FileSection> sections;
+};
+
+std::string where_in(const ConfigFileText& file, int line_number)
 {
+    return "conf file " + file.path + " line " + std::to_string(line_number) + ": ";
+}
+
+std::variant<FileLayout, ConfigError> layout_of(const ConfigFileText& file)
+{
+    FileLayout layout;
     std::string_view rest = file.text;
     int line_number = 0;
     while (!rest.empty()) {
         ++line_number;
         const auto newline = rest.find('\n');
-        auto line = without_comment(rest.substr(0, newline));
+        const auto line = without_comment(rest.substr(0, newline));
         rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
         if (line.empty()) {
             continue;
         }
-        const std::string where = "conf file " + file.path + " line " + std::to_string(line_number) + ": ";
-        if (auto error = apply(settings, line, Source::File, where)) {
+        if (line.front() != '[') {
+            (layout.sections.empty() ? layout.shared : layout.sections.back().lines).push_back({line_number, line});
+            continue;
+        }
+        constexpr std::string_view header = "issuer ";
+        const auto inside = line.back() == ']' ? trim(line.substr(1, line.size() - 2)) : std::string_view{};
+        const auto name = inside.substr(0, header.size()) == header ? trim(inside.substr(header.size())) : "";
+        if (name.empty() || name.find_first_of(" \t[]") != std::string_view::npos) {
+            return ConfigError{where_in(file, line_number) + "a section is written [issuer NAME]", true};
+        }
+        for (const auto& section : layout.sections) {
+            if (section.name == name) {
+                return ConfigError{where_in(file, line_number) + "section [issuer " + std::string(name) + "] twice",
+                                   true};
+            }
+        }
+        layout.sections.push_back({std::string(name), {}});
+    }
+    return layout;
+}
+
+std::optional<ConfigError> apply_lines(Settings& settings, const std::vector<FileLine>& lines,
+                                       const ConfigFileText& file, bool in_issuer_section)
+{
+    for (const auto& line : lines) {
+        if (auto error = apply(settings, line.text, Source::File, where_in(file, line.number), in_issuer_section)) {
             return error;
         }
-    }
-    if (!settings.endpoints.client_secret.empty() && file.world_readable) {
-        return ConfigError{"conf file " + file.path + " holds client_secret but is world-readable (chmod o-r)", true};
     }
     return std::nullopt;
 }
@@ -121,7 +171,9 @@ bool uses(const Settings& settings, VerifyMethod method)
     return std::find(settings.verify.begin(), settings.verify.end(), method) != settings.verify.end();
 }
 
-std::optional<ConfigError> validate(const Settings& settings)
+// Cross-key rules. With `jwt_issuers_in_sections` the jwt method takes its issuer and audience from
+// the [issuer] sections, each validated on its own.
+std::optional<ConfigError> validate(const Settings& settings, bool jwt_issuers_in_sections = false)
 {
     for (const auto& [key, url] :
          {std::pair<const char*, const std::string&>{"userinfo_url", settings.endpoints.userinfo_url},
@@ -144,10 +196,13 @@ std::optional<ConfigError> validate(const Settings& settings)
         return ConfigError{
             "verify=introspect needs introspection_url, client_id and client_secret (from a conf= file)"};
     }
-    if (uses(settings, VerifyMethod::Jwt) && settings.token.issuer.empty()) {
+    if (uses(settings, VerifyMethod::Jwt) && settings.token.issuer.empty() && !jwt_issuers_in_sections) {
         return ConfigError{"verify=jwt needs issuer (its JWKS is found through discovery unless jwks_url is set)"};
     }
     for (const auto method : {VerifyMethod::Jwt, VerifyMethod::Introspect}) {
+        if (method == VerifyMethod::Jwt && jwt_issuers_in_sections) {
+            continue;
+        }
         // Fail closed: without an audience, any token the issuer ever signed for any application
         // (another API's access token, a single-page app's ID token) would open the database.
         if (uses(settings, method) && settings.token.audience.empty() && !settings.token.allow_any_audience) {
@@ -227,14 +282,19 @@ std::optional<std::string> conf_path_from_args(const std::vector<std::string_vie
     return path;
 }
 
-std::variant<Settings, ConfigError> parse_settings(const std::vector<std::string_view>& args,
-                                                   const ConfigFileText* file)
+// The shared keys of the file (if any), then the arguments over them.
+std::variant<Settings, ConfigError> read_shared(const std::vector<std::string_view>& args, const ConfigFileText* file,
+                                                const FileLayout* layout)
 {
     Settings settings;
     if (file != nullptr) {
         settings.conf = file->path;
-        if (auto error = parse_file(settings, *file)) {
+        if (auto error = apply_lines(settings, layout->shared, *file, false)) {
             return *error;
+        }
+        if (!settings.endpoints.client_secret.empty() && file->world_readable) {
+            return ConfigError{"conf file " + file->path + " holds client_secret but is world-readable (chmod o-r)",
+                               true};
         }
     }
     const std::size_t positional = apply_positional(settings, args);
@@ -243,10 +303,69 @@ std::variant<Settings, ConfigError> parse_settings(const std::vector<std::string
             return *error;
         }
     }
-    if (auto error = validate(settings)) {
+    return settings;
+}
+
+std::variant<Settings, ConfigError> parse_settings(const std::vector<std::string_view>& args,
+                                                   const ConfigFileText* file)
+{
+    FileLayout layout;
+    if (file != nullptr) {
+        auto read = layout_of(*file);
+        if (auto* error = std::get_if<ConfigError>(&read)) {
+            return *error;
+        }
+        layout = std::move(std::get<FileLayout>(read));
+    }
+    auto settings = read_shared(args, file, &layout);
+    if (auto* error = std::get_if<ConfigError>(&settings)) {
+        return *error;
+    }
+    const bool sections = !layout.sections.empty();
+    if (sections && !uses(std::get<Settings>(settings), VerifyMethod::Jwt)) {
+        return ConfigError{"[issuer] sections in " + file->path + " need verify=jwt", true};
+    }
+    if (auto error = validate(std::get<Settings>(settings), sections)) {
         return *error;
     }
     return settings;
+}
+
+std::variant<std::vector<IssuerSettings>, ConfigError> parse_issuer_sections(const std::vector<std::string_view>& args,
+                                                                             const ConfigFileText& file)
+{
+    auto read = layout_of(file);
+    if (auto* error = std::get_if<ConfigError>(&read)) {
+        return *error;
+    }
+    const auto& layout = std::get<FileLayout>(read);
+    std::vector<IssuerSettings> issuers;
+    for (const auto& section : layout.sections) {
+        // Each section is the shared keys and the arguments, then its own keys.
+        auto settings = read_shared(args, &file, &layout);
+        if (auto* error = std::get_if<ConfigError>(&settings)) {
+            return *error;
+        }
+        auto& own = std::get<Settings>(settings);
+        if (auto error = apply_lines(own, section.lines, file, true)) {
+            return *error;
+        }
+        const std::string where = "conf file " + file.path + " [issuer " + section.name + "]: ";
+        if (own.token.issuer.empty()) {
+            return ConfigError{where + "needs issuer", true};
+        }
+        for (const auto& other : issuers) {
+            if (other.settings.token.issuer == own.token.issuer) {
+                return ConfigError{
+                    where + "issuer " + own.token.issuer + " is also that of [issuer " + other.name + "]", true};
+            }
+        }
+        if (auto error = validate(own)) {
+            return ConfigError{where + error->message, true};
+        }
+        issuers.push_back({section.name, std::move(own)});
+    }
+    return issuers;
 }
 
 std::string describe_settings(const Settings& settings)

@@ -26,10 +26,23 @@ struct ConfigFileText {
 /// `conf`, which parse_settings then reports as a key without a value.
 std::optional<std::string> conf_path_from_args(const std::vector<std::string_view>& args);
 
-/// Pure parse: the conf= file (if given) first, then the module arguments overriding it, then
-/// cross-key validation. Unknown keys and malformed values are errors, never guesses.
+/// Pure parse: the conf= file's shared keys (if given) first, then the module arguments overriding
+/// them, then cross-key validation. Unknown keys and malformed values are errors, never guesses.
+/// With [issuer] sections in the file, jwt takes issuer and audience from them (parse_issuer_sections).
 std::variant<Settings, ConfigError> parse_settings(const std::vector<std::string_view>& args,
                                                    const ConfigFileText* file);
+
+// The settings for the tokens of one issuer: the shared keys, the arguments, then the keys of its
+// [issuer NAME] section of the conf= file.
+struct IssuerSettings {
+    std::string name;
+    Settings settings;
+};
+
+/// The [issuer NAME] sections of a conf= file, each complete and validated on its own (its issuer is
+/// required and unique). Empty when the file has none.
+std::variant<std::vector<IssuerSettings>, ConfigError> parse_issuer_sections(const std::vector<std::string_view>& args,
+                                                                             const ConfigFileText& file);
 
 /// The effective configuration as one line for debug logs: every option of the table, in its order,
 /// as `key=value`; secret values show as <redacted>.

@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (settings->verify.front() == pam_oauth2::VerifyMethod::Introspect) {
             settings->endpoints.client_secret = pam_oauth2::SecureString("secret"); // only from a file
         }
-        const pam_oauth2::Configuration configuration{std::move(*settings), std::nullopt};
+        const pam_oauth2::Configuration configuration{std::move(*settings), std::nullopt, {}};
         const pam_oauth2::HttpClientFactory factory = [&](const pam_oauth2::HttpSettings&) {
             return std::unique_ptr<pam_oauth2::HttpClient>(
                 std::make_unique<pam_oauth2::fuzzing::ScriptedHttp>(status, body));

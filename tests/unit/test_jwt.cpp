@@ -285,7 +285,7 @@ namespace {
 // kept in a real disk cache in a temporary directory.
 struct JwtHarness {
     TestKey key = make_key("RS256", "rsa-1");
-    Configuration configuration{jwt_options(), std::nullopt};
+    Configuration configuration{jwt_options(), std::nullopt, {}};
     Settings& options = configuration.settings;
     int fetches = 0;
     std::vector<std::string> urls;
@@ -501,4 +501,72 @@ TEST_CASE("review #20: RSA keys with absurd moduli or exponents are refused")
     REQUIRE(std::holds_alternative<std::string>(huge));
     CHECK(std::get<std::string>(huge) == "RSA key longer than 16384 bits");
     CHECK(std::holds_alternative<Jwk>(parse_jwk(rsa.jwk.dump())));
+}
+
+TEST_CASE("several issuers: the token's iss picks its section, whose keys and rules then judge it")
+{
+    const TestKey staff_key = make_key("RS256", "staff-1");
+    const TestKey contractor_key = make_key("ES256", "kc-1");
+    const std::string staff = "https://staff.example.com";
+    const std::string contractors = "https://kc.example.com/realms/contractors";
+    const TempDir directory;
+    std::vector<std::string> fetched;
+    const HttpClientFactory factory = [&](const HttpSettings&) -> std::unique_ptr<HttpClient> {
+        return std::make_unique<FakeHttpClient>([&](const FakeHttpClient::Seen& seen) {
+            fetched.push_back(seen.url);
+            for (const auto& [iss, key] :
+                 {std::pair<std::string, const TestKey*>{staff, &staff_key}, {contractors, &contractor_key}}) {
+                if (seen.url == iss + "/.well-known/openid-configuration") {
+                    return answer(200, json{{"issuer", iss}, {"jwks_uri", iss + "/jwks"}}.dump());
+                }
+                if (seen.url == iss + "/jwks") {
+                    return answer(200, jwks_of({key}));
+                }
+            }
+            return answer(404, "");
+        });
+    };
+    const auto issuer_settings = [&](const std::string& iss, const std::string& audience, const std::string& claim) {
+        Settings settings = jwt_options();
+        settings.cache.dir = directory.path;
+        settings.token.issuer = iss;
+        settings.token.audience = audience;
+        settings.users.username_claim = claim;
+        return settings;
+    };
+    Configuration configuration{jwt_options(), std::nullopt, {}};
+    configuration.settings.token.issuer.clear();
+    configuration.settings.cache.dir = directory.path;
+    configuration.issuers.push_back({"staff", issuer_settings(staff, "postgres", "preferred_username"), std::nullopt});
+    configuration.issuers.push_back(
+        {"contractors", issuer_settings(contractors, "pg-contractors", "email"), std::nullopt});
+    const long long now = 1'700'000'000;
+    const Logger quiet([](int, const std::string&) {});
+    const auto run = [&](const std::string& user, const std::string& token) {
+        return decide_login(
+            user, SecureString(token), configuration, factory, [&] { return now; }, quiet);
+    };
+    const auto claims = [&](const std::string& iss, const std::string& aud) {
+        auto c = claims_for("alice");
+        c["iss"] = iss;
+        c["aud"] = aud;
+        c["email"] = "carol@contractor.example";
+        c["exp"] = now + 300;
+        return c;
+    };
+
+    CHECK(run("alice", make_jwt(staff_key, claims(staff, "postgres"))).outcome == Outcome::Granted);
+    CHECK(run("carol@contractor.example", make_jwt(contractor_key, claims(contractors, "pg-contractors"))).outcome ==
+          Outcome::Granted);
+    // Each section's rules: the staff audience does not open the contractors' door, nor the reverse.
+    CHECK(run("carol@contractor.example", make_jwt(contractor_key, claims(contractors, "postgres"))).reason ==
+          "audience pg-contractors not in the token's aud");
+    // Each section's keys: a token naming the staff issuer but signed by the contractors' key fails.
+    const auto forged = run("alice", make_jwt(contractor_key, claims(staff, "postgres")));
+    CHECK(forged.outcome == Outcome::Denied);
+    CHECK(forged.method == "jwt");
+    const auto unknown = run("alice", make_jwt(staff_key, claims("https://evil.example.com", "postgres")));
+    CHECK(unknown.reason == "token issuer 'https://evil.example.com' matches no [issuer] section");
+    CHECK(std::none_of(fetched.begin(), fetched.end(),
+                       [](const std::string& url) { return url.find("evil") != std::string::npos; }));
 }

@@ -257,3 +257,61 @@ TEST_CASE("the seed article's pam.d line: a URL, then the username claim, as pos
     CHECK(parse_error({"http://idp.example.com/userinfo", "sub"}).find("option userinfo_url uses http://") == 0);
     CHECK(parse_error({url, "sub", "extra"}) == "unknown option 'extra'");
 }
+
+TEST_CASE("[issuer NAME] sections: shared keys, then arguments, then the section's own keys")
+{
+    ConfigFileText file{"/etc/security/pam_oauth2.conf",
+                        "verify = jwt,userinfo\n"
+                        "userinfo_url = https://staff.example.com/userinfo\n"
+                        "audience = postgres\n"
+                        "groups = dba\n"
+                        "[issuer staff]\n"
+                        "issuer = https://staff.example.com\n"
+                        "[issuer contractors]   # Keycloak\n"
+                        "issuer = https://kc.example.com/realms/contractors\n"
+                        "audience = pg-contractors\n"
+                        "groups_claim = /realm_access/roles\n",
+                        false};
+    const Settings shared = parse_ok({"leeway=5"}, &file);
+    CHECK(shared.token.issuer.empty());
+    CHECK(shared.users.groups == std::vector<std::string>{"dba"});
+    auto sections = parse_issuer_sections({"leeway=5"}, file);
+    REQUIRE(std::holds_alternative<std::vector<IssuerSettings>>(sections));
+    const auto& issuers = std::get<std::vector<IssuerSettings>>(sections);
+    REQUIRE(issuers.size() == 2);
+    CHECK(issuers[0].name == "staff");
+    CHECK(issuers[0].settings.token.issuer == "https://staff.example.com");
+    CHECK(issuers[0].settings.token.audience == "postgres");
+    CHECK(issuers[0].settings.token.leeway_seconds == 5);
+    CHECK(issuers[1].settings.token.audience == "pg-contractors");
+    CHECK(issuers[1].settings.users.groups_claim == "/realm_access/roles");
+    CHECK(issuers[1].settings.users.groups == std::vector<std::string>{"dba"});
+}
+
+TEST_CASE("[issuer] sections refuse what they cannot mean")
+{
+    const auto section_error = [](const std::string& text) {
+        const ConfigFileText file{"/etc/pam_oauth2.conf", "verify = jwt\naudience = postgres\n" + text, false};
+        auto shared = parse_settings({}, &file);
+        if (auto* error = std::get_if<ConfigError>(&shared)) {
+            return error->message;
+        }
+        auto sections = parse_issuer_sections({}, file);
+        REQUIRE(std::holds_alternative<ConfigError>(sections));
+        return std::get<ConfigError>(sections).message;
+    };
+    CHECK(section_error("[issuer a]\nissuer = https://a.example\ntimeout = 1\n")
+              .find("line 5: option timeout "
+                    "applies to every login") != std::string::npos);
+    CHECK(section_error("[issuer a]\naudience = x\n").find("[issuer a]: needs issuer") != std::string::npos);
+    CHECK(section_error("[issuer a]\nissuer = https://a.example\n[issuer b]\nissuer = https://a.example\n")
+              .find("is also that of [issuer a]") != std::string::npos);
+    CHECK(section_error("[issuer a]\nissuer = https://a.example\n[issuer a]\nissuer = https://b.example\n")
+              .find("section [issuer a] twice") != std::string::npos);
+    CHECK(section_error("[tenant a]\n").find("a section is written [issuer NAME]") != std::string::npos);
+    CHECK(section_error("[issuer a]\nissuer = http://a.example\n").find("option issuer uses http://") !=
+          std::string::npos);
+    const ConfigFileText userinfo_only{
+        "/etc/pam_oauth2.conf", "userinfo_url = https://a.example/u\n[issuer a]\nissuer = https://a.example\n", false};
+    CHECK(parse_error({}, &userinfo_only).find("need verify=jwt") != std::string::npos);
+}
