@@ -66,6 +66,14 @@ class Workspace:
         os.chmod(path, 0o640)
         return path
 
+    def write_map(self, name, text):
+        """A username_map file as root would install it (root-owned, 0644)."""
+        path = self.path(name)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        os.chmod(path, 0o644)
+        return path
+
     def path(self, name):
         return os.path.join(self.dir, name)
 

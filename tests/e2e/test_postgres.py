@@ -264,6 +264,64 @@ class JwtLogins(LoginCase):
         self.assertTrue(any('"keys"' in text for text in contents))  # the JWKS
 
 
+MAP_LINE = r"/^id-(.*)$ \1"
+
+
+class SeveralIssuers(LoginCase):
+    """One PAM service, two identity providers in [issuer] sections of a conf file; a third one unlisted."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.second = fixtures.OidcProvider(WS)
+        cls.unlisted = fixtures.OidcProvider(WS)
+        conf = WS.write_conf("issuers.conf", f"""
+verify = jwt
+ca_file = {WS.ca}
+cache_dir = {WS.cache_dir}
+log = stderr
+leeway = 0
+cache_ttl = 0
+
+[issuer staff]
+issuer = {IDP.issuer}
+audience = postgres
+
+[issuer contractors]   # its tokens are for another audience, and name the user by sub (id-NAME)
+issuer = {cls.second.issuer}
+audience = other-api
+username_claim = sub
+username_map = {WS.write_map("contractors.map", MAP_LINE)}
+""")
+        PAM.write(WS.module, [f"conf={conf}"])
+
+    @classmethod
+    def tearDownClass(cls):
+        PAM.write(WS.module, service_args())
+        cls.second.stop()
+        cls.unlisted.stop()
+
+    def token_of(self, provider, user, resource):
+        token = provider.mint(user, scope="openid profile groups db", resource=resource)
+        TOKENS_USED.append(token)
+        return token
+
+    def test_users_of_both_issuers_log_in(self):
+        code, out, err, _, log = self.login("alice", self.token_of(IDP, "alice", "postgres"))
+        self.assertEqual((code, out), (0, "alice"), err)
+        self.assertIn("result=granted", log)
+        code, out, err, _, log = self.login("bob", self.token_of(self.second, "bob", "other-api"))
+        self.assertEqual((code, out), (0, "bob"), err)
+
+    def test_each_issuer_keeps_its_own_rules(self):
+        self.assert_refused("alice", self.token_of(self.second, "alice", "postgres"),
+                            "audience other-api not in the token's aud")
+        self.assert_refused("bob", self.token_of(IDP, "bob", "other-api"), "audience postgres not in the token's aud")
+
+    def test_an_unlisted_issuer_is_refused(self):
+        self.assert_refused("alice", self.token_of(self.unlisted, "alice", "postgres"),
+                            f"token issuer '{self.unlisted.issuer}' matches no [issuer] section")
+
+
 class IntrospectionLogins(LoginCase):
     """verify=introspect with the client secret in a conf= file."""
 
