@@ -387,6 +387,7 @@ std::string list_options_json()
                            {"default", spec.show(defaults)},
                            {"source", source_name(spec.source)},
                            {"secret", spec.secret},
+                           {"per_issuer", spec.per_issuer},
                            {"summary", spec.summary}});
     }
     return listing.dump(2);

@@ -48,7 +48,7 @@ std::variant<std::vector<IssuerSettings>, ConfigError> parse_issuer_sections(con
 /// as `key=value`; secret values show as <redacted>.
 std::string describe_settings(const Settings& settings);
 
-/// Every option as a JSON array of {name, group, default, source, secret, summary}, for scripts and
+/// Every option as a JSON array of {name, group, default, source, secret, per_issuer, summary}, for scripts and
 /// for the test that keeps the documentation in step with the table.
 std::string list_options_json();
 
