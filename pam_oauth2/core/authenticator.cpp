@@ -68,9 +68,9 @@ std::variant<Judge, std::string> judge_for(const LoginVerifiers::Entry& entry, c
     if (entry.method != VerifyMethod::Jwt || configuration.issuers.empty() || token.jws() == nullptr) {
         return shared; // a token that is no strict JWS is refused by the shared verifier as malformed
     }
-    const auto iss = string_member(token.jws()->payload, "iss");
-    const auto* section = iss ? verifiers.for_issuer(*iss) : nullptr;
+    const auto* section = verifiers.for_payload(token.jws()->payload);
     if (section == nullptr) {
+        const auto iss = string_member(token.jws()->payload, "iss");
         return "token issuer '" + log_safe(iss.value_or("(missing)")) + "' matches no [issuer] section";
     }
     return Judge{entry.method, section->verifier.get(), &section->issuer->settings,

@@ -136,6 +136,26 @@ std::optional<std::string> check_deny_users(std::string_view user, const UserRul
     return std::nullopt;
 }
 
+std::optional<std::string> check_issuer(const nlohmann::json& claims, const TokenRules& token)
+{
+    const auto iss = string_member(claims, "iss");
+    std::string expected = token.issuer;
+    const auto slot = expected.find(tenant_placeholder);
+    if (slot != std::string::npos) {
+        // Multi-tenant: the tenant comes from the token, so it must be one we accept, and the issuer
+        // must be that tenant's.
+        const auto tid = string_member(claims, "tid");
+        if (!tid || std::find(token.tenants.begin(), token.tenants.end(), *tid) == token.tenants.end()) {
+            return "tenant '" + shown(tid.value_or("(missing)")) + "' is not in tenants=";
+        }
+        expected.replace(slot, tenant_placeholder.size(), *tid);
+    }
+    if (!iss || *iss != expected) {
+        return "issuer is '" + shown(iss.value_or("(missing)")) + "', expected '" + expected + "'";
+    }
+    return std::nullopt;
+}
+
 std::optional<std::string> check_claims(const nlohmann::json& claims, std::string_view user, const TokenRules& token,
                                         const UserRules& users, long long now, VerifyMethod method,
                                         const UsernameMap* map)
@@ -149,9 +169,8 @@ std::optional<std::string> check_claims(const nlohmann::json& claims, std::strin
     }
     const bool describes_token = method != VerifyMethod::Userinfo;
     if (describes_token && !token.issuer.empty()) {
-        const auto iss = string_member(claims, "iss");
-        if (!iss || *iss != token.issuer) {
-            return "issuer is '" + shown(iss.value_or("(missing)")) + "', expected '" + token.issuer + "'";
+        if (auto problem = check_issuer(claims, token)) {
+            return problem;
         }
     }
     if (describes_token && !token.audience.empty()) {

@@ -18,6 +18,13 @@ std::optional<std::string> check_pam_user(std::string_view user);
 /// Refuses users listed in deny_users (ASCII case-insensitively: `ROOT` is still root).
 std::optional<std::string> check_deny_users(std::string_view user, const UserRules& users);
 
+/// The placeholder an issuer template holds for the token's tenant (Entra multi-tenant).
+constexpr std::string_view tenant_placeholder = "{tenantid}";
+
+/// Whether the token's iss is the configured issuer; for a template holding {tenantid}, the template
+/// filled with the token's tid, which must be one of `tenants`. The reason when not.
+std::optional<std::string> check_issuer(const nlohmann::json& claims, const TokenRules& token);
+
 /// Every authorization rule on verified claims: token lifetime (exp/nbf/iat with leeway, when present),
 /// issuer and audience (when configured; not for userinfo, whose answers describe the user rather than
 /// the token; this is the one place the issuer is checked), username claim == PAM user, scopes,

@@ -76,13 +76,17 @@ std::variant<std::string, std::string> RemoteKeySource::jwks_url()
     if (!settings_.jwks_url.empty()) {
         return std::variant<std::string, std::string>(std::in_place_index<0>, settings_.jwks_url);
     }
-    std::string base = issuer_;
-    while (!base.empty() && base.back() == '/') {
-        base.pop_back();
+    std::string location = settings_.discovery_url;
+    if (location.empty()) {
+        location = issuer_;
+        while (!location.empty() && location.back() == '/') {
+            location.pop_back();
+        }
+        location += "/.well-known/openid-configuration";
     }
-    return fetch<std::string>(
-        base + "/.well-known/openid-configuration", "discovery document", false,
-        [this](std::string_view text) { return discovered_jwks_uri(text, issuer_, allow_http_); });
+    return fetch<std::string>(location, "discovery document", false, [this](std::string_view text) {
+        return discovered_jwks_uri(text, issuer_, allow_http_);
+    });
 }
 
 KeySet RemoteKeySource::keys(bool refresh)

@@ -1,5 +1,6 @@
 #include "login_verifiers.hpp"
 
+#include "claims.hpp"
 #include "introspection_verifier.hpp"
 #include "jwt_verifier.hpp"
 #include "userinfo_verifier.hpp"
@@ -80,10 +81,10 @@ LoginVerifiers::LoginVerifiers(const Configuration& configuration, const HttpCli
     }
 }
 
-const LoginVerifiers::IssuerEntry* LoginVerifiers::for_issuer(std::string_view iss) const
+const LoginVerifiers::IssuerEntry* LoginVerifiers::for_payload(const nlohmann::json& payload) const
 {
     for (const auto& entry : issuers_) {
-        if (entry.issuer->settings.token.issuer == iss) {
+        if (!check_issuer(payload, entry.issuer->settings.token)) {
             return &entry;
         }
     }

@@ -41,9 +41,9 @@ public:
         std::unique_ptr<RemoteKeySource> keys;
         std::unique_ptr<TokenVerifier> verifier;
     };
-    /// The section whose issuer is `iss`, or nullptr. Only the key source of the section asked for
-    /// ever fetches anything.
-    [[nodiscard]] const IssuerEntry* for_issuer(std::string_view iss) const;
+    /// The section whose issuer the (unverified) `payload` names, or nullptr. Only the key source of
+    /// the section chosen ever fetches anything.
+    [[nodiscard]] const IssuerEntry* for_payload(const nlohmann::json& payload) const;
 
 private:
     class LazyHttpClient;

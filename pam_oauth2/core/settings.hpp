@@ -26,7 +26,8 @@ struct EndpointSettings {
 
 // Where the jwt method finds the issuer's keys and which signatures it accepts.
 struct JwtSettings {
-    std::string jwks_url; // empty: from the issuer's discovery document
+    std::string jwks_url;      // empty: from the issuer's discovery document
+    std::string discovery_url; // empty: <issuer>/.well-known/openid-configuration
     std::vector<std::string> algorithms{"RS256", "RS384", "RS512", "PS256", "PS384",
                                         "PS512", "ES256", "ES384", "ES512", "EdDSA"};
 };
@@ -35,9 +36,10 @@ struct JwtSettings {
 struct TokenRules {
     std::string issuer;
     std::string audience;
-    bool allow_any_audience = false; // jwt and introspect need audience unless this waives it
-    bool allow_id_tokens = false;    // tokens that say they are ID tokens are refused unless set
-    long leeway_seconds = 60;        // clock skew forgiven for exp, nbf and iat
+    bool allow_any_audience = false;  // jwt and introspect need audience unless this waives it
+    bool allow_id_tokens = false;     // tokens that say they are ID tokens are refused unless set
+    std::vector<std::string> tenants; // with an issuer holding {tenantid}: the tenants (tid) accepted
+    long leeway_seconds = 60;         // clock skew forgiven for exp, nbf and iat
     std::size_t max_bytes = 65535;
 };
 

@@ -179,6 +179,7 @@ std::optional<ConfigError> validate(const Settings& settings, bool jwt_issuers_i
          {std::pair<const char*, const std::string&>{"userinfo_url", settings.endpoints.userinfo_url},
           {"introspection_url", settings.endpoints.introspection_url},
           {"jwks_url", settings.jwt.jwks_url},
+          {"discovery_url", settings.jwt.discovery_url},
           {"issuer", settings.token.issuer}}) {
         if (url.empty()) {
             continue;
@@ -211,6 +212,16 @@ std::optional<ConfigError> validate(const Settings& settings, bool jwt_issuers_i
                                "audience=postgres); set allow_any_audience only if every token of the issuer "
                                "may log in"};
         }
+    }
+    const bool template_issuer = settings.token.issuer.find("{tenantid}") != std::string::npos;
+    if (template_issuer && (settings.token.tenants.empty() || settings.jwt.jwks_url.empty())) {
+        // Multi-tenant (Entra): the template names no single issuer, so neither its discovery
+        // document nor "any tenant" can be assumed.
+        return ConfigError{"an issuer with {tenantid} needs tenants= (the tenant ids accepted) and jwks_url= "
+                           "(e.g. https://login.microsoftonline.com/common/discovery/v2.0/keys)"};
+    }
+    if (!settings.token.tenants.empty() && !template_issuer) {
+        return ConfigError{"option tenants needs an issuer with {tenantid}"};
     }
     for (const auto& algorithm : settings.jwt.algorithms) {
         // none and HMAC are refused outright: an HMAC "key" would be the issuer's public key.

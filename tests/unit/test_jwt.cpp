@@ -570,3 +570,29 @@ TEST_CASE("several issuers: the token's iss picks its section, whose keys and ru
     CHECK(std::none_of(fetched.begin(), fetched.end(),
                        [](const std::string& url) { return url.find("evil") != std::string::npos; }));
 }
+
+TEST_CASE("Entra multi-tenant: an issuer template with {tenantid} accepts the listed tenants only")
+{
+    JwtHarness h;
+    const std::string tenant_a = "11111111-2222-3333-4444-555555555555";
+    const std::string tenant_b = "99999999-8888-7777-6666-555555555555";
+    h.options.token.issuer = issuer + "/{tenantid}/v2.0";
+    h.options.token.tenants = {tenant_a};
+    h.options.jwt.jwks_url = issuer + "/jwks";
+    const auto from = [&](const std::string& tid, const std::string& iss_tenant) {
+        auto claims = h.claims("alice");
+        claims["tid"] = tid;
+        claims["iss"] = issuer + "/" + iss_tenant + "/v2.0";
+        return h.run("alice", h.token(claims));
+    };
+    CHECK(from(tenant_a, tenant_a).outcome == Outcome::Granted);
+    CHECK(from(tenant_b, tenant_b).reason == "tenant '" + tenant_b + "' is not in tenants=");
+    // The tid must be the tenant the issuer names.
+    const auto other_tenant = from(tenant_a, tenant_b);
+    CHECK(other_tenant.outcome == Outcome::Denied);
+    CHECK(other_tenant.reason.find("issuer is '" + issuer + "/" + tenant_b) == 0);
+    CHECK(other_tenant.reason.find("expected '" + issuer + "/" + tenant_a + "/v2.0'") != std::string::npos);
+    auto no_tid = h.claims("alice");
+    no_tid["iss"] = issuer + "/" + tenant_a + "/v2.0";
+    CHECK(h.run("alice", h.token(no_tid)).reason == "tenant '(missing)' is not in tenants=");
+}

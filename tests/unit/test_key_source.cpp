@@ -124,3 +124,17 @@ TEST_CASE("review #9: a JWKS that does not parse is never cached, so a fixed pro
     CHECK(h.keys(false).error.empty());
     CHECK(h.fetched.size() == before + 1);
 }
+
+TEST_CASE("discovery_url: Entra v1 publishes its discovery document away from its issuer")
+{
+    KeysHarness h;
+    // v1 tokens say iss https://sts.windows.net/<tid>/; their metadata lives under login.microsoftonline.com.
+    h.settings.discovery_url = issuer + "/.well-known/openid-configuration";
+    RemoteKeySource v1(
+        "https://sts.windows.net/tenant/", h.settings, false, h.http, nullptr, [&] { return h.now; }, h.logger);
+    h.discovery["issuer"] = "https://sts.windows.net/tenant/";
+    const auto keys = v1.keys(false);
+    CHECK(keys.error.empty());
+    CHECK(keys.keys.size() == 1);
+    CHECK(h.fetched.front() == issuer + "/.well-known/openid-configuration");
+}

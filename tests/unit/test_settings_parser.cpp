@@ -315,3 +315,14 @@ TEST_CASE("[issuer] sections refuse what they cannot mean")
         "/etc/pam_oauth2.conf", "userinfo_url = https://a.example/u\n[issuer a]\nissuer = https://a.example\n", false};
     CHECK(parse_error({}, &userinfo_only).find("need verify=jwt") != std::string::npos);
 }
+
+TEST_CASE("an issuer template with {tenantid} needs its tenants and its keys' location")
+{
+    const char* const entra = "issuer=https://login.microsoftonline.com/{tenantid}/v2.0";
+    const char* const keys = "jwks_url=https://login.microsoftonline.com/common/discovery/v2.0/keys";
+    CHECK(parse_error({"verify=jwt", "audience=api", entra, keys}).find("needs tenants=") != std::string::npos);
+    CHECK(parse_error({"verify=jwt", "audience=api", entra, "tenants=t1"}).find("jwks_url=") != std::string::npos);
+    CHECK(parse_ok({"verify=jwt", "audience=api", entra, keys, "tenants=t1,t2"}).token.tenants.size() == 2);
+    CHECK(parse_error({"verify=jwt", "audience=api", "issuer=https://a.example", "tenants=t1"}) ==
+          "option tenants needs an issuer with {tenantid}");
+}
