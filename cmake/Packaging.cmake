@@ -36,6 +36,7 @@ add_custom_target(compressed_docs ALL DEPENDS ${man_pages} "${CMAKE_BINARY_DIR}/
 
 # Examples only: the package never activates a PAM service by itself.
 install(FILES etc/pam.d/pg_auth.userinfo etc/pam.d/pg_auth.jwt etc/pam.d/pg_auth.introspect etc/pam_oauth2.conf
+              etc/pam_oauth2.issuers.conf
               etc/pam_oauth2.map
               etc/pg_hba.conf.snippet
         DESTINATION "${doc_dir}/examples" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -325,4 +327,24 @@ TEST_CASE("an issuer template with {tenantid} needs its tenants and its keys' lo
     CHECK(parse_ok({"verify=jwt", "audience=api", entra, keys, "tenants=t1,t2"}).token.tenants.size() == 2);
     CHECK(parse_error({"verify=jwt", "audience=api", "issuer=https://a.example", "tenants=t1"}) ==
           "option tenants needs an issuer with {tenantid}");
+}
+
+TEST_CASE("the example files that ship with the package are valid configurations")
+{
+    const auto text_of = [](const char* name) {
+        std::ifstream file(std::string(PAM_OAUTH2_SOURCE_DIR) + "/etc/" + name);
+        REQUIRE(file);
+        std::stringstream text;
+        text << file.rdbuf();
+        return ConfigFileText{"/etc/security/pam_oauth2.conf", text.str(), false};
+    };
+    const ConfigFileText introspect = text_of("pam_oauth2.conf");
+    CHECK(parse_ok({"verify=introspect", "audience=postgres"}, &introspect).endpoints.client_id ==
+          "postgres-introspection");
+
+    const ConfigFileText issuers = text_of("pam_oauth2.issuers.conf");
+    parse_ok({}, &issuers);
+    auto sections = parse_issuer_sections({}, issuers);
+    REQUIRE(std::holds_alternative<std::vector<IssuerSettings>>(sections));
+    CHECK(std::get<std::vector<IssuerSettings>>(sections).size() == 3);
 }
