@@ -220,15 +220,30 @@ class PamServiceFile:
             raise RuntimeError(f"{self.path} exists already; refusing to overwrite it")
         self.write(module, args)
 
-    def write(self, module, args):
+    def write(self, module, args, control="required"):
         with open(self.path, "w") as f:
             f.write("# written by a pam_oauth2 test or demo run; removed when it ends\n")
-            f.write(f"auth    required {module} {' '.join(args)}\n")
+            f.write(f"auth    {control} {module} {' '.join(args)}\n")
             f.write(f"account required {module} log=stderr\n")
 
     def remove(self):
         if os.path.exists(self.path):
             os.unlink(self.path)
+
+
+class SystemTrust:
+    """The workspace CA in the system trust store (/etc/ssl/certs) while a test needs a configuration
+    without ca_file; removed again, and the store rebuilt, when it ends."""
+
+    def __init__(self, workspace):
+        self.path = f"/usr/local/share/ca-certificates/pam-oauth2-test-{os.getpid()}.crt"
+        shutil.copy(workspace.ca, self.path)
+        subprocess.run(["update-ca-certificates"], check=True, capture_output=True)
+
+    def remove(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        subprocess.run(["update-ca-certificates", "--fresh"], check=True, capture_output=True)
 
 
 class PgBouncer:

@@ -264,6 +264,30 @@ class JwtLogins(LoginCase):
         self.assertTrue(any('"keys"' in text for text in contents))  # the JWKS
 
 
+class SeedArticleLine(LoginCase):
+    """The pam.d line of the article this module grew from (please-openit/pam-oauth2's form), as is:
+    no option but the userinfo URL and the claim, so the provider must be trusted by the system."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.trust = fixtures.SystemTrust(WS)
+        PAM.write(WS.module, [IDP.userinfo_url, "preferred_username"], control="sufficient")
+
+    @classmethod
+    def tearDownClass(cls):
+        PAM.write(WS.module, service_args())
+        cls.trust.remove()
+
+    def test_alice_logs_in(self):
+        code, out, err, _, _ = self.login("alice", mint("alice"))
+        self.assertEqual((code, out), (0, "alice"), err)
+
+    def test_bob_cannot_use_alices_token(self):
+        code, _, err, _, _ = self.login("bob", mint("alice"))
+        self.assertNotEqual(code, 0)
+        self.assertIn("PAM authentication failed", err)
+
+
 MAP_LINE = r"/^id-(.*)$ \1"
 
 
