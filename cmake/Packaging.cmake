@@ -40,6 +40,8 @@ install(FILES etc/pam.d/pg_auth.userinfo etc/pam.d/pg_auth.jwt etc/pam.d/pg_auth
               etc/pam_oauth2.map
               etc/pg_hba.conf.snippet
         DESTINATION "${doc_dir}/examples" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(DIRECTORY etc/providers/ DESTINATION "${doc_dir}/examples/providers"
+        FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES README.md DESTINATION "${doc_dir}")
 install(DIRECTORY docs/ DESTINATION "${doc_dir}/docs" FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
         PATTERN man EXCLUDE)

@@ -342,6 +342,15 @@ TEST_CASE("the example files that ship with the package are valid configurations
     CHECK(parse_ok({"verify=introspect", "audience=postgres"}, &introspect).endpoints.client_id ==
           "postgres-introspection");
 
+    for (const char* provider :
+         {"providers/keycloak.conf", "providers/entra.conf", "providers/entra-multi-tenant.conf",
+          "providers/cognito.conf", "providers/github-actions.conf", "providers/kubernetes.conf"}) {
+        INFO(provider);
+        const ConfigFileText recipe = text_of(provider);
+        const Settings settings = parse_ok({}, &recipe);
+        CHECK(settings.verify == std::vector<VerifyMethod>{VerifyMethod::Jwt});
+    }
+
     const ConfigFileText issuers = text_of("pam_oauth2.issuers.conf");
     parse_ok({}, &issuers);
     auto sections = parse_issuer_sections({}, issuers);
