@@ -65,6 +65,18 @@ def authenticate(args, user, token, extra=()):
         service.remove()
 
 
+def authenticate_raw(module, args, user, token):
+    """One login with exactly these module arguments, in this order (no defaults put first)."""
+    service = pam_harness.PamService(module, args)
+    try:
+        TOKENS_USED.add(token)
+        auth, _, log, _ = pam_harness.run_driver(DRIVER, service, user, token)
+        LOG_OUTPUT.append(log)
+        return auth, log
+    finally:
+        service.remove()
+
+
 def decision_lines(log):
     return [line for line in log.splitlines() if "result=" in line]
 
@@ -190,15 +202,8 @@ class UserinfoCases(unittest.TestCase):
 
     def test_seed_article_positional_form(self):
         # auth sufficient pam_oauth2.so <userinfo url> <username claim>, as please-openit/pam-oauth2 reads it.
-        service = pam_harness.PamService(MODULE, [f"http://127.0.0.1:{HTTP.port}/userinfo", "sub", "allow_http",
-                                                  "log=stderr", "cache_ttl=0"])
-        try:
-            token = tok("user-alice")
-            TOKENS_USED.add(token)
-            auth, _, log, _ = pam_harness.run_driver(DRIVER, service, "id-alice", token)
-            LOG_OUTPUT.append(log)
-        finally:
-            service.remove()
+        auth, log = authenticate_raw(MODULE, [f"http://127.0.0.1:{HTTP.port}/userinfo", "sub", "allow_http",
+                                              "log=stderr", "cache_ttl=0"], "id-alice", tok("user-alice"))
         self.assertEqual(auth, SUCCESS, log)
         self.assertIn("method=userinfo", log)
 
@@ -236,14 +241,7 @@ class TransportHelper(unittest.TestCase):
         os.makedirs(lonely, exist_ok=True)
         module = os.path.join(lonely, "pam_oauth2.so")
         shutil.copy(MODULE, module)
-        service = pam_harness.PamService(module, ["log=stderr", http_url(), "allow_http"])
-        try:
-            token = tok("user-alice")
-            TOKENS_USED.add(token)
-            auth, _, log, _ = pam_harness.run_driver(DRIVER, service, "alice", token)
-            LOG_OUTPUT.append(log)
-        finally:
-            service.remove()
+        auth, log = authenticate_raw(module, ["log=stderr", http_url(), "allow_http"], "alice", tok("user-alice"))
         self.assertEqual(auth, UNAVAIL, log)
         self.assertIn("cannot load the HTTP transport", log)
 
