@@ -164,6 +164,13 @@ TEST_CASE("provider token shapes: valid, wrong audience, expired, rotated-out ke
     // GitHub and GitLab name no user: their recipes map the workload (sub) to a database role.
     const TestKey current = make_key("RS256", "current");
     const TestKey rotated_out = make_key("RS256", "retired");
+    // As providers publish keys: "use", no "alg" (Entra, Google), certificate fields (x5t, x5c) and
+    // Entra's per-key "issuer", none of which the module relies on.
+    json key = current.jwk;
+    key["x5t"] = "nOo3ZDrODXEK1jKWhXslHR_KXEg";
+    key["x5c"] = json::array({"MIIDBTCCAe2gAwIBAgIQ"});
+    key["issuer"] = "https://login.microsoftonline.com/{tenantid}/v2.0";
+    const json published{{"keys", json::array({key})}};
     for (const auto& provider : providers()) {
         SECTION(provider.name)
         {
@@ -180,7 +187,7 @@ TEST_CASE("provider token shapes: valid, wrong audience, expired, rotated-out ke
             }
             const HttpClientFactory factory = [&](const HttpSettings&) -> std::unique_ptr<HttpClient> {
                 return std::make_unique<FakeHttpClient>([&](const FakeHttpClient::Seen& seen) {
-                    return seen.url == keys_url ? answer(200, jwks_of({&current})) : answer(404, "");
+                    return seen.url == keys_url ? answer(200, published.dump()) : answer(404, "");
                 });
             };
             const Logger quiet([](int, const std::string&) {});
