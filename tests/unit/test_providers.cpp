@@ -166,11 +166,11 @@ TEST_CASE("provider token shapes: valid, wrong audience, expired, rotated-out ke
     const TestKey rotated_out = make_key("RS256", "retired");
     // As providers publish keys: "use", no "alg" (Entra, Google), certificate fields (x5t, x5c) and
     // Entra's per-key "issuer", none of which the module relies on.
-    json key = current.jwk;
-    key["x5t"] = "nOo3ZDrODXEK1jKWhXslHR_KXEg";
-    key["x5c"] = json::array({"MIIDBTCCAe2gAwIBAgIQ"});
-    key["issuer"] = "https://login.microsoftonline.com/{tenantid}/v2.0";
-    const json published{{"keys", json::array({key})}};
+    json published_key = current.jwk;
+    published_key["x5t"] = "nOo3ZDrODXEK1jKWhXslHR_KXEg";
+    published_key["x5c"] = json::array({"MIIDBTCCAe2gAwIBAgIQ"});
+    published_key["issuer"] = "https://login.microsoftonline.com/{tenantid}/v2.0";
+    const json published{{"keys", json::array({published_key})}};
     for (const auto& provider : providers()) {
         SECTION(provider.name)
         {
