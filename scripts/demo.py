@@ -39,7 +39,7 @@ def main():
 
         say(f"Installing the PAM service /etc/pam.d/{SERVICE} that uses pam_oauth2.so")
         args = ["log=stderr", f"userinfo_url={idp.userinfo_url}", f"ca_file={workspace.ca}",
-                "username_claim=preferred_username", "timeout=3"]
+                "username_claim=preferred_username", "timeout=3", f"cache_dir={workspace.cache_dir}"]
         pam = fixtures.PamServiceFile(SERVICE, workspace.module, args)
         with open(pam.path) as f:
             show(f.read())
