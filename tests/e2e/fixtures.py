@@ -237,6 +237,7 @@ class SystemTrust:
 
     def __init__(self, workspace):
         self.path = f"/usr/local/share/ca-certificates/pam-oauth2-test-{os.getpid()}.crt"
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
         shutil.copy(workspace.ca, self.path)
         subprocess.run(["update-ca-certificates"], check=True, capture_output=True)
 
