@@ -274,7 +274,7 @@ constexpr OptionSpec issuer_option(std::string_view name, std::string_view group
 constexpr std::string_view verification = "verification";
 constexpr std::string_view rules = "authorization rules";
 constexpr std::string_view transport = "transport";
-constexpr std::string_view session = "token, conversation, cache, logging";
+constexpr std::string_view per_login = "token, conversation, cache, logging";
 
 using S = Settings;
 using E = EndpointSettings;
@@ -330,17 +330,19 @@ constexpr OptionSpec options[] = {
     option("connect_timeout", transport, seconds<60, &S::http, &H::connect_timeout_ms>, "seconds to connect"),
     option("allow_http", transport, flag<&S::http, &H::allow_http>, "permit http:// to loopback only, for testing"),
 
-    option("max_token_bytes", session, integer<1, 1048576, &S::token, &T::max_bytes>, "longer tokens are refused"),
-    option("prompt", session, text<&S::conversation, &V::prompt>, "conversation prompt"),
-    option("use_first_pass", session, flag<&S::conversation, &V::use_first_pass>,
+    option("max_token_bytes", per_login, integer<1, 1048576, &S::token, &T::max_bytes>, "longer tokens are refused"),
+    option("prompt", per_login, text<&S::conversation, &V::prompt>, "conversation prompt"),
+    option("use_first_pass", per_login, flag<&S::conversation, &V::use_first_pass>,
            "only take a token an earlier module set"),
-    option("try_first_pass", session, flag<&S::conversation, &V::try_first_pass>,
+    option("try_first_pass", per_login, flag<&S::conversation, &V::try_first_pass>,
            "take an earlier module's token, else ask"),
-    option("cache_dir", session, text<&S::cache, &C::dir>, "on-disk JWKS and verdict cache"),
-    option("cache_ttl", session, integer<0, 86400, &S::cache, &C::ttl_seconds>, "seconds a positive verdict is reused"),
-    option("debug", session, flag<&S::log, &L::debug>, "verbose, still secret-free, logging"),
-    option("log", session, Kind{&set_log, &show_log}, "syslog or stderr"),
-    option("conf", session, text<&S::conf>, "read key = value lines from this file first", OptionSource::ArgumentOnly),
+    option("cache_dir", per_login, text<&S::cache, &C::dir>, "on-disk JWKS and verdict cache"),
+    option("cache_ttl", per_login, integer<0, 86400, &S::cache, &C::ttl_seconds>,
+           "seconds a positive verdict is reused"),
+    option("debug", per_login, flag<&S::log, &L::debug>, "verbose, still secret-free, logging"),
+    option("log", per_login, Kind{&set_log, &show_log}, "syslog or stderr"),
+    option("conf", per_login, text<&S::conf>, "read key = value lines from this file first",
+           OptionSource::ArgumentOnly),
 };
 
 } // namespace
