@@ -10,12 +10,6 @@
 namespace pam_oauth2 {
 namespace {
 
-// Claim values quoted in reasons are capped and escaped so a hostile token cannot flood the log.
-std::string shown(std::string_view value)
-{
-    return log_safe(value);
-}
-
 // A claim holding one string or an array of strings, as scope/groups/aud are found in the wild.
 std::vector<std::string> string_items(const nlohmann::json& value, bool split_spaces)
 {
@@ -79,14 +73,15 @@ std::optional<std::string> check_username(const nlohmann::json& claims, std::str
     const auto& value = found->get_ref<const std::string&>();
     if (map != nullptr) {
         if (!map->maps(value, user)) {
-            return "claim " + users.username_claim + " is '" + shown(value) +
+            return "claim " + users.username_claim + " is '" + log_safe(value) +
                    "', which username_map does not map to '" + std::string(user) + "'";
         }
         return std::nullopt;
     }
     const bool same = users.case_insensitive ? equal_ignoring_ascii_case(value, user) : value == user;
     if (!same) {
-        return "claim " + users.username_claim + " is '" + shown(value) + "', PAM user is '" + std::string(user) + "'";
+        return "claim " + users.username_claim + " is '" + log_safe(value) + "', PAM user is '" + std::string(user) +
+               "'";
     }
     return std::nullopt;
 }
@@ -146,12 +141,12 @@ std::optional<std::string> check_issuer(const nlohmann::json& claims, const Toke
         // must be that tenant's.
         const auto tid = string_member(claims, "tid");
         if (!tid || std::find(token.tenants.begin(), token.tenants.end(), *tid) == token.tenants.end()) {
-            return "tenant '" + shown(tid.value_or("(missing)")) + "' is not in tenants=";
+            return "tenant '" + log_safe(tid.value_or("(missing)")) + "' is not in tenants=";
         }
         expected.replace(slot, tenant_placeholder.size(), *tid);
     }
     if (!iss || *iss != expected) {
-        return "issuer is '" + shown(iss.value_or("(missing)")) + "', expected '" + expected + "'";
+        return "issuer is '" + log_safe(iss.value_or("(missing)")) + "', expected '" + expected + "'";
     }
     return std::nullopt;
 }

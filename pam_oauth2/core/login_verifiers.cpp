@@ -7,8 +7,6 @@
 
 #include <syslog.h>
 
-#include <algorithm>
-
 namespace pam_oauth2 {
 
 // Creates the real transport on the first request only: a login answered from a cache (JWKS or
@@ -35,8 +33,7 @@ namespace {
 std::optional<DiskCache> open_cache(const Settings& settings, const Logger& logger)
 {
     // Only logins that can use it touch the cache directory (JWKS for jwt, verdicts for cache_ttl).
-    const bool wants_cache = settings.cache.ttl_seconds > 0 || std::find(settings.verify.begin(), settings.verify.end(),
-                                                                         VerifyMethod::Jwt) != settings.verify.end();
+    const bool wants_cache = settings.cache.ttl_seconds > 0 || settings.uses(VerifyMethod::Jwt);
     if (!wants_cache) {
         return std::nullopt;
     }

@@ -3,6 +3,7 @@
 #include "http_client.hpp"
 #include "secure_string.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -86,6 +87,12 @@ struct Settings {
     ConversationSettings conversation;
     LogSettings log;
     std::string conf; // the conf= file read first, if any
+
+    /// Whether verify= lists `method`.
+    [[nodiscard]] bool uses(VerifyMethod method) const
+    {
+        return std::find(verify.begin(), verify.end(), method) != verify.end();
+    }
 };
 
 } // namespace pam_oauth2

@@ -9,7 +9,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 
 namespace pam_oauth2 {
 namespace {
@@ -166,11 +165,6 @@ std::size_t apply_positional(Settings& settings, const std::vector<std::string_v
     return 1;
 }
 
-bool uses(const Settings& settings, VerifyMethod method)
-{
-    return std::find(settings.verify.begin(), settings.verify.end(), method) != settings.verify.end();
-}
-
 // Cross-key rules. With `jwt_issuers_in_sections` the jwt method takes its issuer and audience from
 // the [issuer] sections, each validated on its own.
 std::optional<ConfigError> validate(const Settings& settings, bool jwt_issuers_in_sections = false)
@@ -189,15 +183,15 @@ std::optional<ConfigError> validate(const Settings& settings, bool jwt_issuers_i
         }
     }
     const auto& endpoints = settings.endpoints;
-    if (uses(settings, VerifyMethod::Userinfo) && endpoints.userinfo_url.empty()) {
+    if (settings.uses(VerifyMethod::Userinfo) && endpoints.userinfo_url.empty()) {
         return ConfigError{"verify=userinfo needs userinfo_url"};
     }
-    if (uses(settings, VerifyMethod::Introspect) &&
+    if (settings.uses(VerifyMethod::Introspect) &&
         (endpoints.introspection_url.empty() || endpoints.client_id.empty() || endpoints.client_secret.empty())) {
         return ConfigError{
             "verify=introspect needs introspection_url, client_id and client_secret (from a conf= file)"};
     }
-    if (uses(settings, VerifyMethod::Jwt) && settings.token.issuer.empty() && !jwt_issuers_in_sections) {
+    if (settings.uses(VerifyMethod::Jwt) && settings.token.issuer.empty() && !jwt_issuers_in_sections) {
         return ConfigError{"verify=jwt needs issuer (its JWKS is found through discovery unless jwks_url is set)"};
     }
     for (const auto method : {VerifyMethod::Jwt, VerifyMethod::Introspect}) {
@@ -206,7 +200,7 @@ std::optional<ConfigError> validate(const Settings& settings, bool jwt_issuers_i
         }
         // Fail closed: without an audience, any token the issuer ever signed for any application
         // (another API's access token, a single-page app's ID token) would open the database.
-        if (uses(settings, method) && settings.token.audience.empty() && !settings.token.allow_any_audience) {
+        if (settings.uses(method) && settings.token.audience.empty() && !settings.token.allow_any_audience) {
             return ConfigError{std::string("verify=") + method_name(method) +
                                " needs audience (the value your provider puts in aud for this service, e.g. "
                                "audience=postgres); set allow_any_audience only if every token of the issuer "
@@ -333,7 +327,7 @@ std::variant<Settings, ConfigError> parse_settings(const std::vector<std::string
         return *error;
     }
     const bool sections = !layout.sections.empty();
-    if (sections && !uses(std::get<Settings>(settings), VerifyMethod::Jwt)) {
+    if (sections && !std::get<Settings>(settings).uses(VerifyMethod::Jwt)) {
         return ConfigError{"[issuer] sections in " + file->path + " need verify=jwt", true};
     }
     if (auto error = validate(std::get<Settings>(settings), sections)) {
