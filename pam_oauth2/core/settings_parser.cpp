@@ -9,7 +9,6 @@
 
 #include <nlohmann/json.hpp>
 
-
 namespace pam_oauth2 {
 namespace {
 
