@@ -160,13 +160,14 @@ Decision decide(std::string_view user, const PresentedToken& token, const Config
 } // namespace
 
 Decision decide_login(std::string_view user, const SecureString& token, const Configuration& configuration,
-                      const HttpClientFactory& make_http, const Clock& now, const Logger& logger)
+                      const HttpClientFactory& make_http, const Clock& now, const Logger& logger,
+                      const DocumentStore* store)
 {
     if (auto refusal = check_before_verifying(user, token, configuration.settings)) {
         return std::move(*refusal);
     }
     const PresentedToken presented(token);
-    const LoginVerifiers verifiers(configuration, make_http, now, logger);
+    const LoginVerifiers verifiers(configuration, make_http, now, logger, store);
     return decide(user, presented, configuration, verifiers, now(), logger);
 }
 

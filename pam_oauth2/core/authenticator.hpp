@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cache.hpp"
 #include "clock.hpp"
 #include "configuration.hpp"
 #include "http_client.hpp"
@@ -25,7 +26,9 @@ struct Decision {
 /// The use case, shared by every front end: user checks -> token syntax (no network for either) ->
 /// the verifiers built for this configuration -> the first verify method that applies decides ->
 /// claim rules. Pure of PAM; the network is reached only through `make_http`.
+/// Documents and verdicts are kept in `store` when given (pam_oauth2d's memory), else in the disk cache.
 Decision decide_login(std::string_view user, const SecureString& token, const Configuration& configuration,
-                      const HttpClientFactory& make_http, const Clock& now, const Logger& logger);
+                      const HttpClientFactory& make_http, const Clock& now, const Logger& logger,
+                      const DocumentStore* store = nullptr);
 
 } // namespace pam_oauth2

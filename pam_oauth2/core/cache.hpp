@@ -13,21 +13,35 @@ struct CacheEntry {
     long long stored_at = 0; // seconds since the epoch (the file's mtime)
 };
 
+// Where fetched documents (discovery, JWKS) and verdicts are kept between logins: on disk for the
+// short-lived processes of the module, in memory inside pam_oauth2d. Keys are never tokens.
+class DocumentStore {
+public:
+    virtual ~DocumentStore() = default;
+    /// The entry for `key`, when present and at most `max_bytes`.
+    [[nodiscard]] virtual std::optional<CacheEntry> read(std::string_view key, std::size_t max_bytes) const = 0;
+    /// Stores `text` under `key`, stamped with `stored_at`; false when it could not.
+    [[nodiscard]] virtual bool write(std::string_view key, std::string_view text, long long stored_at) const = 0;
+    /// Where the entries live, for log lines.
+    [[nodiscard]] virtual std::string where() const = 0;
+};
+
 // The on-disk cache shared by the short-lived processes of one service (every PostgreSQL connection
 // is a new process): a private directory <root>/<euid> (0700, owned by the effective uid), one file
 // per key named by SHA-256 of the key, written to a temporary file and renamed into place, and pruned
 // to a bounded size.
-class DiskCache {
+class DiskCache final : public DocumentStore {
 public:
     /// Opens (creating when needed) the per-uid directory under `root`, or says why it cannot be used:
     /// a directory owned by someone else or open to others is never trusted.
     static std::variant<DiskCache, std::string> open(const std::string& root);
 
     /// The entry for `key`, when present, a regular file of ours and at most `max_bytes`.
-    [[nodiscard]] std::optional<CacheEntry> read(std::string_view key, std::size_t max_bytes) const;
+    [[nodiscard]] std::optional<CacheEntry> read(std::string_view key, std::size_t max_bytes) const override;
     /// Stores `text` under `key` atomically, stamped with `stored_at` (the injected clock's now, kept as
     /// the file's mtime); false when it could not.
-    [[nodiscard]] bool write(std::string_view key, std::string_view text, long long stored_at) const;
+    [[nodiscard]] bool write(std::string_view key, std::string_view text, long long stored_at) const override;
+    [[nodiscard]] std::string where() const override { return directory_; }
 
     [[nodiscard]] const std::string& directory() const { return directory_; }
 

@@ -4,6 +4,8 @@
 #include "provider_json.hpp"
 #include "url_policy.hpp"
 
+#include <syslog.h>
+
 namespace pam_oauth2 {
 
 namespace {
@@ -61,12 +63,25 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
     const HttpResult answer = http_.send(request);
     auto read = read_provider_json(answer, what + " " + url);
     if (auto* problem = std::get_if<std::string>(&read)) {
+        // The provider is down or answers badly: an older copy that parses carries logins through a
+        // bounded outage. Not for an unknown kid: the old set cannot name the new key.
+        if (cached && !refresh) {
+            const long long age = now_() - cached->stored_at;
+            if (age >= 0 && age < jwks_stale_if_error_seconds) {
+                auto parsed = parse(cached->text);
+                if (parsed.index() == 0) {
+                    logger_.log(LOG_WARNING, "using a " + std::to_string(age) + " s old " + what +
+                                                 " while the identity provider fails: " + *problem);
+                    return parsed;
+                }
+            }
+        }
         return std::variant<Parsed, std::string>(std::in_place_index<1>, std::move(*problem));
     }
     auto parsed = parse(answer.body.view());
     // A document that does not parse is never cached: one bad answer must not outlive its fix.
     if (parsed.index() == 0 && cache_ != nullptr && !cache_->write(cache_key, answer.body.view(), now_())) {
-        logger_.debug("cannot write " + what + " to the cache in " + cache_->directory());
+        logger_.debug("cannot write " + what + " to the cache in " + cache_->where());
     }
     return parsed;
 }

@@ -30,6 +30,9 @@ public:
 
 /// How long a fetched JWKS (and discovery document) is reused from the disk cache.
 constexpr long long jwks_cache_seconds = 600;
+/// While the identity provider fails, a cached JWKS (or discovery document) up to this old is still
+/// used, with a warning (stale-if-error, bounded so a withdrawn key does not live on for long).
+constexpr long long jwks_stale_if_error_seconds = 3600;
 /// An unknown kid refreshes the JWKS at most this often (per service user, across processes).
 constexpr long long jwks_refresh_interval_seconds = 30;
 
@@ -41,7 +44,7 @@ public:
     /// transport on first use, so a login served from the cache never loads libcurl).
     /// `issuer` is where discovery starts; `allow_http` is the URL policy for a discovered jwks_uri.
     RemoteKeySource(std::string issuer, const JwtSettings& settings, bool allow_http, HttpClient& http,
-                    const DiskCache* cache, Clock now, const Logger& logger)
+                    const DocumentStore* cache, Clock now, const Logger& logger)
         : issuer_(std::move(issuer)), settings_(settings), allow_http_(allow_http), http_(http), cache_(cache),
           now_(std::move(now)), logger_(logger)
     {
@@ -60,7 +63,7 @@ private:
     const JwtSettings& settings_;
     bool allow_http_;
     HttpClient& http_;
-    const DiskCache* cache_;
+    const DocumentStore* cache_;
     Clock now_;
     const Logger& logger_;
 };

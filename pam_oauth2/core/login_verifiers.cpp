@@ -50,12 +50,15 @@ std::optional<DiskCache> open_cache(const Settings& settings, const Logger& logg
 } // namespace
 
 LoginVerifiers::LoginVerifiers(const Configuration& configuration, const HttpClientFactory& make_http, const Clock& now,
-                               const Logger& logger)
+                               const Logger& logger, const DocumentStore* store)
     : http_(std::make_unique<LazyHttpClient>(make_http, configuration.settings.http)),
-      cache_(open_cache(configuration.settings, logger)),
+      disk_(store == nullptr ? open_cache(configuration.settings, logger) : std::nullopt),
+      store_(store != nullptr ? store
+             : disk_          ? &*disk_
+                              : nullptr),
       keys_(configuration.settings.token.issuer, configuration.settings.jwt, configuration.settings.http.allow_http,
-            *http_, cache_ ? &*cache_ : nullptr, now, logger),
-      verdicts_(cache_ ? &*cache_ : nullptr, configuration.settings.cache, configuration.settings.endpoints, now)
+            *http_, store_, now, logger),
+      verdicts_(store_, configuration.settings.cache, configuration.settings.endpoints, now)
 {
     const Settings& settings = configuration.settings;
     for (const auto method : settings.verify) {
@@ -71,8 +74,8 @@ LoginVerifiers::LoginVerifiers(const Configuration& configuration, const HttpCli
     }
     for (const auto& issuer : configuration.issuers) {
         const Settings& own = issuer.settings;
-        auto keys = std::make_unique<RemoteKeySource>(own.token.issuer, own.jwt, own.http.allow_http, *http_,
-                                                      cache_ ? &*cache_ : nullptr, now, logger);
+        auto keys = std::make_unique<RemoteKeySource>(own.token.issuer, own.jwt, own.http.allow_http, *http_, store_,
+                                                      now, logger);
         auto verifier = std::make_unique<JwtVerifier>(own.jwt, *keys);
         issuers_.push_back({&issuer, std::move(keys), std::move(verifier)});
     }

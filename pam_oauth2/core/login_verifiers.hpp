@@ -20,9 +20,10 @@ namespace pam_oauth2 {
 // the issuer's key source). Building is all it does; the authenticator decides.
 class LoginVerifiers {
 public:
-    /// Opens the disk cache only when this configuration can use it (jwt keys, or cache_ttl > 0).
+    /// Keeps documents and verdicts in `store` when given (pam_oauth2d's memory); otherwise opens the
+    /// disk cache, and only when this configuration can use it (jwt keys, or cache_ttl > 0).
     LoginVerifiers(const Configuration& configuration, const HttpClientFactory& make_http, const Clock& now,
-                   const Logger& logger);
+                   const Logger& logger, const DocumentStore* store = nullptr);
     ~LoginVerifiers();
     LoginVerifiers(const LoginVerifiers&) = delete;
     LoginVerifiers& operator=(const LoginVerifiers&) = delete;
@@ -49,7 +50,8 @@ private:
     class LazyHttpClient;
 
     std::unique_ptr<LazyHttpClient> http_;
-    std::optional<DiskCache> cache_;
+    std::optional<DiskCache> disk_;
+    const DocumentStore* store_;
     RemoteKeySource keys_;
     VerdictCache verdicts_;
     std::vector<Entry> verifiers_;

@@ -18,7 +18,8 @@ namespace pam_oauth2 {
 class VerdictCache {
 public:
     /// Verdicts are bound to `endpoints`: one provider's verdict is never reused for another.
-    VerdictCache(const DiskCache* cache, const CacheSettings& settings, const EndpointSettings& endpoints, Clock now)
+    VerdictCache(const DocumentStore* cache, const CacheSettings& settings, const EndpointSettings& endpoints,
+                 Clock now)
         : cache_(cache), settings_(settings), endpoints_(endpoints), now_(std::move(now))
     {
     }
@@ -33,7 +34,7 @@ private:
     [[nodiscard]] bool enabled(VerifyMethod method) const;
     [[nodiscard]] std::string key(VerifyMethod method, const PresentedToken& token) const;
 
-    const DiskCache* cache_;
+    const DocumentStore* cache_;
     const CacheSettings& settings_;
     const EndpointSettings& endpoints_;
     Clock now_;

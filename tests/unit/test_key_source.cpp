@@ -1,6 +1,7 @@
 #include "fakes.hpp"
 #include "jose_testkit.hpp"
 #include "key_source.hpp"
+#include "memory_store.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,12 +19,16 @@ struct KeysHarness {
     TestKey key = make_key("ES256", "ec-1");
     json discovery{{"issuer", issuer}, {"jwks_uri", issuer + "/certs"}};
     std::vector<std::string> fetched;
+    bool provider_down = false;
     TempDir root;
     DiskCache disk = std::get<DiskCache>(DiskCache::open(root.path));
     JwtSettings settings;
     long long now = 1'700'000'000;
     FakeHttpClient http{[this](const FakeHttpClient::Seen& seen) {
         fetched.push_back(seen.url);
+        if (provider_down) {
+            return answer(503, "");
+        }
         if (seen.url == issuer + "/.well-known/openid-configuration") {
             return answer(200, discovery.dump());
         }
@@ -32,7 +37,8 @@ struct KeysHarness {
         }
         return answer(404, "");
     }};
-    const Logger logger{[](int, const std::string&) {}};
+    std::vector<std::string> logged;
+    const Logger logger{[this](int, const std::string& line) { logged.push_back(line); }};
 
     KeySet keys(bool refresh, bool with_cache = true)
     {
@@ -137,4 +143,43 @@ TEST_CASE("discovery_url: Entra v1 publishes its discovery document away from it
     CHECK(keys.error.empty());
     CHECK(keys.keys.size() == 1);
     CHECK(h.fetched.front() == issuer + "/.well-known/openid-configuration");
+}
+
+TEST_CASE("while the provider fails, a cached key set is used for a bounded time, with a warning")
+{
+    KeysHarness h;
+    REQUIRE(h.keys(false).error.empty());
+    h.provider_down = true;
+    h.now += jwks_cache_seconds; // stale: fetched again, and the provider answers 503
+    const auto stale = h.keys(false);
+    CHECK(stale.error.empty());
+    CHECK(stale.keys.size() == 1);
+    REQUIRE(!h.logged.empty());
+    CHECK(h.logged.back().find("while the identity provider fails") != std::string::npos);
+    // An unknown kid cannot be served by the old set: the failure is reported.
+    CHECK(!h.keys(true).error.empty());
+    h.now = 1'700'000'000 + jwks_stale_if_error_seconds;
+    CHECK(!h.keys(false).error.empty());
+}
+
+TEST_CASE("documents and verdicts can live in memory: bounded, oldest write evicted first")
+{
+    const MemoryStore store(3);
+    CHECK(store.where() == "memory");
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(store.write("key " + std::to_string(i), "text " + std::to_string(i), i));
+    }
+    CHECK(store.size() == 3);
+    CHECK(!store.read("key 0", 64));
+    CHECK(!store.read("key 1", 64));
+    REQUIRE(store.read("key 4", 64));
+    CHECK(store.read("key 4", 64)->text == "text 4");
+    CHECK(store.read("key 4", 64)->stored_at == 4);
+    CHECK(!store.read("key 4", 3)); // larger than the reader accepts
+    // Rewriting a key keeps it: only its latest write counts for eviction.
+    REQUIRE(store.write("key 2", "again", 9));
+    REQUIRE(store.write("key 5", "text 5", 10));
+    CHECK(store.read("key 2", 64));
+    CHECK(!store.read("key 3", 64));
+    CHECK(!MemoryStore(0).write("k", "v", 1));
 }
