@@ -338,7 +338,7 @@ struct JwtHarness {
 
 } // namespace
 
-TEST_CASE("jwt logins: discovery and JWKS are fetched once, then served from the disk cache")
+TEST_CASE("jwt logins: discovery and JWKS are fetched once, then served from the disk cache, stale only while the provider fails")
 {
     JwtHarness h;
     const auto first = h.run("alice", h.token(h.claims("alice")));
@@ -352,7 +352,9 @@ TEST_CASE("jwt logins: discovery and JWKS are fetched once, then served from the
 
     h.idp_down = true;
     CHECK(h.run("alice", h.token(h.claims("alice"))).outcome == Outcome::Granted);
-    h.now += jwks_cache_seconds + 1;
+    h.now += jwks_cache_seconds + 1; // stale, but within stale-if-error: the outage is bridged
+    CHECK(h.run("alice", h.token(h.claims("alice"))).outcome == Outcome::Granted);
+    h.now += jwks_stale_if_error_seconds;
     const auto stale = h.run("alice", h.token(h.claims("alice")));
     CHECK(stale.outcome == Outcome::Unavailable);
     CHECK(stale.reason.find("Couldn't connect") != std::string::npos);
