@@ -1,5 +1,6 @@
 #include "option_table.hpp"
 
+#include "broker_protocol.h"
 #include "text.hpp"
 
 #include <algorithm>
@@ -243,6 +244,36 @@ std::string show_log(const Settings& settings)
     return settings.log.target == LogTarget::Stderr ? "stderr" : "syslog";
 }
 
+// broker, bare (the default socket) or broker=/absolute/path.
+Problem set_broker(Settings& settings, Value value)
+{
+    const std::string_view path = value ? *value : std::string_view(BROKER_DEFAULT_SOCKET);
+    if (path.empty() || path.front() != '/') {
+        return std::string("must be an absolute socket path, or given bare for " BROKER_DEFAULT_SOCKET);
+    }
+    settings.broker.socket = std::string(path);
+    return std::nullopt;
+}
+
+std::string show_broker(const Settings& settings)
+{
+    return settings.broker.socket.empty() ? "(off: verify in-process)" : settings.broker.socket;
+}
+
+Problem set_broker_fallback(Settings& settings, Value value)
+{
+    if (!value || (*value != "local" && *value != "deny")) {
+        return std::string("must be local or deny");
+    }
+    settings.broker.fallback = std::string(*value);
+    return std::nullopt;
+}
+
+std::string show_broker_fallback(const Settings& settings)
+{
+    return settings.broker.fallback;
+}
+
 // --- the table ----------------------------------------------------------------------------------------
 
 // How an option's value is read and shown: one of the kinds above, bound to its settings field.
@@ -341,6 +372,10 @@ constexpr OptionSpec options[] = {
            "seconds a positive verdict is reused"),
     option("debug", per_login, flag<&S::log, &L::debug>, "verbose, still secret-free, logging"),
     option("log", per_login, Kind{&set_log, &show_log}, "syslog or stderr"),
+    option("broker", per_login, Kind{&set_broker, &show_broker},
+           "hand logins to pam_oauth2d on this socket (bare: the default socket)", OptionSource::ArgumentOnly),
+    option("broker_fallback", per_login, Kind{&set_broker_fallback, &show_broker_fallback},
+           "when pam_oauth2d cannot answer: local (verify in-process) or deny", OptionSource::ArgumentOnly),
     option("conf", per_login, text<&S::conf>, "read key = value lines from this file first",
            OptionSource::ArgumentOnly),
 };

@@ -69,6 +69,13 @@ struct ConversationSettings {
     std::string prompt = "Access token: ";
 };
 
+// Whether pam_oauth2.so hands logins to pam_oauth2d (acted on by the module's C front; the verifier
+// only shows them).
+struct BrokerSettings {
+    std::string socket;              // empty: verify in-process
+    std::string fallback = "local";  // when the daemon cannot answer: "local" or "deny"
+};
+
 struct LogSettings {
     bool debug = false;
     LogTarget target = LogTarget::Syslog;
@@ -86,6 +93,7 @@ struct Settings {
     CacheSettings cache;
     ConversationSettings conversation;
     LogSettings log;
+    BrokerSettings broker;
     std::string conf; // the conf= file read first, if any
 
     /// Whether verify= lists `method`.

@@ -241,9 +241,20 @@ class TransportHelper(unittest.TestCase):
         os.makedirs(lonely, exist_ok=True)
         module = os.path.join(lonely, "pam_oauth2.so")
         shutil.copy(MODULE, module)
+        shutil.copy(os.path.join(os.path.dirname(MODULE), "pam_oauth2_inprocess.so"), lonely)
         auth, log = authenticate_raw(module, ["log=stderr", http_url(), "allow_http"], "alice", tok("user-alice"))
         self.assertEqual(auth, UNAVAIL, log)
         self.assertIn("cannot load the HTTP transport", log)
+
+    def test_missing_verifier_is_a_system_error_with_a_clear_reason(self):
+        alone = os.path.join(WORKDIR, "alone")
+        os.makedirs(alone, exist_ok=True)
+        module = os.path.join(alone, "pam_oauth2.so")
+        shutil.copy(MODULE, module)
+        auth, log = authenticate_raw(module, ["log=stderr", http_url(), "allow_http"], "alice", tok("user-alice"))
+        self.assertEqual(auth, "PAM_SYSTEM_ERR", log)
+        self.assertIn("cannot load the verifier", log)
+        self.assertIn("pam_oauth2_inprocess.so", log)
 
     def test_refusal_before_network_does_not_load_libcurl(self):
         service = pam_harness.PamService(MODULE, ["log=stderr", http_url(), "allow_http"])

@@ -2,12 +2,10 @@
 
 #include "authenticator.hpp"
 #include "firewall.hpp"
-#include "lifetime.hpp"
 #include "pam_context.hpp"
 #include "settings_parser.hpp"
 #include "transport_loader.hpp"
 
-#include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
 #include <chrono>
@@ -39,26 +37,19 @@ LogTarget early_log_target(const std::vector<std::string_view>& args)
     return LogTarget::Syslog;
 }
 
-int conversation_failure_code(int status)
-{
-    // A conversation that wants to be called again is not a refusal (pam_unix does the same).
-    return status == PAM_CONV_AGAIN ? PAM_INCOMPLETE : status;
-}
-
 } // namespace
 
 void log_firewall(pam_handle_t* pamh, int priority, const char* what) noexcept
 {
-    pam_syslog(pamh, priority, "%s", what);
+    handle_log(pamh, 0, "auth", priority, what);
 }
 
-int authentication_stage(pam_handle_t* pamh, int /*flags*/, int argc, const char** argv)
+int authentication_stage(pam_handle_t* pamh, int argc, const char** argv, const char* token,
+                         handle_verdict& verdict)
 {
     const auto started = std::chrono::steady_clock::now();
     const PamContext pam(pamh);
     const auto args = to_args(argc, argv);
-    // Fail closed from the start: success is set on exactly one path below.
-    pam.store_verdict(StoredVerdict{});
 
     auto loaded = load_configuration(args);
     if (auto* error = std::get_if<ConfigError>(&loaded)) {
@@ -85,50 +76,29 @@ int authentication_stage(pam_handle_t* pamh, int /*flags*/, int argc, const char
         return to_pam_code(outcome);
     };
 
-    std::string user;
-    if (const int status = pam.user(user); status != PAM_SUCCESS) {
-        if (status == PAM_CONV_AGAIN) {
-            return finish(Outcome::ConversationAgain, "conversation asked to be called again (user)");
-        }
-        return finish(Outcome::Denied, std::string("cannot get the PAM user: ") + pam_strerror(pamh, status));
+    const char* user = nullptr;
+    const char* collected = nullptr;
+    char why[256] = {};
+    if (const int status = handle_collect(pamh, settings.conversation.use_first_pass ? 1 : 0,
+                                          settings.conversation.prompt.c_str(), &user, &collected, why, sizeof why);
+        status != PAM_SUCCESS) {
+        return finish(status == PAM_INCOMPLETE ? Outcome::ConversationAgain : Outcome::Denied, why);
     }
-    SecureString token;
-    if (const int status = pam.token(settings.conversation, token); status != PAM_SUCCESS) {
-        if (conversation_failure_code(status) == PAM_INCOMPLETE) {
-            return finish(Outcome::ConversationAgain, "conversation asked to be called again (token)");
-        }
-        return finish(Outcome::Denied, std::string("no token received: ") + pam_strerror(pamh, status));
-    }
-    record.token_fingerprint = token_fingerprint(token.view());
+    // The broker path hands over the token it already collected, so the user is not asked twice.
+    const SecureString secret(token != nullptr ? token : collected);
+    record.token_fingerprint = token_fingerprint(secret.view());
 
-    const Decision decision = decide_login(user, token, configuration, make_loaded_http_client, system_now, logger);
+    const Decision decision = decide_login(user, secret, configuration, make_loaded_http_client, system_now, logger);
     record.method = decision.method;
     if (decision.user_loggable) {
         record.user = user;
     }
     if (decision.outcome == Outcome::Granted) {
-        if (pam.store_verdict(StoredVerdict{true, decision.valid_until}) != PAM_SUCCESS) {
-            return finish(Outcome::InternalError, "cannot store the verdict on the PAM handle");
-        }
+        verdict.granted = 1;
+        verdict.has_valid_until = decision.valid_until ? 1 : 0;
+        verdict.valid_until = decision.valid_until.value_or(0);
     }
     return finish(decision.outcome, decision.reason);
-}
-
-int account_stage(pam_handle_t* pamh, int /*flags*/, int argc, const char** argv)
-{
-    const PamContext pam(pamh);
-    const auto verdict = pam.stored_verdict();
-    if (!verdict || !verdict->granted) {
-        // Not ours to judge: this handle was not authenticated by pam_oauth2.
-        return PAM_IGNORE;
-    }
-    if (verdict->valid_until && is_past(*verdict->valid_until, system_now())) {
-        const auto args = to_args(argc, argv);
-        const Logger logger = pam.make_logger(LogSettings{false, early_log_target(args)}, "account");
-        logger.log(LOG_NOTICE, "result=denied reason=\"token expired after authentication\" method=account");
-        return PAM_ACCT_EXPIRED;
-    }
-    return PAM_SUCCESS;
 }
 
 } // namespace pam_oauth2

@@ -1,0 +1,283 @@
+#define _GNU_SOURCE /* struct ucred */
+#include "broker_client.h"
+
+#include "broker_io.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#ifndef PAM_OAUTH2_DAEMON_USER
+#define PAM_OAUTH2_DAEMON_USER "pam_oauth2"
+#endif
+
+enum {
+    /* Connecting and PREPARE: a local daemon answers in microseconds; this only bounds a stuck one. */
+    prepare_budget_ms = 2000,
+    /* Beyond the daemon's own budget, for scheduling and the trip back. */
+    answer_margin_ms = 1000,
+};
+
+static void unavailable(struct broker_login *login, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(login->why, sizeof login->why, format, args);
+    va_end(args);
+}
+
+/* root (socket activation, or a daemon that dropped privileges after listen) or the daemon's user. */
+static int trusted_uid(uid_t uid)
+{
+    if (uid == 0) {
+        return 1;
+    }
+    char buffer[4096];
+    struct passwd entry;
+    struct passwd *found = NULL;
+    return getpwnam_r(PAM_OAUTH2_DAEMON_USER, &entry, buffer, sizeof buffer, &found) == 0 && found != NULL &&
+           found->pw_uid == uid;
+}
+
+/* A connected socket to the real daemon, or -1: a local user must not be able to stand in for it. */
+static int connect_daemon(const char *path, int64_t deadline_ms, struct broker_login *login)
+{
+    struct sockaddr_un address;
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof address.sun_path) {
+        unavailable(login, "socket path %s is too long", path);
+        return -1;
+    }
+    memcpy(address.sun_path, path, strlen(path) + 1);
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        unavailable(login, "pam_oauth2d is not running (%s: %s)", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISSOCK(st.st_mode) || !trusted_uid(st.st_uid)) {
+        unavailable(login, "%s is not a socket owned by root or %s (owner uid %u): refused", path,
+                    PAM_OAUTH2_DAEMON_USER, (unsigned)st.st_uid);
+        return -1;
+    }
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        unavailable(login, "cannot create a socket: %s", strerror(errno));
+        return -1;
+    }
+    if (connect(fd, (const struct sockaddr *)&address, sizeof address) != 0) {
+        int error = errno;
+        if (error == EAGAIN || error == EINPROGRESS) {
+            /* A full backlog: wait for room, within the budget. */
+            struct pollfd ready = {.fd = fd, .events = POLLOUT, .revents = 0};
+            const int64_t left = deadline_ms - broker_now_ms();
+            socklen_t length = sizeof error;
+            error = ETIMEDOUT;
+            if (left > 0 && poll(&ready, 1, (int)left) == 1) {
+                error = 0;
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+            }
+        }
+        if (error != 0) {
+            unavailable(login, "cannot connect to pam_oauth2d at %s: %s", path, strerror(error));
+            close(fd);
+            return -1;
+        }
+    }
+    struct ucred peer;
+    socklen_t length = sizeof peer;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 || !trusted_uid(peer.uid)) {
+        unavailable(login, "the process behind %s is neither root nor %s: refused", path, PAM_OAUTH2_DAEMON_USER);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static const char *item_or_empty(pam_handle_t *pamh, int item)
+{
+    const void *value = NULL;
+    if (pam_get_item(pamh, item, &value) != PAM_SUCCESS || value == NULL) {
+        return "";
+    }
+    return value;
+}
+
+/* Sends one frame from a buffer sized for it, wiped afterwards (a VERIFY frame holds the token). */
+static int send_frame(int fd, unsigned char type, const char *const *texts, const unsigned char *tags, size_t count,
+                      const int64_t *number, unsigned char number_tag, int64_t deadline_ms)
+{
+    size_t capacity = broker_header_bytes + 1 + 5 + 8;
+    for (size_t i = 0; i < count; ++i) {
+        capacity += 5 + strlen(texts[i]);
+    }
+    unsigned char *buffer = malloc(capacity);
+    if (buffer == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    struct broker_writer writer;
+    broker_writer_begin(&writer, buffer, capacity, type);
+    for (size_t i = 0; i < count; ++i) {
+        broker_writer_add_text(&writer, tags[i], texts[i]);
+    }
+    if (number != NULL) {
+        broker_writer_add_int(&writer, number_tag, *number);
+    }
+    const size_t length = broker_writer_finish(&writer);
+    int status = -1;
+    if (length == 0) {
+        errno = EMSGSIZE;
+    } else {
+        status = broker_send(fd, buffer, length, deadline_ms);
+    }
+    explicit_bzero(buffer, capacity);
+    free(buffer);
+    return status;
+}
+
+static int send_prepare(int fd, int argc, const char **argv, const char *service, int64_t deadline_ms)
+{
+    const char **texts = calloc((size_t)argc + 1, sizeof *texts);
+    unsigned char *tags = calloc((size_t)argc + 1, 1);
+    int status = -1;
+    if (texts != NULL && tags != NULL) {
+        size_t count = 0;
+        for (int i = 0; i < argc; ++i) {
+            if (argv[i] != NULL) {
+                texts[count] = argv[i];
+                tags[count++] = broker_arg;
+            }
+        }
+        texts[count] = service;
+        tags[count++] = broker_service;
+        status = send_frame(fd, broker_prepare, texts, tags, count, NULL, 0, deadline_ms);
+    } else {
+        errno = ENOMEM;
+    }
+    free(texts);
+    free(tags);
+    return status;
+}
+
+/* A text field as a C string in `out` (cut to fit), or "" when absent. */
+static void field_text(const struct broker_message *message, unsigned char tag, char *out, size_t size)
+{
+    const struct broker_field *field = broker_find(message, tag);
+    const size_t length = field == NULL ? 0 : field->length < size ? field->length : size - 1;
+    if (length > 0) {
+        memcpy(out, field->value, length);
+    }
+    out[length] = '\0';
+}
+
+static int64_t field_int(const struct broker_message *message, unsigned char tag, int64_t otherwise)
+{
+    int64_t value = 0;
+    return broker_find_int(message, tag, &value) == 0 ? value : otherwise;
+}
+
+/* Logs a VERDICT (or a PREPARED that already decided) and takes its code. */
+static void take_verdict(pam_handle_t *pamh, const struct broker_message *message, int log_stderr,
+                         struct broker_login *login)
+{
+    char line[2048];
+    field_text(message, broker_log_line, line, sizeof line);
+    login->answered = 1;
+    login->pam_code = (int)field_int(message, broker_pam_code, PAM_SYSTEM_ERR);
+    if (line[0] != '\0') {
+        handle_log(pamh, log_stderr, "auth", (int)field_int(message, broker_priority, 3), line);
+    }
+    if (login->pam_code == PAM_SUCCESS) {
+        int64_t until = 0;
+        login->verdict.granted = 1;
+        login->verdict.has_valid_until = broker_find_int(message, broker_valid_until, &until) == 0;
+        login->verdict.valid_until = until;
+    }
+}
+
+static void release(unsigned char *body, size_t length)
+{
+    if (body != NULL) {
+        explicit_bzero(body, length);
+        free(body);
+    }
+}
+
+void broker_authenticate(pam_handle_t *pamh, const struct front_options *options, int argc, const char **argv,
+                         struct broker_login *login)
+{
+    memset(login, 0, sizeof *login);
+    int64_t deadline_ms = broker_now_ms() + prepare_budget_ms;
+    const int fd = connect_daemon(options->socket_path, deadline_ms, login);
+    if (fd < 0) {
+        return;
+    }
+    struct broker_message *message = malloc(sizeof *message);
+    unsigned char *body = NULL;
+    size_t body_length = 0;
+    if (message == NULL) {
+        unavailable(login, "out of memory");
+        close(fd);
+        return;
+    }
+    if (send_prepare(fd, argc, argv, item_or_empty(pamh, PAM_SERVICE), deadline_ms) != 0 ||
+        broker_receive(fd, deadline_ms, &body, &body_length, message) != 0) {
+        unavailable(login, "pam_oauth2d did not answer: %s", strerror(errno));
+        goto done;
+    }
+    if (message->type == broker_refused) {
+        char reason[256];
+        field_text(message, broker_reason, reason, sizeof reason);
+        unavailable(login, "pam_oauth2d refused this process: %s", reason);
+        goto done;
+    }
+    if (message->type != broker_prepared) {
+        unavailable(login, "pam_oauth2d answered out of turn");
+        goto done;
+    }
+    const int log_stderr = field_int(message, broker_log_stderr, 0) != 0;
+    if (broker_find(message, broker_pam_code) != NULL) {
+        take_verdict(pamh, message, log_stderr, login); /* a configuration error: no token is asked for */
+        goto done;
+    }
+    char prompt[256];
+    field_text(message, broker_prompt, prompt, sizeof prompt);
+    const int use_first_pass = field_int(message, broker_use_first_pass, 0) != 0;
+    const int64_t budget_ms = field_int(message, broker_budget_ms, 5000);
+    release(body, body_length);
+    body = NULL;
+
+    const char *user = NULL;
+    char why[256] = "";
+    const int collected = handle_collect(pamh, use_first_pass, prompt, &user, &login->token, why, sizeof why);
+    const char *rhost = item_or_empty(pamh, PAM_RHOST);
+    /* The daemon writes every decision line, a failed conversation's too, so they read alike. */
+    const char *texts[3] = {user != NULL ? user : "", rhost, collected == PAM_SUCCESS ? login->token : why};
+    const unsigned char tags[3] = {broker_user, broker_rhost, collected == PAM_SUCCESS ? broker_token : broker_reason};
+    const int64_t code = collected;
+    deadline_ms = broker_now_ms() + (budget_ms > 0 && budget_ms < 600000 ? budget_ms : 5000) + answer_margin_ms;
+    if (send_frame(fd, broker_verify, texts, tags, 3, collected == PAM_SUCCESS ? NULL : &code, broker_pam_code,
+                   deadline_ms) != 0 ||
+        broker_receive(fd, deadline_ms, &body, &body_length, message) != 0) {
+        unavailable(login, "pam_oauth2d did not answer in time: %s", strerror(errno));
+        goto done;
+    }
+    if (message->type != broker_verdict) {
+        unavailable(login, "pam_oauth2d answered out of turn");
+        goto done;
+    }
+    take_verdict(pamh, message, log_stderr, login);
+done:
+    release(body, body_length);
+    free(message);
+    close(fd);
+}
