@@ -1,5 +1,7 @@
 #include "url_policy.hpp"
 
+#include "text.hpp"
+
 #include <arpa/inet.h>
 
 #include <cstring>
@@ -66,6 +68,33 @@ std::optional<std::string> check_endpoint_url(std::string_view url, bool allow_h
         }
     }
     return std::nullopt;
+}
+
+std::optional<UrlHost> url_host(std::string_view url)
+{
+    if (check_endpoint_url(url, true) && check_endpoint_url(url, false)) {
+        return std::nullopt; // neither an https URL nor a loopback http one
+    }
+    const std::string_view rest = url.substr(url.find("://") + 3);
+    const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    UrlHost found;
+    std::string_view port_part;
+    if (authority.front() == '[') {
+        const auto close = authority.find(']');
+        found.host = std::string(authority.substr(1, close - 1));
+        port_part = authority.substr(close + 1);
+    } else {
+        const auto colon = authority.find(':');
+        found.host = std::string(authority.substr(0, colon));
+        port_part = colon == std::string_view::npos ? std::string_view{} : authority.substr(colon);
+    }
+    if (!port_part.empty() && port_part.front() == ':') {
+        found.port = std::string(port_part.substr(1));
+    }
+    for (char& c : found.host) {
+        c = ascii_lower(c);
+    }
+    return found;
 }
 
 } // namespace pam_oauth2

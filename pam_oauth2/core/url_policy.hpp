@@ -13,4 +13,12 @@ std::optional<std::string> check_endpoint_url(std::string_view url, bool allow_h
 /// True for localhost, 127.0.0.0/8 and ::1 (the only hosts allow_http may reach).
 bool is_loopback_host(std::string_view host);
 
+/// The host of an http(s) URL, in lower case, and its port ("" when the URL names none); nullopt when
+/// the URL is not one check_endpoint_url would pass the shape of.
+struct UrlHost {
+    std::string host;
+    std::string port;
+};
+std::optional<UrlHost> url_host(std::string_view url);
+
 } // namespace pam_oauth2

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include <cstring>
+#include <new>
 #include <mutex>
 
 namespace pam_oauth2 {
@@ -14,6 +15,15 @@ namespace {
 // curl_global_init is thread-safe from 7.84 on; call_once keeps it to one call per load of the
 // module. curl_global_cleanup is never called: libcurl may be shared with the host process.
 std::once_flag curl_initialised;
+
+void initialise_curl()
+{
+    std::call_once(curl_initialised, [] {
+        // libcurl opens SSLKEYLOGFILE here; in a setuid process it must see no environment.
+        const SecureEnvironmentScope hidden;
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+    });
+}
 
 struct BodySink {
     SecureString* body;
@@ -87,13 +97,9 @@ bool append_escaped(CURL* curl, SecureString& out, std::string_view value)
 
 class CurlHttpClient final : public HttpClient {
 public:
-    explicit CurlHttpClient(HttpSettings settings) : settings_(std::move(settings))
+    CurlHttpClient(HttpSettings settings, SharedConnections* shared) : settings_(std::move(settings)), shared_(shared)
     {
-        std::call_once(curl_initialised, [] {
-            // libcurl opens SSLKEYLOGFILE here; in a setuid process it must see no environment.
-            const SecureEnvironmentScope hidden;
-            curl_global_init(CURL_GLOBAL_DEFAULT);
-        });
+        initialise_curl();
     }
 
     HttpResult send(const HttpRequest& request) override
@@ -199,17 +205,58 @@ private:
                curl_easy_setopt(curl, CURLOPT_USERAGENT, "pam_oauth2") == CURLE_OK &&
                // Identity provider answers are small; no proxy from the environment of the host process.
                curl_easy_setopt(curl, CURLOPT_PROXY, "") == CURLE_OK &&
-               curl_easy_setopt(curl, CURLOPT_VERBOSE, 0L) == CURLE_OK;
+               curl_easy_setopt(curl, CURLOPT_VERBOSE, 0L) == CURLE_OK &&
+               (shared_ == nullptr || curl_easy_setopt(curl, CURLOPT_SHARE, shared_->handle()) == CURLE_OK);
     }
 
     HttpSettings settings_;
+    SharedConnections* shared_;
 };
 
 } // namespace
 
-std::unique_ptr<HttpClient> make_curl_http_client(const HttpSettings& settings)
+std::unique_ptr<HttpClient> make_curl_http_client(const HttpSettings& settings, SharedConnections* shared)
 {
-    return std::make_unique<CurlHttpClient>(settings);
+    return std::make_unique<CurlHttpClient>(settings, shared);
+}
+
+struct SharedConnections::Locks {
+    std::mutex of[CURL_LOCK_DATA_LAST];
+};
+
+namespace {
+
+void lock_shared(CURL*, curl_lock_data data, curl_lock_access, void* locks)
+{
+    static_cast<std::mutex*>(locks)[data].lock();
+}
+
+void unlock_shared(CURL*, curl_lock_data data, void* locks)
+{
+    static_cast<std::mutex*>(locks)[data].unlock();
+}
+
+} // namespace
+
+SharedConnections::SharedConnections() : locks_(std::make_unique<Locks>())
+{
+    initialise_curl();
+    CURLSH* share = curl_share_init();
+    if (share == nullptr) {
+        throw std::bad_alloc();
+    }
+    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, lock_shared);
+    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, unlock_shared);
+    curl_share_setopt(share, CURLSHOPT_USERDATA, static_cast<void*>(locks_->of));
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    share_ = share;
+}
+
+SharedConnections::~SharedConnections()
+{
+    curl_share_cleanup(static_cast<CURLSH*>(share_));
 }
 
 } // namespace pam_oauth2

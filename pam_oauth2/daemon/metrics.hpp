@@ -1,0 +1,40 @@
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace pam_oauth2 {
+
+// What pam_oauth2d counts, shown in the Prometheus text format when `metrics` is set. Never a token,
+// a user name or anything a client sent: labels are results, methods and configured hosts only.
+class Metrics {
+public:
+    void login(const std::string& result, const std::string& method);
+    void provider_request(const std::string& host, bool answered, double seconds);
+    void refusal_remembered() { remembered_.fetch_add(1, std::memory_order_relaxed); }
+    void coalesced() { coalesced_.fetch_add(1, std::memory_order_relaxed); }
+    void peer_refused() { peers_refused_.fetch_add(1, std::memory_order_relaxed); }
+    void busy_refused() { busy_refused_.fetch_add(1, std::memory_order_relaxed); }
+    std::atomic<long> connections{0}; // being served now
+    std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
+
+    [[nodiscard]] std::string text() const;
+
+private:
+    struct Latency {
+        unsigned long long requests = 0;
+        unsigned long long failures = 0;
+        double seconds = 0;
+    };
+    mutable std::mutex mutex_;
+    std::map<std::pair<std::string, std::string>, unsigned long long> logins_;
+    std::map<std::string, Latency> providers_;
+    std::atomic<unsigned long long> remembered_{0};
+    std::atomic<unsigned long long> coalesced_{0};
+    std::atomic<unsigned long long> peers_refused_{0};
+    std::atomic<unsigned long long> busy_refused_{0};
+};
+
+} // namespace pam_oauth2

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "curl_http_client.hpp"
+#include "http_client.hpp"
+#include "metrics.hpp"
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace pam_oauth2 {
+
+// Every request pam_oauth2d sends to an identity provider passes here: its host must be in
+// allow_hosts (a client's module arguments cannot send the daemon anywhere else, discovered
+// jwks_uri included), at most max_provider_requests run at once per host (a login waits for a slot
+// no longer than its timeout), and each is counted. Connections, TLS sessions and DNS answers are
+// shared by all of them and stay warm between logins.
+class ProviderGate {
+public:
+    explicit ProviderGate(Metrics& metrics) : metrics_(metrics) {}
+
+    /// Applies (re)loaded limits; requests already running keep their slot.
+    void configure(std::vector<std::string> allow_hosts, long max_per_host);
+    /// Clients for one login's decision.
+    HttpClientFactory factory();
+
+private:
+    class GatedClient;
+    friend class GatedClient;
+
+    mutable std::mutex mutex_;
+    std::condition_variable freed_;
+    std::map<std::string, long> busy_;
+    std::vector<std::string> allow_hosts_;
+    long max_per_host_ = 8;
+    SharedConnections connections_;
+    Metrics& metrics_;
+};
+
+} // namespace pam_oauth2
