@@ -244,7 +244,8 @@ void broker_authenticate(pam_handle_t *pamh, const struct front_options *options
         unavailable(login, "pam_oauth2d answered out of turn");
         goto done;
     }
-    const int log_stderr = field_int(message, broker_log_stderr, 0) != 0;
+    /* log=stderr as the daemon read it, or as the front saw it when the arguments did not parse. */
+    const int log_stderr = options->log_stderr || field_int(message, broker_log_stderr, 0) != 0;
     if (broker_find(message, broker_pam_code) != NULL) {
         take_verdict(pamh, message, log_stderr, login); /* a configuration error: no token is asked for */
         goto done;

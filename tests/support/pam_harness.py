@@ -61,3 +61,68 @@ def run_driver(driver, service, user, token, extra=(), timeout=60):
         raise AssertionError(f"pam_driver exited {done.returncode}: {done.stderr[-3000:]}")
     fields = dict(part.split("=", 1) for part in done.stdout.split())
     return fields.get("authenticate"), fields.get("acct_mgmt"), done.stderr, elapsed
+
+
+class Daemon:
+    """pam_oauth2d on a socket in a private directory, stopped by the pid we started.
+
+    Started as root it drops to `user` after listening, as under a service manager; with `as_user`
+    the whole process runs as that user from the start (so the socket belongs to it)."""
+
+    def __init__(self, binary, allow_users="root", allow_hosts="127.0.0.1", extra="", user="nobody", as_user=None):
+        self.dir = tempfile.mkdtemp(prefix="pam_oauth2d_")
+        os.chmod(self.dir, 0o755)
+        socket_dir = self.dir
+        if as_user:
+            socket_dir = os.path.join(self.dir, "run")
+            os.mkdir(socket_dir)
+            import pwd
+            entry = pwd.getpwnam(as_user)
+            os.chown(socket_dir, entry.pw_uid, entry.pw_gid)
+        self.socket = os.path.join(socket_dir, "broker.sock")
+        self.config = os.path.join(self.dir, "pam_oauth2d.conf")
+        self.write_config(allow_users, allow_hosts, extra, user)
+        self.log_path = os.path.join(self.dir, "daemon.log")
+        command = [binary, "--config", self.config]
+        if as_user:
+            command = ["setpriv", f"--reuid={as_user}", f"--regid={as_user}" if as_user != "nobody" else "--regid=nogroup",
+                       "--clear-groups", *command]
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(command, stderr=log, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.socket):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"pam_oauth2d did not start: {self.log()}")
+            time.sleep(0.02)
+
+    def write_config(self, allow_users, allow_hosts, extra="", user="nobody"):
+        with open(self.config + ".new", "w") as f:
+            f.write(f"socket = {self.socket}\nuser = {user}\nallow_users = {allow_users}\n"
+                    f"allow_hosts = {allow_hosts}\n{extra}\n")
+        os.chmod(self.config + ".new", 0o644)
+        os.rename(self.config + ".new", self.config)
+
+    def reload(self, allow_users, allow_hosts="127.0.0.1", extra=""):
+        self.write_config(allow_users, allow_hosts, extra)
+        before = self.log().count("configuration reloaded")
+        self.process.send_signal(1)  # SIGHUP
+        deadline = time.monotonic() + 10
+        while self.log().count("configuration reloaded") == before:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"pam_oauth2d did not reload: {self.log()}")
+            time.sleep(0.02)
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        import shutil
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -27,6 +27,9 @@ Tokens (Bearer for /userinfo, form field `token` for /introspect):
 
 Introspection answers for user-NAME carry aud "postgres" and token_type "Bearer".
 
+GET /stats answers {"requests": N, "max_in_flight": M} for the userinfo and introspection requests
+since the start (or the last POST /stats/reset): how many arrived, and the most served at once.
+
 Any token may end in "~" and a nonce, which is ignored: tests make every token unique that way, so
 a scan of the logs for the tokens cannot be fooled by a token that is also an ordinary word.
 """
@@ -38,6 +41,11 @@ import sys
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import threading
+
+STATS_LOCK = threading.Lock()
+STATS = {"requests": 0, "in_flight": 0, "max_in_flight": 0}
 
 CLIENT_ID = "pg-test"
 CLIENT_SECRET = "test-client-secret"
@@ -61,6 +69,17 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _answer_for(self, token, introspection):
+        with STATS_LOCK:
+            STATS["requests"] += 1
+            STATS["in_flight"] += 1
+            STATS["max_in_flight"] = max(STATS["max_in_flight"], STATS["in_flight"])
+        try:
+            return self._answer_counted(token, introspection)
+        finally:
+            with STATS_LOCK:
+                STATS["in_flight"] -= 1
+
+    def _answer_counted(self, token, introspection):
         if token.startswith("once~"):
             first_time = token not in SEEN_ONCE
             SEEN_ONCE.add(token)
@@ -110,6 +129,10 @@ class Handler(BaseHTTPRequestHandler):
                           extra={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
     def do_GET(self):
+        if self.path == "/stats":
+            with STATS_LOCK:
+                return self._send(200, json.dumps({"requests": STATS["requests"],
+                                                   "max_in_flight": STATS["max_in_flight"]}))
         if self.path == "/userinfo/elsewhere":
             return self._send(200, json.dumps({"preferred_username": "alice"}))
         if self.path != "/userinfo":
@@ -121,6 +144,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
+        if self.path == "/stats/reset":
+            with STATS_LOCK:
+                STATS.update(requests=0, max_in_flight=0)
+            return self._send(200, "{}")
         form = urllib.parse.parse_qs(self.rfile.read(length).decode())
         if self.path != "/introspect":
             return self._send(404, "{}")

@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""pam_oauth2.so with `broker`, through the real libpam (pam_driver), against a real pam_oauth2d and
+the scripted loopback identity provider: each method, the fallback when the daemon is gone, who may
+connect to whom, reloads, metrics, and the storm limits (bounded in count and time).
+
+    test_broker.py --module build/pam_oauth2/pam_oauth2.so --driver build/tests/pam_driver \
+                   --daemon build/pam_oauth2/daemon/pam_oauth2d
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import pam_harness  # noqa: E402
+import scripted_idp  # noqa: E402
+
+MODULE = DRIVER = DAEMON = None
+SUCCESS, AUTH_ERR, UNAVAIL, SERVICE_ERR = "PAM_SUCCESS", "PAM_AUTH_ERR", "PAM_AUTHINFO_UNAVAIL", "PAM_SERVICE_ERR"
+TOKENS_USED = set()
+LOGS = []
+# Sanitized builds start each process several times slower: smaller storms, wider margins.
+SANITIZED = os.environ.get("PAM_OAUTH2_TEST_SANITIZED") == "1"
+STORM = 50 if SANITIZED else 200
+SLACK_SECONDS = 12 if SANITIZED else 3
+
+
+def setUpModule():
+    global WORKDIR, IDP
+    WORKDIR = tempfile.mkdtemp(prefix="pam_oauth2_broker_")
+    os.chmod(WORKDIR, 0o755)  # the daemon (nobody) reads conf files in here
+    IDP = pam_harness.Server()
+
+
+def tearDownModule():
+    IDP.stop()
+    shutil.rmtree(WORKDIR)
+
+
+def tok(kind, nonce=None):
+    return f"{kind}~{nonce or secrets.token_hex(8)}"
+
+
+def userinfo():
+    return f"userinfo_url=http://127.0.0.1:{IDP.port}/userinfo"
+
+
+def idp_stats():
+    with urllib.request.urlopen(f"http://127.0.0.1:{IDP.port}/stats", timeout=5) as answer:
+        return json.load(answer)
+
+
+def reset_idp_stats():
+    urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{IDP.port}/stats/reset", data=b""), timeout=5)
+
+
+def login(daemon_socket, args, user, token, fallback=None):
+    """One authenticate + acct_mgmt cycle with `broker=SOCKET`; (auth, acct, log, seconds)."""
+    broker = [f"broker={daemon_socket}"] + ([f"broker_fallback={fallback}"] if fallback else [])
+    service = pam_harness.PamService(MODULE, ["log=stderr", *broker, *args])
+    try:
+        TOKENS_USED.add(token)
+        auth, acct, log, seconds = pam_harness.run_driver(DRIVER, service, user, token)
+        LOGS.append(log)
+        return auth, acct, log, seconds
+    finally:
+        service.remove()
+
+
+def introspect_conf():
+    path = os.path.join(WORKDIR, "introspect.conf")
+    with open(path, "w") as f:
+        f.write(f"verify = introspect\nintrospection_url = http://127.0.0.1:{IDP.port}/introspect\n"
+                f"client_id = {scripted_idp.CLIENT_ID}\nclient_secret = {scripted_idp.CLIENT_SECRET}\nallow_http\n"
+                "audience = postgres\n")
+    # Readable by the daemon's group only, as docs/broker.md tells administrators to do.
+    shutil.chown(path, "root", "nogroup")
+    os.chmod(path, 0o640)
+    return path
+
+
+class BrokerCase(unittest.TestCase):
+    daemon_options = {}
+
+    def setUp(self):
+        self.daemon = pam_harness.Daemon(DAEMON, **self.daemon_options)
+
+    def tearDown(self):
+        LOGS.append(self.daemon.log())
+        self.daemon.stop()
+
+    def login(self, args, user, token, fallback="deny"):
+        return login(self.daemon.socket, args, user, token, fallback)
+
+
+class Methods(BrokerCase):
+    def test_userinfo_grants_and_refuses_through_the_daemon(self):
+        auth, acct, log, _ = self.login([userinfo(), "allow_http"], "alice", tok("user-alice"))
+        self.assertEqual((auth, acct), (SUCCESS, SUCCESS), log)
+        self.assertIn("result=granted", log)
+        self.assertIn("method=userinfo", log)
+        self.assertIn("result=granted", self.daemon.log())
+        auth, _, log, _ = self.login([userinfo(), "allow_http"], "alice", tok("user-bob"))
+        self.assertEqual(auth, AUTH_ERR, log)
+        self.assertIn("PAM user is 'alice'", log)
+
+    def test_introspection_through_the_daemon(self):
+        conf = introspect_conf()
+        auth, _, log, _ = self.login([f"conf={conf}"], "alice", tok("user-alice"))
+        self.assertEqual(auth, SUCCESS, log)
+        self.assertIn("method=introspect", log)
+        auth, _, log, _ = self.login([f"conf={conf}"], "alice", tok("inactive"))
+        self.assertEqual(auth, AUTH_ERR, log)
+        self.assertNotIn(scripted_idp.CLIENT_SECRET, log + self.daemon.log())
+
+    def test_provider_errors_keep_their_codes(self):
+        auth, _, log, _ = self.login([userinfo(), "allow_http"], "alice", tok("status-503"))
+        self.assertEqual(auth, UNAVAIL, log)
+        auth, _, log, _ = self.login(["userinfo_url=http://127.0.0.1:1/userinfo", "allow_http", "timeout=2"],
+                                     "alice", tok("user-alice"))
+        self.assertEqual(auth, UNAVAIL, log)
+
+    def test_configuration_errors_come_back_before_any_token_is_asked(self):
+        auth, _, log, _ = self.login([userinfo(), "allow_http", "timeout=fast"], "alice", tok("user-alice"))
+        self.assertEqual(auth, SERVICE_ERR, log)
+        self.assertIn("option timeout", log)
+        self.assertNotIn("Access token", log)
+
+    def test_hosts_outside_allow_hosts_are_never_contacted(self):
+        reset_idp_stats()
+        auth, _, log, _ = self.login(["userinfo_url=http://localhost:%d/userinfo" % IDP.port, "allow_http"], "alice",
+                                     tok("user-alice"))
+        self.assertEqual(auth, SERVICE_ERR, log)
+        self.assertIn("not in pam_oauth2d's allow_hosts", log)
+        self.assertEqual(idp_stats()["requests"], 0)
+
+    def test_bad_broker_arguments_are_configuration_errors(self):
+        service = pam_harness.PamService(MODULE, ["log=stderr", "broker=relative.sock", userinfo(), "allow_http"])
+        try:
+            auth, _, log, _ = pam_harness.run_driver(DRIVER, service, "alice", tok("user-alice"))
+        finally:
+            service.remove()
+        self.assertEqual(auth, SERVICE_ERR, log)
+        self.assertIn("absolute socket path", log)
+        auth, _, log, _ = login(self.daemon.socket, [userinfo(), "allow_http"], "alice", tok("user-alice"), "maybe")
+        self.assertEqual(auth, SERVICE_ERR, log)
+        self.assertIn("broker_fallback must be local or deny", log)
+
+    def test_expired_tokens_fail_the_account_stage(self):
+        conf = introspect_conf()
+        auth, acct, log, _ = self.login([f"conf={conf}", "leeway=0"], "alice", tok("exp-in-1"))
+        self.assertEqual(auth, SUCCESS, log)
+        service = pam_harness.PamService(MODULE, ["log=stderr", f"broker={self.daemon.socket}", f"conf={conf}",
+                                                  "leeway=0"])
+        try:
+            auth, acct, log, _ = pam_harness.run_driver(DRIVER, service, "alice", tok("exp-in-1"),
+                                                        ["--acct-delay", "3"])
+        finally:
+            service.remove()
+        self.assertEqual((auth, acct), (SUCCESS, "PAM_ACCT_EXPIRED"), log)
+
+
+class Fallback(BrokerCase):
+    def test_daemon_killed_mid_run(self):
+        args = [userinfo(), "allow_http"]
+        for _ in range(3):
+            self.assertEqual(self.login(args, "alice", tok("user-alice"), "local")[0], SUCCESS)
+        self.daemon.kill()
+        auth, _, log, _ = self.login(args, "alice", tok("user-alice"), "local")
+        self.assertEqual(auth, SUCCESS, log)
+        self.assertIn("broker unavailable, verifying in-process", log)
+        auth, _, log, _ = self.login(args, "alice", tok("user-bob"), "local")
+        self.assertEqual(auth, AUTH_ERR, log)  # verified in-process by the same rules
+        auth, _, log, _ = self.login(args, "alice", tok("user-alice"), "deny")
+        self.assertEqual(auth, UNAVAIL, log)
+        self.assertIn("broker_fallback=deny", log)
+
+    def test_no_daemon_at_all(self):
+        missing = os.path.join(WORKDIR, "nobody-listens.sock")
+        auth, _, log, _ = login(missing, [userinfo(), "allow_http"], "alice", tok("user-alice"))
+        self.assertEqual(auth, SUCCESS, log)  # the default fallback is local
+        auth, _, log, _ = login(missing, [userinfo(), "allow_http"], "alice", tok("user-alice"), "deny")
+        self.assertEqual(auth, UNAVAIL, log)
+        self.assertIn("pam_oauth2d is not running", log)
+
+
+class WhoTalksToWhom(unittest.TestCase):
+    def test_a_socket_owned_by_another_user_is_refused(self):
+        daemon = pam_harness.Daemon(DAEMON, as_user="nobody")
+        try:
+            auth, _, log, _ = login(daemon.socket, [userinfo(), "allow_http"], "alice", tok("user-alice"), "deny")
+            self.assertEqual(auth, UNAVAIL, log)
+            self.assertIn("is not a socket owned by root or", log)
+            self.assertNotIn("result=granted", daemon.log())
+        finally:
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+    def test_a_peer_not_in_allow_users_is_refused(self):
+        daemon = pam_harness.Daemon(DAEMON, allow_users="nobody")
+        try:
+            auth, _, log, _ = login(daemon.socket, [userinfo(), "allow_http"], "alice", tok("user-alice"), "deny")
+            self.assertEqual(auth, UNAVAIL, log)
+            self.assertIn("uid 0 is not in pam_oauth2d's allow_users", log)
+            self.assertIn("refused, uid not in allow_users", daemon.log())
+            # A reload that lets root in takes effect for the next login.
+            daemon.reload("root, nobody")
+            auth, _, log, _ = login(daemon.socket, [userinfo(), "allow_http"], "alice", tok("user-alice"), "deny")
+            self.assertEqual(auth, SUCCESS, log)
+        finally:
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+    def test_malformed_frames_are_dropped_and_the_daemon_keeps_serving(self):
+        daemon = pam_harness.Daemon(DAEMON)
+        try:
+            for junk in (b"GET / HTTP/1.0\r\n\r\n", b"PO2\x01\xff\xff\xff\xff", b"PO2\x01\x00\x00\x00\x03\x01\x63\x00",
+                         b"PO2\x09\x00\x00\x00\x01\x01", b""):
+                with socket.socket(socket.AF_UNIX) as raw:
+                    raw.settimeout(10)
+                    raw.connect(daemon.socket)
+                    raw.sendall(junk)
+                    raw.shutdown(socket.SHUT_WR)
+                    answer = raw.recv(4096)
+                    self.assertTrue(answer == b"" or answer[8] == 5, answer)  # nothing, or REFUSED
+            auth, _, log, _ = login(daemon.socket, [userinfo(), "allow_http"], "alice", tok("user-alice"), "deny")
+            self.assertEqual(auth, SUCCESS, log)
+        finally:
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+
+class Operations(unittest.TestCase):
+    def test_metrics_count_logins_and_provider_requests(self):
+        port = pam_harness.free_port()
+        daemon = pam_harness.Daemon(DAEMON, extra=f"metrics = 127.0.0.1:{port}")
+        try:
+            login(daemon.socket, [userinfo(), "allow_http"], "alice", tok("user-alice"), "deny")
+            login(daemon.socket, [userinfo(), "allow_http"], "alice", tok("user-bob"), "deny")
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                text = answer.read().decode()
+            self.assertIn('pam_oauth2d_logins_total{result="granted",method="userinfo"} 1', text)
+            self.assertIn('pam_oauth2d_logins_total{result="denied",method="userinfo"} 1', text)
+            self.assertIn('pam_oauth2d_provider_requests_total{host="127.0.0.1"} 2', text)
+            self.assertNotIn("alice", text)
+        finally:
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+    def test_check_config_reports_problems(self):
+        import subprocess
+        path = os.path.join(WORKDIR, "bad-daemon.conf")
+        with open(path, "w") as f:
+            f.write("allow_users = root\nmax_provider_requests = many\n")
+        done = subprocess.run([DAEMON, "--config", path, "--check-config"], capture_output=True, text=True)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertIn("line 2: max_provider_requests must be a whole number", done.stderr)
+        with open(path, "w") as f:
+            f.write("allow_users = root\nmetrics = 0.0.0.0:9100\n")
+        done = subprocess.run([DAEMON, "--config", path, "--check-config"], capture_output=True, text=True)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertIn("loopback", done.stderr)
+        os.chmod(path, 0o666)
+        done = subprocess.run([DAEMON, "--config", path, "--check-config"], capture_output=True, text=True)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        with open(path, "w") as f:
+            f.write("allow_users = root, nobody\nallow_hosts = idp.example.com\n")
+        os.chmod(path, 0o644)
+        done = subprocess.run([DAEMON, "--config", path, "--check-config"], capture_output=True, text=True)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("allow_hosts=idp.example.com", done.stdout)
+
+
+def storm(daemon_socket, args, tokens, user="alice"):
+    """All logins at once, one process each; [(auth, seconds)]."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(tokens)) as pool:
+        futures = [pool.submit(login, daemon_socket, args, user, token, "deny") for token in tokens]
+        return [(f.result()[0], f.result()[3]) for f in futures]
+
+
+class Storms(unittest.TestCase):
+    """The storm targets as bounded tests: 200 logins each (50 in sanitized builds)."""
+
+    def test_one_unseen_token_costs_one_provider_request(self):
+        daemon = pam_harness.Daemon(DAEMON)
+        try:
+            reset_idp_stats()
+            token = tok("slow-1")
+            results = storm(daemon.socket, [userinfo(), "allow_http", "timeout=20"], [token] * STORM)
+            self.assertEqual([auth for auth, _ in results], [SUCCESS] * STORM)
+            self.assertEqual(idp_stats()["requests"], 1)
+        finally:
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+    def test_distinct_tokens_never_exceed_the_per_host_limit(self):
+        daemon = pam_harness.Daemon(DAEMON, extra="max_provider_requests = 4")
+        try:
+            reset_idp_stats()
+            results = storm(daemon.socket, [userinfo(), "allow_http", "timeout=30"],
+                            [tok("slow-0.05") for _ in range(STORM)])
+            self.assertEqual([auth for auth, _ in results], [SUCCESS] * STORM)
+            stats = idp_stats()
+            self.assertEqual(stats["requests"], STORM)
+            self.assertLessEqual(stats["max_in_flight"], 4)
+            self.assertGreaterEqual(stats["max_in_flight"], 2)  # the limit, not a serial daemon
+        finally:
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+    def test_a_flood_of_one_bad_token_costs_one_request(self):
+        daemon = pam_harness.Daemon(DAEMON)
+        try:
+            reset_idp_stats()
+            token = tok("rejected")
+            for _ in range(20):
+                self.assertEqual(login(daemon.socket, [userinfo(), "allow_http"], "alice", token, "deny")[0], AUTH_ERR)
+            self.assertEqual(idp_stats()["requests"], 1)
+            self.assertIn("(remembered)", daemon.log())
+        finally:
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+    def test_a_hung_provider_answers_everyone_within_the_timeout(self):
+        daemon = pam_harness.Daemon(DAEMON, extra="max_provider_requests = 2")
+        hung = pam_harness.Server()  # its sleeping requests must not count in the other tests' stats
+        try:
+            # Different tokens the provider never answers in time; 2 at a time may even try.
+            results = storm(daemon.socket, [f"userinfo_url=http://127.0.0.1:{hung.port}/userinfo", "allow_http",
+                                            "timeout=2"], [tok("slow-30") for _ in range(STORM)])
+            self.assertEqual({auth for auth, _ in results}, {UNAVAIL})
+            slowest = max(seconds for _, seconds in results)
+            # timeout + 1 s, plus what starting the processes all at once on a small machine costs
+            self.assertLess(slowest, 2 + 1 + SLACK_SECONDS, f"slowest login took {slowest:.1f} s")
+        finally:
+            LOGS.append(daemon.log())
+            daemon.stop()
+            hung.stop()
+
+
+class SecretsNeverLogged(unittest.TestCase):
+    def test_zz_no_token_in_any_log(self):
+        text = "\n".join(LOGS)
+        self.assertTrue(TOKENS_USED)
+        for token in TOKENS_USED:
+            self.assertNotIn(token, text)
+        self.assertTrue(re.search(r"token=sha256:[0-9a-f]{8}", text))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--module", required=True)
+    parser.add_argument("--driver", required=True)
+    parser.add_argument("--daemon", required=True)
+    options, rest = parser.parse_known_args()
+    MODULE, DRIVER, DAEMON = (os.path.abspath(p) for p in (options.module, options.driver, options.daemon))
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
