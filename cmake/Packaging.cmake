@@ -16,12 +16,16 @@ set(doc_dir "${CMAKE_INSTALL_DATADIR}/doc/pam-oauth2")
 get_filename_component(transport_dir "${pam_dir}/../pam_oauth2" ABSOLUTE)
 
 install(TARGETS pam_oauth2 LIBRARY DESTINATION "${pam_dir}" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-install(TARGETS pam_oauth2_transport LIBRARY DESTINATION "${transport_dir}"
+install(TARGETS pam_oauth2_transport pam_oauth2_inprocess LIBRARY DESTINATION "${transport_dir}"
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(TARGETS pam_oauth2_check RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+install(TARGETS pam_oauth2d RUNTIME DESTINATION "${CMAKE_INSTALL_SBINDIR}")
+# The broker's units ship disabled: `systemctl enable --now pam_oauth2d.socket` turns it on.
+install(FILES packaging/systemd/pam_oauth2d.service packaging/systemd/pam_oauth2d.socket
+        DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # Man pages and changelog, compressed as Debian policy wants them (gzip -9n: reproducible).
-foreach(page pam_oauth2.8 pam_oauth2_check.1)
+foreach(page pam_oauth2.8 pam_oauth2_check.1 pam_oauth2d.8)
   string(REGEX REPLACE ".*\\.([0-9])$" "\\1" section "${page}")
   add_custom_command(OUTPUT "${CMAKE_BINARY_DIR}/${page}.gz"
                      COMMAND gzip -9nc "${CMAKE_SOURCE_DIR}/docs/man/${page}" > "${CMAKE_BINARY_DIR}/${page}.gz"
@@ -37,6 +41,7 @@ add_custom_target(compressed_docs ALL DEPENDS ${man_pages} "${CMAKE_BINARY_DIR}/
 # Examples only: the package never activates a PAM service by itself.
 install(FILES etc/pam.d/pg_auth.userinfo etc/pam.d/pg_auth.jwt etc/pam.d/pg_auth.introspect etc/pam_oauth2.conf
               etc/pam_oauth2.issuers.conf
+              etc/pam_oauth2d.conf
               etc/pam_oauth2.map
               etc/pg_hba.conf.snippet
         DESTINATION "${doc_dir}/examples" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
@@ -69,7 +74,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # libcurl 7.85 brought CURLOPT_PROTOCOLS_STR; shlibdeps cannot see option requirements.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libpam-runtime, libcurl4 (>= 7.85)")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libpam-runtime, libcurl4 (>= 7.85), passwd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${CMAKE_SOURCE_DIR}/packaging/postinst;${CMAKE_SOURCE_DIR}/packaging/postrm")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
@@ -81,7 +86,7 @@ set(CPACK_RPM_PACKAGE_REQUIRES "pam, libcurl >= 7.85, openssl-libs >= 3.0")
 set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE "${CMAKE_SOURCE_DIR}/packaging/rpm-post.sh")
 set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE "${CMAKE_SOURCE_DIR}/packaging/rpm-postun.sh")
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION /usr/lib64 /usr/lib64/security /usr/share/man/man1
-    /usr/share/man/man8)
+    /usr/share/man/man8 /usr/lib/systemd /usr/lib/systemd/system)
 set(CPACK_RPM_SPEC_MORE_DEFINE "%define _build_id_links none")
 
 include(CPack)

@@ -9,3 +9,7 @@ for user in postgres pgbouncer; do
     if [ -e "$dir" ] && [ "$(stat -c %u:%a "$dir")" != "$uid:700" ]; then rm -rf "$dir"; fi
     install -d -o "$user" -m 0700 "$dir"
 done
+# pam_oauth2d's system user (the broker never runs as root); created here, used only when the
+# administrator enables pam_oauth2d.socket.
+getent passwd pam_oauth2 >/dev/null ||
+    useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin pam_oauth2

@@ -9,7 +9,7 @@ packages=(
     libpam0g-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev catch2
     python3 openssl ca-certificates curl
     clang-14 clang-format-14 clang-tidy-14 libfuzzer-14-dev libclang-rt-14-dev valgrind
-    dpkg-dev rpm lintian man-db
+    dpkg-dev rpm lintian man-db systemd util-linux
     pamtester postgresql-15 postgresql-client-15 pgbouncer
     nodejs npm
 )

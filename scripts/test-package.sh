@@ -16,7 +16,10 @@ lintian --fail-on error,warning "$deb"
 echo "== rpm file list and dependencies"
 rpm -qlp "$rpm" | tee build-release/rpm-files.txt
 rpm -qRp "$rpm" > build-release/rpm-requires.txt
-for wanted in /usr/lib64/security/pam_oauth2.so /usr/lib64/pam_oauth2/pam_oauth2_transport.so /usr/bin/pam_oauth2_check /usr/share/man/man8/pam_oauth2.8.gz \
+for wanted in /usr/lib64/security/pam_oauth2.so /usr/lib64/pam_oauth2/pam_oauth2_transport.so \
+              /usr/lib64/pam_oauth2/pam_oauth2_inprocess.so /usr/sbin/pam_oauth2d /usr/lib/systemd/system/pam_oauth2d.service \
+              /usr/lib/systemd/system/pam_oauth2d.socket /usr/share/man/man8/pam_oauth2d.8.gz \
+              /usr/bin/pam_oauth2_check /usr/share/man/man8/pam_oauth2.8.gz \
               /usr/share/doc/pam-oauth2/examples/pg_auth.jwt /usr/share/doc/pam-oauth2/copyright; do
     grep -qx "$wanted" build-release/rpm-files.txt || { echo "rpm lacks $wanted" >&2; exit 1; }
 done
@@ -34,6 +37,11 @@ pam_dir=$(dirname "$(grep '/security/pam_oauth2.so$' build-release/installed-fil
 postgres_cache=/var/cache/pam_oauth2/$(id -u postgres)
 [ "$(stat -c %U:%a "$postgres_cache")" = postgres:700 ] || { echo "$postgres_cache is not postgres:700" >&2; exit 1; }
 man -w pam_oauth2 >/dev/null
+man -w pam_oauth2d >/dev/null
+# The broker: its user exists, its units are valid and shipped disabled, the binary runs.
+getent passwd pam_oauth2 >/dev/null || { echo "no pam_oauth2 system user" >&2; exit 1; }
+pam_oauth2d --version
+systemd-analyze verify /usr/lib/systemd/system/pam_oauth2d.socket /usr/lib/systemd/system/pam_oauth2d.service
 echo "installed: $pam_dir/pam_oauth2.so"
 
 echo "== end to end against the installed module"
@@ -46,5 +54,6 @@ while read -r path; do
     if [ -f "$path" ] || [ -L "$path" ]; then echo "left behind: $path" >&2; left=1; fi
 done < build-release/installed-files.txt
 [ -e /var/cache/pam_oauth2 ] && { echo "left behind: /var/cache/pam_oauth2" >&2; left=1; }
+getent passwd pam_oauth2 >/dev/null && { echo "left behind: the pam_oauth2 user" >&2; left=1; }
 [ "$left" = 0 ]
 echo "== package checks passed"
