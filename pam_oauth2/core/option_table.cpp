@@ -257,7 +257,7 @@ Problem set_broker(Settings& settings, Value value)
 
 std::string show_broker(const Settings& settings)
 {
-    return settings.broker.socket.empty() ? "(off: verify in-process)" : settings.broker.socket;
+    return settings.broker.socket; // empty: off, verify in-process
 }
 
 Problem set_broker_fallback(Settings& settings, Value value)
