@@ -3,6 +3,7 @@ a test CA, the oidc-provider test identity provider, a throwaway PostgreSQL 15 c
 service file under /etc/pam.d, and pgbouncer. Used by test_postgres.py and demo.py."""
 
 import base64
+import grp
 import json
 import os
 import pwd
@@ -23,6 +24,9 @@ import test_ca  # noqa: E402
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 SERVICE_USER = "postgres"  # the unprivileged OS user PostgreSQL and pgbouncer run as
+# pam_oauth2d's user in these runs: the package's pam_oauth2 user when it is installed, else nobody.
+DAEMON_USER, DAEMON_GROUP = ("pam_oauth2", "pam_oauth2") if os.path.exists("/usr/sbin/pam_oauth2d") else ("nobody",
+                                                                                                       "nogroup")
 
 
 def free_port():
@@ -46,10 +50,10 @@ class Workspace:
             self.module = os.path.join(self.dir, "pam_oauth2.so")
             shutil.copy(module_path, self.module)
             os.chmod(self.module, 0o755)
-            # The HTTP transport helper the module loads from beside itself.
-            transport = os.path.join(os.path.dirname(module_path), "pam_oauth2_transport.so")
-            shutil.copy(transport, self.dir)
-            os.chmod(os.path.join(self.dir, "pam_oauth2_transport.so"), 0o755)
+            # The verifier and the HTTP transport helper the module loads from beside itself.
+            for helper in ("pam_oauth2_inprocess.so", "pam_oauth2_transport.so"):
+                shutil.copy(os.path.join(os.path.dirname(module_path), helper), self.dir)
+                os.chmod(os.path.join(self.dir, helper), 0o755)
         else:
             self.module = module_path  # installed: libpam finds it in the system's PAM directory
         # The module's JWKS cache root; it creates a private <uid> directory inside.
@@ -63,6 +67,15 @@ class Workspace:
         with open(path, "w") as f:
             f.write(text)
         os.chown(path, 0, pwd.getpwnam(SERVICE_USER).pw_gid)
+        os.chmod(path, 0o640)
+        return path
+
+    def write_daemon_conf(self, name, text):
+        """A conf= file pam_oauth2d reads: root-owned, readable by the daemon's group only."""
+        path = self.path(name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chown(path, 0, grp.getgrnam(DAEMON_GROUP).gr_gid)
         os.chmod(path, 0o640)
         return path
 
@@ -285,3 +298,39 @@ class PgBouncer:
     def stop(self):
         stop_process(self.process)
         self.stderr.close()
+
+
+class Broker:
+    """pam_oauth2d for the cluster's service user (and root, for pamtester), started as root and
+    dropping to DAEMON_USER as it would under a service manager; stopped by the pid we started."""
+
+    def __init__(self, workspace, binary, allow_hosts):
+        self.dir = os.path.join(workspace.dir, f"broker-{len(os.listdir(workspace.dir))}")
+        os.mkdir(self.dir, 0o755)
+        self.socket = os.path.join(self.dir, "pam_oauth2d.sock")
+        config = os.path.join(self.dir, "pam_oauth2d.conf")
+        with open(config, "w") as f:
+            f.write(f"socket = {self.socket}\nuser = {DAEMON_USER}\nallow_users = root, {SERVICE_USER}\n"
+                    f"allow_hosts = {allow_hosts}\n")
+        os.chmod(config, 0o644)
+        self.log_path = os.path.join(self.dir, "pam_oauth2d.log")
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen([binary, "--config", config], stderr=self.log, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.socket):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("pam_oauth2d did not start: " + self.log_text())
+            time.sleep(0.02)
+
+    def log_text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        stop_process(self.process)
+        self.log.close()

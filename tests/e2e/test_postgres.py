@@ -10,6 +10,7 @@ installs. Leaves nothing running and nothing in /etc.
 """
 
 import argparse
+import glob
 import hashlib
 import os
 import pwd
@@ -18,10 +19,12 @@ import sys
 import time
 import unittest
 import urllib.error
+import urllib.parse
 
 import fixtures
 
 MODULE = None
+DAEMON = None
 SERVICE = f"pam_oauth2_e2e_{os.getpid()}"
 TIMEOUT = 2  # the module's timeout= in these runs
 TOKENS_USED = []
@@ -76,6 +79,12 @@ def mint(*args, **kwargs):
     token = IDP.mint(*args, **kwargs)
     TOKENS_USED.append(token)
     return token
+
+
+def jwt(user, **kwargs):
+    """A JWT access token (RFC 9068) for the postgres resource."""
+    kwargs.setdefault("scope", "openid profile groups db")
+    return mint(user, resource=kwargs.pop("resource", "postgres"), **kwargs)
 
 
 def pg_log_since(offset):
@@ -186,8 +195,7 @@ class JwtLogins(LoginCase):
     """JWT access tokens (RFC 9068) of the same provider, verified locally against its JWKS."""
 
     def jwt(self, user, **kwargs):
-        kwargs.setdefault("scope", "openid profile groups db")
-        return mint(user, resource=kwargs.pop("resource", "postgres"), **kwargs)
+        return jwt(user, **kwargs)
 
     def test_jwt_logs_in(self):
         token = self.jwt("alice")
@@ -402,6 +410,101 @@ class Pamtester(unittest.TestCase):
         self.assertIn("empty token", out)
 
 
+class ThroughBroker(LoginCase):
+    """The same cluster with `broker`: every method through pam_oauth2d, pgbouncer too, an outage,
+    and the daemon killed in the middle of a run."""
+
+    @classmethod
+    def setUpClass(cls):
+        host = urllib.parse.urlsplit(IDP.issuer).hostname
+        cls.broker = fixtures.Broker(WS, DAEMON, host)
+
+    @classmethod
+    def tearDownClass(cls):
+        PAM.write(WS.module, service_args())
+        cls.broker.stop()
+
+    def use(self, *args, fallback="deny"):
+        PAM.write(WS.module, [f"broker={self.broker.socket}", f"broker_fallback={fallback}", *args])
+
+    def test_jwt_and_userinfo_through_the_broker(self):
+        self.use(*service_args())
+        code, out, err, _, log = self.login("alice", jwt("alice"))
+        self.assertEqual((code, out), (0, "alice"), err)
+        self.assertIn("method=jwt", log)
+        code, out, err, _, log = self.login("bob", mint("bob"))  # opaque: userinfo
+        self.assertEqual((code, out), (0, "bob"), err)
+        self.assertIn("method=userinfo", log)
+        self.assert_refused("alice", mint("bob"), "PAM user is 'alice'")
+        self.assertIn("result=granted", self.broker.log_text())
+
+    def test_introspection_through_the_broker(self):
+        conf = WS.write_daemon_conf("broker-introspect.conf",
+                                    "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n")
+        self.use(*userinfo_args("verify=introspect", f"introspection_url={IDP.introspection_url}", f"conf={conf}",
+                                f"issuer={IDP.issuer}", "allow_any_audience", "require_claim=client_id:psql"))
+        code, out, err, _, log = self.login("carol", mint("carol"))
+        self.assertEqual((code, out), (0, "carol"), err)
+        self.assertIn("method=introspect", log)
+        token = mint("carol")
+        IDP.revoke(token)
+        self.assert_refused("carol", token, "not active")
+        self.assertNotIn("pg-introspect-secret", PG.log_text() + self.broker.log_text())
+
+    def test_pgbouncer_through_the_broker_loads_no_cxx_runtime(self):
+        if os.path.exists("/etc/pam.d/pgbouncer"):
+            self.skipTest("/etc/pam.d/pgbouncer exists; not touching it")
+        pam = fixtures.PamServiceFile("pgbouncer", WS.module,
+                                      [f"broker={self.broker.socket}", "broker_fallback=deny", *userinfo_args()])
+        try:
+            bouncer = fixtures.PgBouncer(WS, PG)
+            try:
+                for user in ("alice", "bob", "alice"):
+                    code, out, err, _ = fixtures.psql(bouncer.port, user, mint(user), "select current_user")
+                    self.assertEqual((code, out), (0, user), err)
+                with open(f"/proc/{bouncer.process.pid}/maps") as f:
+                    maps = f.read()
+                # The broker path of pam_oauth2.so is C and talks to a socket: pgbouncer never maps the
+                # C++ runtime, the verifier or libcurl.
+                for library in ("libstdc++", "pam_oauth2_inprocess", "libcurl"):
+                    self.assertNotIn(library, maps)
+                # The same check sees an in-process login: libstdc++ stays mapped after it.
+                pam.write(WS.module, userinfo_args())
+                code, _, err, _ = fixtures.psql(bouncer.port, "alice", mint("alice"), "select current_user")
+                self.assertEqual(code, 0, err)
+                with open(f"/proc/{bouncer.process.pid}/maps") as f:
+                    self.assertIn("libstdc++", f.read())
+            finally:
+                bouncer.stop()
+        finally:
+            pam.remove()
+
+    def test_provider_outage_jwt_from_memory_userinfo_unavailable(self):
+        self.use(*service_args())
+        warm = jwt("alice")
+        self.assertEqual(self.login("alice", warm)[0], 0)  # the daemon now holds the JWKS
+        later_jwt, opaque = jwt("dave"), mint("dave")
+        IDP.pause()
+        try:
+            code, out, err, _, log = self.login("dave", later_jwt)
+            self.assertEqual((code, out), (0, "dave"), err)
+            seconds, log = self.assert_refused("dave", opaque, "result=unavailable")
+            self.assertLess(seconds, TIMEOUT + 2)
+        finally:
+            IDP.resume()
+
+    def test_zz_daemon_killed_mid_run(self):
+        self.use(*service_args(), fallback="local")
+        self.assertEqual(self.login("alice", mint("alice"))[0], 0)
+        self.broker.kill()
+        code, out, err, _, log = self.login("alice", mint("alice"))
+        self.assertEqual((code, out), (0, "alice"), err)
+        self.assertIn("broker unavailable, verifying in-process", log)
+        self.assert_refused("alice", mint("bob"), "PAM user is 'alice'")
+        self.use(*service_args(), fallback="deny")
+        self.assert_refused("alice", mint("alice"), "broker_fallback=deny")
+
+
 class ThroughPgbouncer(unittest.TestCase):
     """pgbouncer 1.18 (auth_type = pam) passes at most 2047 bytes of a password on."""
 
@@ -473,6 +576,9 @@ class ZzIdentityProviderStopped(unittest.TestCase):
 class ZzzSecrets(unittest.TestCase):
     def test_no_token_in_any_log(self):
         logs = PG.log_text()
+        for broker_log in glob.glob(WS.path("broker-*/pam_oauth2d.log")):
+            with open(broker_log, errors="replace") as f:
+                logs += f.read()
         if os.path.exists(WS.path("pgbouncer.stderr")):
             with open(WS.path("pgbouncer.stderr"), errors="replace") as f:
                 logs += f.read()
@@ -487,7 +593,10 @@ if __name__ == "__main__":
         sys.exit("the end-to-end tests need root: they write /etc/pam.d/<service> and run PostgreSQL as postgres")
     parser = argparse.ArgumentParser()
     parser.add_argument("--module", required=True)
+    parser.add_argument("--daemon", help="pam_oauth2d (default: beside the module's build tree, or the installed one)")
     options, rest = parser.parse_known_args()
+    DAEMON = options.daemon or (os.path.join(os.path.dirname(os.path.abspath(options.module)), "daemon", "pam_oauth2d")
+                                if os.sep in options.module else "/usr/sbin/pam_oauth2d")
     # A bare name (pam_oauth2.so) means the installed module, found by libpam in its own directory.
     MODULE = os.path.abspath(options.module) if os.sep in options.module else options.module
     unittest.main(argv=[sys.argv[0], "-v", *rest])
