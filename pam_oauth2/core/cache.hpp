@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,18 @@ public:
     [[nodiscard]] virtual bool write(std::string_view key, std::string_view text, long long stored_at) const = 0;
     /// Where the entries live, for log lines.
     [[nodiscard]] virtual std::string where() const = 0;
+
+    /// What a reader made of the entry stored at `stored_at` (its parsed form), kept by stores that
+    /// outlive a login so the next one skips the parse; dropped when the entry is rewritten. Only the
+    /// reader that remembers under a key reads that key's memo, so it knows the type.
+    [[nodiscard]] virtual std::shared_ptr<const void> memo(std::string_view /*key*/, long long /*stored_at*/) const
+    {
+        return nullptr;
+    }
+    virtual void remember(std::string_view /*key*/, long long /*stored_at*/,
+                          std::shared_ptr<const void> /*parsed*/) const
+    {
+    }
 };
 
 // The on-disk cache shared by the short-lived processes of one service (every PostgreSQL connection

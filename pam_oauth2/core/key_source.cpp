@@ -46,9 +46,15 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
         const long long age = now_() - cached->stored_at;
         const long long limit = refresh ? jwks_refresh_interval_seconds : jwks_cache_seconds;
         if (age >= 0 && age < limit) {
+            if (auto memo = cache_->memo(cache_key, cached->stored_at)) {
+                logger_.debug(what + " from cache (" + std::to_string(age) + " s old, parsed)");
+                return std::variant<Parsed, std::string>(std::in_place_index<0>,
+                                                         *std::static_pointer_cast<const Parsed>(memo));
+            }
             auto parsed = parse(cached->text);
             if (parsed.index() == 0) {
                 logger_.debug(what + " from cache (" + std::to_string(age) + " s old)");
+                cache_->remember(cache_key, cached->stored_at, std::make_shared<const Parsed>(std::get<0>(parsed)));
                 return parsed;
             }
             // Only documents that parsed are written, so this copy was damaged: fetch again, but no
@@ -80,8 +86,13 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
     }
     auto parsed = parse(answer.body.view());
     // A document that does not parse is never cached: one bad answer must not outlive its fix.
-    if (parsed.index() == 0 && cache_ != nullptr && !cache_->write(cache_key, answer.body.view(), now_())) {
-        logger_.debug("cannot write " + what + " to the cache in " + cache_->where());
+    if (parsed.index() == 0 && cache_ != nullptr) {
+        const long long stored_at = now_();
+        if (cache_->write(cache_key, answer.body.view(), stored_at)) {
+            cache_->remember(cache_key, stored_at, std::make_shared<const Parsed>(std::get<0>(parsed)));
+        } else {
+            logger_.debug("cannot write " + what + " to the cache in " + cache_->where());
+        }
     }
     return parsed;
 }

@@ -20,7 +20,7 @@ bool MemoryStore::write(std::string_view key, std::string_view text, long long s
     const std::lock_guard<std::mutex> lock(mutex_);
     std::string name(key);
     const unsigned long long generation = ++generation_;
-    entries_[name] = Stored{CacheEntry{std::string(text), stored_at}, generation};
+    entries_[name] = Stored{CacheEntry{std::string(text), stored_at}, generation, nullptr};
     order_.push_back({std::move(name), generation});
     while (entries_.size() > max_entries_ || order_.size() > 2 * max_entries_) {
         const Written oldest = std::move(order_.front());
@@ -32,6 +32,22 @@ bool MemoryStore::write(std::string_view key, std::string_view text, long long s
         }
     }
     return true;
+}
+
+std::shared_ptr<const void> MemoryStore::memo(std::string_view key, long long stored_at) const
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    const auto found = entries_.find(std::string(key));
+    return found != entries_.end() && found->second.entry.stored_at == stored_at ? found->second.memo : nullptr;
+}
+
+void MemoryStore::remember(std::string_view key, long long stored_at, std::shared_ptr<const void> parsed) const
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    const auto found = entries_.find(std::string(key));
+    if (found != entries_.end() && found->second.entry.stored_at == stored_at) {
+        found->second.memo = std::move(parsed);
+    }
 }
 
 std::size_t MemoryStore::size() const

@@ -19,6 +19,8 @@ public:
     [[nodiscard]] std::optional<CacheEntry> read(std::string_view key, std::size_t max_bytes) const override;
     [[nodiscard]] bool write(std::string_view key, std::string_view text, long long stored_at) const override;
     [[nodiscard]] std::string where() const override { return "memory"; }
+    [[nodiscard]] std::shared_ptr<const void> memo(std::string_view key, long long stored_at) const override;
+    void remember(std::string_view key, long long stored_at, std::shared_ptr<const void> parsed) const override;
 
     [[nodiscard]] std::size_t size() const;
 
@@ -26,6 +28,7 @@ private:
     struct Stored {
         CacheEntry entry;
         unsigned long long generation;
+        std::shared_ptr<const void> memo; // the parsed entry, once a reader made it
     };
     struct Written {
         std::string key;

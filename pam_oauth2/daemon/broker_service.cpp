@@ -100,6 +100,22 @@ std::optional<std::string> check_hosts(const Settings& settings, const DaemonCon
     return std::nullopt;
 }
 
+// A transport that only notes that the login wanted the network.
+class OfflineClient final : public HttpClient {
+public:
+    explicit OfflineClient(bool& wanted) : wanted_(wanted) {}
+    HttpResult send(const HttpRequest&) override
+    {
+        wanted_ = true;
+        HttpResult result;
+        result.transport_error = "offline";
+        return result;
+    }
+
+private:
+    bool& wanted_;
+};
+
 std::string args_key(const std::vector<std::string>& args)
 {
     std::string key;
@@ -143,6 +159,28 @@ void BrokerService::serve(int fd, const ucred& peer) noexcept
     } catch (...) {
         logger_.log(LOG_ERR, "internal error serving pid " + std::to_string(peer.pid));
     }
+}
+
+std::optional<Decision> BrokerService::decide_offline(const std::string& user, const SecureString& token,
+                                                      const Configuration& configuration, const Logger& logger) const
+{
+    bool wanted_network = false;
+    const HttpClientFactory offline = [&wanted_network](const HttpSettings&) {
+        return std::make_unique<OfflineClient>(wanted_network);
+    };
+    // Its lines are kept until we know this decision counts (a stale-key warning from an offline
+    // attempt would be wrong: the flight that follows asks the provider).
+    std::vector<std::pair<int, std::string>> lines;
+    const Logger held([&lines](int priority, const std::string& line) { lines.emplace_back(priority, line); },
+                      logger.debug_enabled());
+    Decision decision = decide_login(user, token, configuration, offline, system_now, held, &store_);
+    if (wanted_network) {
+        return std::nullopt;
+    }
+    for (const auto& [priority, line] : lines) {
+        logger.log(priority, line);
+    }
+    return decision;
 }
 
 void BrokerService::serve_login(int fd, const ucred& peer)
@@ -238,18 +276,25 @@ void BrokerService::serve_login(int fd, const ucred& peer)
         const Logger login_logger(
             [this, prefix](int priority, const std::string& line) { logger_.log(priority, prefix + line); },
             settings.log.debug);
-        auto work = [this, configuration, token, user, login_logger] {
-            return decide_login(user, *token, *configuration, gate_.factory(), system_now, login_logger, &store_);
-        };
-        const std::string key = sha256_hex(args_key(args) + '\0' + user + '\0' + std::string(token->view()));
-        auto decided = flights_.decide(key, std::move(work), std::chrono::milliseconds(budget_ms),
-                                       settings_of_daemon->negative_cache_seconds);
-        if (decided) {
-            decision = std::move(*decided);
+        // Most logins need no network (JWKS in memory, a cached verdict, a malformed token): decide
+        // those at once on this thread. Only a login that wants the provider joins a flight.
+        if (auto offline = decide_offline(user, *token, *configuration, login_logger)) {
+            decision = std::move(*offline);
         } else {
-            decision.outcome = Outcome::Unavailable;
-            decision.reason = "identity provider did not answer within timeout (" + std::to_string(budget_ms) + " ms)";
-            decision.user_loggable = true;
+            auto work = [this, configuration, token, user, login_logger] {
+                return decide_login(user, *token, *configuration, gate_.factory(), system_now, login_logger, &store_);
+            };
+            const std::string key = sha256_hex(args_key(args) + '\0' + user + '\0' + std::string(token->view()));
+            auto decided = flights_.decide(key, std::move(work), std::chrono::milliseconds(budget_ms),
+                                           settings_of_daemon->negative_cache_seconds);
+            if (decided) {
+                decision = std::move(*decided);
+            } else {
+                decision.outcome = Outcome::Unavailable;
+                decision.reason =
+                    "identity provider did not answer within timeout (" + std::to_string(budget_ms) + " ms)";
+                decision.user_loggable = true;
+            }
         }
     }
     record.outcome = decision.outcome;

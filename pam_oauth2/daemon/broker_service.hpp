@@ -1,5 +1,6 @@
 #pragma once
 
+#include "configuration.hpp"
 #include "daemon_config.hpp"
 #include "flights.hpp"
 #include "logger.hpp"
@@ -30,6 +31,10 @@ public:
 private:
     [[nodiscard]] std::shared_ptr<const DaemonConfig> config() const;
     void serve_login(int fd, const ucred& peer);
+    /// The decision when the caches alone can make it, else nullopt (the login needs the provider).
+    [[nodiscard]] std::optional<Decision> decide_offline(const std::string& user, const SecureString& token,
+                                                         const Configuration& configuration,
+                                                         const Logger& logger) const;
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const DaemonConfig> config_;

@@ -20,7 +20,7 @@ struct DaemonConfig {
     std::vector<std::string> allow_hosts; // host or host:port, lower case
     long max_provider_requests = 8;     // concurrent requests per identity provider host
     long negative_cache_seconds = 5;    // a refused (user, token, arguments) is answered from memory
-    long max_clients = 256;             // connections served at once; more are refused at once
+    long max_clients = 256;             // connections served at once; more wait in the socket's backlog
     long cache_entries = 100000;        // documents and verdicts kept in memory
     std::string metrics;                // "", "HOST:PORT" (loopback only) or "unix:/path"
 };

@@ -59,8 +59,6 @@ std::string Metrics::text() const
     counter("pam_oauth2d_coalesced_total", "Logins that waited for a verification already in flight.",
             coalesced_.load());
     counter("pam_oauth2d_peers_refused_total", "Connections from processes not in allow_users.", peers_refused_.load());
-    counter("pam_oauth2d_busy_refused_total", "Connections refused because max_clients were being served.",
-            busy_refused_.load());
     gauge("pam_oauth2d_connections", "Connections being served now.", connections.load());
     gauge("pam_oauth2d_verifications_in_flight", "Verifications running now.", in_flight.load());
     return out;

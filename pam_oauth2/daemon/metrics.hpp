@@ -16,7 +16,6 @@ public:
     void refusal_remembered() { remembered_.fetch_add(1, std::memory_order_relaxed); }
     void coalesced() { coalesced_.fetch_add(1, std::memory_order_relaxed); }
     void peer_refused() { peers_refused_.fetch_add(1, std::memory_order_relaxed); }
-    void busy_refused() { busy_refused_.fetch_add(1, std::memory_order_relaxed); }
     std::atomic<long> connections{0}; // being served now
     std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
 
@@ -34,7 +33,6 @@ private:
     std::atomic<unsigned long long> remembered_{0};
     std::atomic<unsigned long long> coalesced_{0};
     std::atomic<unsigned long long> peers_refused_{0};
-    std::atomic<unsigned long long> busy_refused_{0};
 };
 
 } // namespace pam_oauth2

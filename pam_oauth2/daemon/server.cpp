@@ -17,7 +17,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 namespace pam_oauth2 {
 namespace {
@@ -134,72 +137,83 @@ int run_daemon(const std::string& config_path, const DaemonConfig& initial, cons
     logger.log(LOG_INFO, std::string("pam_oauth2d ready") + (activated ? " (socket activation)" : "") + ": " +
                              describe_daemon_config(initial));
 
-    std::thread signal_thread([&] {
-        for (;;) {
-            int received = 0;
-            if (sigwait(&signals, &received) != 0) {
-                continue;
-            }
-            if (received == SIGHUP) {
-                auto reloaded = load_daemon_config(config_path);
-                if (auto* problem = std::get_if<std::string>(&reloaded)) {
-                    logger.log(LOG_ERR, "reload refused, keeping the running configuration: " + *problem);
-                    continue;
-                }
-                const auto& config = std::get<DaemonConfig>(reloaded);
-                service.reconfigure(config);
-                max_clients = config.max_clients;
-                logger.log(LOG_INFO, "configuration reloaded: " + describe_daemon_config(config));
-                continue;
-            }
-            stopping = true;
-            shutdown(listener, SHUT_RDWR); // wakes accept()
-            return;
-        }
-    });
-
-    while (!stopping) {
-        const int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED || stopping) {
-                continue;
-            }
-            logger.log(LOG_ERR, std::string("accept: ") + std::strerror(errno));
-            std::this_thread::sleep_for(std::chrono::milliseconds(100)); // EMFILE and the like: do not spin
-            continue;
-        }
-        ucred peer{};
-        socklen_t length = sizeof peer;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) {
-            close(fd);
-            continue;
-        }
-        if (metrics.connections.fetch_add(1) >= max_clients) {
-            metrics.connections.fetch_sub(1);
-            metrics.busy_refused();
-            // The module falls back (or refuses) at once instead of queueing behind a full daemon.
-            close(fd);
-            continue;
-        }
+    // Threads block in accept() on the listening socket themselves, so a login needs no thread to be
+    // created or woken in between. One more is started whenever none is left waiting, up to
+    // max_clients; beyond that, connections wait in the socket's backlog, and a module that waits
+    // too long falls back (or refuses) as broker_fallback says.
+    std::atomic<long> waiting{0};
+    std::atomic<long> started{0};
+    std::mutex threads_mutex;
+    std::vector<std::thread> threads;
+    std::function<void()> acceptor;
+    const auto start_acceptor = [&] {
+        const std::lock_guard<std::mutex> lock(threads_mutex);
+        ++started;
+        ++waiting;
         try {
-            std::thread([&service, &metrics, fd, peer] {
-                service.serve(fd, peer);
-                close(fd);
-                metrics.connections.fetch_sub(1);
-            }).detach();
+            threads.emplace_back(acceptor);
         } catch (const std::system_error&) {
-            metrics.connections.fetch_sub(1);
-            close(fd);
+            --started;
+            --waiting;
         }
+    };
+    acceptor = [&] {
+        while (!stopping) {
+            const int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd < 0) {
+                if (errno != EINTR && errno != ECONNABORTED && !stopping) {
+                    logger.log(LOG_ERR, std::string("accept: ") + std::strerror(errno));
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // EMFILE and the like
+                }
+                continue;
+            }
+            if (--waiting == 0 && started < max_clients && !stopping) {
+                start_acceptor();
+            }
+            ucred peer{};
+            socklen_t length = sizeof peer;
+            if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0) {
+                ++metrics.connections;
+                service.serve(fd, peer);
+                --metrics.connections;
+            }
+            close(fd);
+            ++waiting;
+        }
+    };
+    for (int i = 0; i < 4 && i < initial.max_clients; ++i) {
+        start_acceptor();
     }
-    signal_thread.join();
+
+    for (;;) {
+        int received = 0;
+        if (sigwait(&signals, &received) != 0) {
+            continue;
+        }
+        if (received == SIGHUP) {
+            auto reloaded = load_daemon_config(config_path);
+            if (auto* problem = std::get_if<std::string>(&reloaded)) {
+                logger.log(LOG_ERR, "reload refused, keeping the running configuration: " + *problem);
+                continue;
+            }
+            const auto& config = std::get<DaemonConfig>(reloaded);
+            service.reconfigure(config);
+            max_clients = config.max_clients;
+            logger.log(LOG_INFO, "configuration reloaded: " + describe_daemon_config(config));
+            continue;
+        }
+        break;
+    }
+    stopping = true;
+    shutdown(listener, SHUT_RDWR); // wakes every accept()
     close(listener);
     // Let logins in progress finish, briefly.
     for (int waited = 0; waited < 50 && metrics.connections.load() > 0; ++waited) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     logger.log(LOG_INFO, "pam_oauth2d stopped");
-    // Detached verifications may still run: leave without running destructors under them.
+    // Acceptors still serving and detached verifications may still run: leave without running
+    // destructors under them.
     std::_Exit(0);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <new>
+#include <vector>
 #include <mutex>
 
 namespace pam_oauth2 {
@@ -43,12 +44,23 @@ std::size_t collect_body(char* data, std::size_t size, std::size_t count, void* 
     return bytes;
 }
 
+// One easy handle for one request: a fresh one, or (in a long-lived process) one of the shared pool,
+// reset and returned afterwards so its internal state (and the multi handle libcurl keeps inside it)
+// is not rebuilt for every request.
 class CurlHandle {
 public:
-    CurlHandle() : handle_(curl_easy_init()) {}
+    explicit CurlHandle(SharedConnections* shared)
+        : shared_(shared), handle_(shared != nullptr ? static_cast<CURL*>(shared->checkout()) : curl_easy_init())
+    {
+    }
     ~CurlHandle()
     {
-        if (handle_ != nullptr) {
+        if (handle_ == nullptr) {
+            return;
+        }
+        if (shared_ != nullptr) {
+            shared_->give_back(handle_);
+        } else {
             curl_easy_cleanup(handle_);
         }
     }
@@ -57,6 +69,7 @@ public:
     [[nodiscard]] CURL* get() const { return handle_; }
 
 private:
+    SharedConnections* shared_;
     CURL* handle_;
 };
 
@@ -105,7 +118,7 @@ public:
     HttpResult send(const HttpRequest& request) override
     {
         HttpResult result;
-        const CurlHandle handle;
+        const CurlHandle handle(shared_);
         CURL* curl = handle.get();
         if (curl == nullptr) {
             result.transport_error = "cannot create a libcurl handle";
@@ -222,7 +235,34 @@ std::unique_ptr<HttpClient> make_curl_http_client(const HttpSettings& settings, 
 
 struct SharedConnections::Locks {
     std::mutex of[CURL_LOCK_DATA_LAST];
+    std::mutex idle_mutex;
+    std::vector<CURL*> idle; // easy handles between requests, reset
 };
+
+void* SharedConnections::checkout()
+{
+    {
+        const std::lock_guard<std::mutex> lock(locks_->idle_mutex);
+        if (!locks_->idle.empty()) {
+            CURL* handle = locks_->idle.back();
+            locks_->idle.pop_back();
+            return handle;
+        }
+    }
+    return curl_easy_init();
+}
+
+void SharedConnections::give_back(void* handle)
+{
+    // Reset drops every option of the request (the token included); the connection stays in the share.
+    curl_easy_reset(static_cast<CURL*>(handle));
+    const std::lock_guard<std::mutex> lock(locks_->idle_mutex);
+    if (locks_->idle.size() < max_idle_handles) {
+        locks_->idle.push_back(static_cast<CURL*>(handle));
+        return;
+    }
+    curl_easy_cleanup(static_cast<CURL*>(handle));
+}
 
 namespace {
 
@@ -256,6 +296,9 @@ SharedConnections::SharedConnections() : locks_(std::make_unique<Locks>())
 
 SharedConnections::~SharedConnections()
 {
+    for (CURL* handle : locks_->idle) {
+        curl_easy_cleanup(handle);
+    }
     curl_share_cleanup(static_cast<CURLSH*>(share_));
 }
 

@@ -2,6 +2,7 @@
 
 #include "http_client.hpp"
 
+#include <cstddef>
 #include <memory>
 
 namespace pam_oauth2 {
@@ -22,6 +23,11 @@ public:
     SharedConnections(const SharedConnections&) = delete;
     SharedConnections& operator=(const SharedConnections&) = delete;
     [[nodiscard]] void* handle() const { return share_; }
+    /// An easy handle for one request (reused when one is idle), and its return afterwards.
+    [[nodiscard]] void* checkout();
+    void give_back(void* handle);
+    /// Idle easy handles kept; more are cleaned up.
+    static constexpr std::size_t max_idle_handles = 64;
 
 private:
     struct Locks;

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace pam_oauth2;
 using namespace pam_oauth2::testing;
 using nlohmann::json;
@@ -38,7 +40,7 @@ struct KeysHarness {
         return answer(404, "");
     }};
     std::vector<std::string> logged;
-    const Logger logger{[this](int, const std::string& line) { logged.push_back(line); }};
+    Logger logger{[this](int, const std::string& line) { logged.push_back(line); }};
 
     KeySet keys(bool refresh, bool with_cache = true)
     {
@@ -182,4 +184,38 @@ TEST_CASE("documents and verdicts can live in memory: bounded, oldest write evic
     CHECK(store.read("key 2", 64));
     CHECK(!store.read("key 3", 64));
     CHECK(!MemoryStore(0).write("k", "v", 1));
+}
+
+TEST_CASE("a memory store keeps what a reader parsed until the entry is rewritten")
+{
+    const MemoryStore store(8);
+    REQUIRE(store.write("jwks x", "{}", 100));
+    CHECK(store.memo("jwks x", 100) == nullptr);
+    store.remember("jwks x", 100, std::make_shared<const std::string>("parsed"));
+    REQUIRE(store.memo("jwks x", 100) != nullptr);
+    CHECK(*std::static_pointer_cast<const std::string>(store.memo("jwks x", 100)) == "parsed");
+    CHECK(store.memo("jwks x", 99) == nullptr); // another version of the entry
+    REQUIRE(store.write("jwks x", "{\"keys\":[]}", 101));
+    CHECK(store.memo("jwks x", 101) == nullptr);
+    store.remember("jwks x", 100, std::make_shared<const std::string>("stale")); // too late: ignored
+    CHECK(store.memo("jwks x", 101) == nullptr);
+    // The disk cache keeps no memo: fresh processes parse anyway.
+    const TempDir root;
+    const DiskCache disk = std::get<DiskCache>(DiskCache::open(root.path));
+    disk.remember("k", 1, std::make_shared<const std::string>("x"));
+    CHECK(disk.memo("k", 1) == nullptr);
+}
+
+TEST_CASE("keys kept in memory are parsed once, then served from the memo")
+{
+    KeysHarness h;
+    const MemoryStore store(16);
+    RemoteKeySource source(issuer, h.settings, false, h.http, &store, [&] { return h.now; }, h.logger);
+    REQUIRE(source.keys(false).keys.size() == 1);
+    h.logger.set_debug(true);
+    REQUIRE(source.keys(false).keys.size() == 1);
+    CHECK(h.fetched.size() == 2);
+    CHECK(std::any_of(h.logged.begin(), h.logged.end(),
+                      [](const std::string& line) { return line.find("JWKS from cache") != std::string::npos &&
+                                                           line.find("parsed") != std::string::npos; }));
 }

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""What pam_oauth2d buys, measured side by side in one run against the real oidc-provider over
+loopback HTTPS (as root: it starts PostgreSQL and pgbouncer, and writes /etc/pam.d/pam_oauth2_bench_*
+and /etc/pam.d/pgbouncer while it runs, removing them at the end).
+
+    broker_bench.py --build build-bench [--rounds 200] [--connections 300] [--verifications 100000]
+                    [--only fork,pgbench,pgbouncer,memory]
+
+1. fork: logins in fresh processes, fork() without exec() from a C program that has only libc and
+   libpam loaded (bench/fork_login.c), for pam_permit and for the module in-process and through the
+   broker: p50/p95 wall time, the ratio to pam_permit's p50, and the child's peak memory.
+2. pgbench: `pgbench -C` (a new connection, so a new backend and a PAM login, per transaction) on one
+   PostgreSQL cluster whose pg_hba.conf gives each role its method: trust, scram-sha-256, pam_permit,
+   and the module in-process and through the broker. Connections per second.
+3. pgbouncer: client logins per second through pgbouncer's single PAM thread (auth_type = pam), with
+   /etc/pam.d/pgbouncer switched between pam_permit, the module in-process and through the broker.
+4. memory: the daemon's resident memory while it serves N verifications over its socket (half a
+   valid JWT, half distinct refused tokens that fill its negative cache).
+
+Rounds alternate the configurations so every one sees the same moments of a noisy machine: compare
+rows of one run, not numbers across runs.
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+import fixtures  # noqa: E402
+
+
+def table(title, header, rows):
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(cell) for cell in row) + " |", flush=True)
+
+
+class Setup:
+    """The identity provider, a daemon, the module's copies and the argument lines every part uses."""
+
+    def __init__(self, build):
+        self.build = build
+        self.ws = fixtures.Workspace(os.path.join(build, "pam_oauth2", "pam_oauth2.so"))
+        self.idp = fixtures.OidcProvider(self.ws)
+        self.broker = fixtures.Broker(self.ws, os.path.join(build, "pam_oauth2", "daemon", "pam_oauth2d"),
+                                      urllib.parse.urlsplit(self.idp.issuer).hostname)
+        secret = "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n"
+        self.conf_local = self.ws.write_conf("bench-local.conf", secret)
+        self.conf_broker = self.ws.write_daemon_conf("bench-broker.conf", secret)
+        common = f"log=stderr ca_file={self.ws.ca} cache_dir={self.ws.cache_dir}"
+        jwt = f"verify=jwt issuer={self.idp.issuer} audience=postgres"
+        userinfo = f"userinfo_url={self.idp.userinfo_url}"
+        introspect = (f"verify=introspect introspection_url={self.idp.introspection_url} allow_any_audience "
+                      "require_claim=client_id:psql")
+        broker = f"broker={self.broker.socket} broker_fallback=deny"
+        m = self.ws.module
+        # name -> (PAM line after the control, token kind)
+        self.lines = {
+            "permit": ("pam_permit.so", "opaque"),
+            "jwt": (f"{m} {common} {jwt}", "jwt"),
+            "userinfo_cached": (f"{m} {common} {userinfo} cache_ttl=3600", "opaque"),
+            "userinfo_new": (f"{m} {common} {userinfo} cache_ttl=0", "opaque"),
+            "introspect_cached": (f"{m} {common} {introspect} conf={self.conf_local} cache_ttl=3600", "opaque"),
+            "introspect_new": (f"{m} {common} {introspect} conf={self.conf_local} cache_ttl=0", "opaque"),
+            "broker_jwt": (f"{m} {broker} {common} {jwt}", "jwt"),
+            "broker_userinfo_cached": (f"{m} {broker} {common} {userinfo} cache_ttl=3600", "opaque"),
+            "broker_userinfo_new": (f"{m} {broker} {common} {userinfo} cache_ttl=0", "opaque"),
+            "broker_introspect_cached": (f"{m} {broker} {common} {introspect} conf={self.conf_broker} cache_ttl=3600",
+                                         "opaque"),
+            "broker_introspect_new": (f"{m} {broker} {common} {introspect} conf={self.conf_broker} cache_ttl=0",
+                                      "opaque"),
+        }
+
+    def token(self, kind, user):
+        if kind == "jwt":
+            return self.idp.mint(user, scope="openid profile groups db", resource="postgres")
+        return self.idp.mint(user)
+
+    def stop(self):
+        self.broker.stop()
+        self.idp.stop()
+        self.ws.remove()
+
+
+TITLES = {
+    "permit": "pam_permit (the floor: fork + libpam)",
+    "jwt": "in-process, jwt, JWKS from the disk cache",
+    "userinfo_cached": "in-process, userinfo, verdict from the disk cache",
+    "userinfo_new": "in-process, userinfo over HTTPS (no cache)",
+    "introspect_cached": "in-process, introspect, verdict from the disk cache",
+    "introspect_new": "in-process, introspect over HTTPS (no cache)",
+    "broker_jwt": "broker, jwt (JWKS in memory)",
+    "broker_userinfo_cached": "broker, userinfo, verdict in memory",
+    "broker_userinfo_new": "broker, userinfo over a warm connection (no cache)",
+    "broker_introspect_cached": "broker, introspect, verdict in memory",
+    "broker_introspect_new": "broker, introspect over a warm connection (no cache)",
+}
+
+
+def fork_part(setup, rounds):
+    confdir = tempfile.mkdtemp(prefix="pam_oauth2_bench_")
+    env = dict(os.environ)
+    names = list(setup.lines)
+    try:
+        for index, name in enumerate(names):
+            line, kind = setup.lines[name]
+            with open(os.path.join(confdir, name), "w") as f:
+                f.write(f"auth required {line}\naccount required {line.split()[0]}\n")
+            env[f"FORK_LOGIN_TOKEN_{index}"] = setup.token(kind, "alice")
+        fork_login = os.path.join(setup.build, "bench", "fork_login")
+        # One round to warm what each configuration keeps (disk caches, the daemon's memory and connections).
+        subprocess.run([fork_login, confdir, "alice", "3", *names], env=env, check=True, capture_output=True)
+        done = subprocess.run([fork_login, confdir, "alice", str(rounds), *names], env=env, check=True,
+                              capture_output=True, text=True)
+    finally:
+        shutil.rmtree(confdir)
+    results = {}
+    for line in done.stdout.split("\n"):
+        if line.strip():
+            name, p50, p95, failures, rss = line.split()
+            results[name] = (float(p50), float(p95), int(failures), int(rss))
+    floor = results["permit"][0]
+    table(f"Fresh-process logins, fork without exec ({rounds} each, ms)",
+          ["login", "p50", "p95", "vs pam_permit", "failures", "peak RSS KiB"],
+          [[TITLES[name], f"{p50:.2f}", f"{p95:.2f}", f"{p50 / floor:.2f}x", failures, rss]
+           for name, (p50, p95, failures, rss) in results.items()])
+
+
+def pgbench(port, user, token, connections, database="postgres"):
+    script = os.path.join(tempfile.gettempdir(), f"pam_oauth2_bench_{os.getpid()}.sql")
+    with open(script, "w") as f:
+        f.write("SELECT 1;\n")
+    env = dict(os.environ, PGPASSWORD=token)
+    started = time.monotonic()
+    done = subprocess.run(["pgbench", "-n", "-C", "-c", "1", "-j", "1", "-t", str(connections), "-f", script,
+                           "-h", "127.0.0.1", "-p", str(port), "-U", user, database], env=env, capture_output=True,
+                          text=True)
+    elapsed = time.monotonic() - started
+    os.unlink(script)
+    failed = done.returncode != 0 or "number of failed transactions: 0" not in done.stdout
+    return elapsed, failed, done.stdout + done.stderr
+
+
+def pgbench_part(setup, connections):
+    """One cluster; pg_hba.conf picks the method by database (db_<row>), everyone logs in as alice."""
+    rows = ["trust", "scram", "permit", "jwt", "userinfo_new", "introspect_new", "broker_jwt",
+            "broker_userinfo_new", "broker_introspect_new"]
+    services = []
+    cluster = None
+    try:
+        cluster = fixtures.PostgresCluster(setup.ws, "pam_oauth2_bench_permit")
+        hba = ["local all postgres peer", "host db_trust alice 127.0.0.1/32 trust",
+               "host db_scram alice 127.0.0.1/32 scram-sha-256"]
+        tokens = {"trust": "unused", "scram": "scram-password"}
+        for name in rows[2:]:
+            service = f"pam_oauth2_bench_{name}"
+            line, kind = setup.lines[name]
+            services.append(fixtures.PamServiceFile(service, line.split()[0], line.split()[1:]))
+            hba.append(f"host db_{name} alice 127.0.0.1/32 pam pamservice={service}")
+            tokens[name] = setup.token(kind, "alice")
+        with open(os.path.join(cluster.data, "pg_hba.conf"), "w") as f:
+            f.write("\n".join(hba) + "\n")
+        cluster.admin_sql("CREATE ROLE alice LOGIN PASSWORD 'scram-password'; SELECT pg_reload_conf();")
+        for name in rows:
+            cluster.admin_sql(f"CREATE DATABASE db_{name}")
+        totals = {name: [0.0, 0] for name in rows}
+        rounds = 6
+        for _ in range(rounds):
+            for name in rows:
+                elapsed, failed, output = pgbench(cluster.port, "alice", tokens[name], connections // rounds,
+                                                  f"db_{name}")
+                if failed:
+                    raise RuntimeError(f"pgbench {name} failed: {output[-800:]}")
+                totals[name][0] += elapsed
+                totals[name][1] += connections // rounds
+        rates = {name: count / seconds for name, (seconds, count) in totals.items()}
+        table(f"PostgreSQL, pgbench -C ({connections} connections each, one cluster)",
+              ["authentication", "connections/s", "vs pam_permit"],
+              [[TITLES.get(name, name), f"{rates[name]:.1f}", f"{rates[name] / rates['permit']:.2f}x"]
+               for name in rows])
+    finally:
+        for service in services:
+            service.remove()
+        if cluster:
+            cluster.stop()
+
+
+def pgbouncer_part(setup, connections):
+    if os.path.exists("/etc/pam.d/pgbouncer"):
+        print("\n(pgbouncer skipped: /etc/pam.d/pgbouncer exists)")
+        return
+    rows = ["permit", "jwt", "userinfo_new", "broker_jwt", "broker_userinfo_new"]
+    cluster = bouncer = pam = None
+    try:
+        cluster = fixtures.PostgresCluster(setup.ws, "pam_oauth2_bench_pool")
+        with open(os.path.join(cluster.data, "pg_hba.conf"), "w") as f:
+            f.write("local all postgres peer\nhost all all 127.0.0.1/32 trust\n")
+        cluster.admin_sql("CREATE ROLE alice LOGIN; SELECT pg_reload_conf();")
+        pam = fixtures.PamServiceFile("pgbouncer", "pam_permit.so", [])
+        bouncer = fixtures.PgBouncer(setup.ws, cluster)
+        tokens = {name: setup.token(setup.lines[name][1], "alice") for name in rows}
+        totals = {name: [0.0, 0] for name in rows}
+        rounds = 6
+        for _ in range(rounds):
+            for name in rows:
+                line = setup.lines[name][0].split()
+                pam.write(line[0], line[1:])  # pgbouncer reads its PAM service file at each login
+                elapsed, failed, output = pgbench(bouncer.port, "alice", tokens[name], connections // rounds)
+                if failed:
+                    raise RuntimeError(f"pgbench through pgbouncer, {name}, failed: {output[-800:]}")
+                totals[name][0] += elapsed
+                totals[name][1] += connections // rounds
+        rates = {name: count / seconds for name, (seconds, count) in totals.items()}
+        table(f"pgbouncer, auth_type = pam, pgbench -C ({connections} client logins each)",
+              ["PAM service pgbouncer", "logins/s", "vs pam_permit"],
+              [[TITLES[name], f"{rates[name]:.1f}", f"{rates[name] / rates['permit']:.2f}x"] for name in rows])
+    finally:
+        if bouncer:
+            bouncer.stop()
+        if pam:
+            pam.remove()
+        if cluster:
+            cluster.stop()
+
+
+def frame(kind, fields):
+    body = bytes([kind]) + b"".join(bytes([tag]) + struct.pack(">I", len(value)) + value for tag, value in fields)
+    return b"PO2\x01" + struct.pack(">I", len(body)) + body
+
+
+def read_frame(conn):
+    header = b""
+    while len(header) < 8:
+        chunk = conn.recv(8 - len(header))
+        if not chunk:
+            raise RuntimeError("daemon closed the connection")
+        header += chunk
+    length = struct.unpack(">I", header[4:])[0]
+    body = b""
+    while len(body) < length:
+        body += conn.recv(length - len(body))
+    return body
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def memory_part(setup, verifications):
+    """Speaks the wire format directly (PREPARE, VERIFY) so the daemon, not process start-up, is measured."""
+    args = setup.lines["broker_jwt"][0].split()[1:]
+    good = setup.token("jwt", "alice").encode()
+    pid = setup.broker.process.pid
+    samples = []
+    started = time.monotonic()
+    for i in range(verifications):
+        token = good if i % 2 == 0 else b"refused-" + str(i).encode()
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.connect(setup.broker.socket)
+            conn.sendall(frame(1, [(1, a.encode()) for a in args] + [(2, b"bench")]))
+            read_frame(conn)
+            conn.sendall(frame(3, [(3, b"alice"), (4, b"127.0.0.1"), (5, token)]))
+            read_frame(conn)
+        if i + 1 in (1000, verifications // 10, verifications // 2, verifications):
+            samples.append((i + 1, rss_kib(pid)))
+    seconds = time.monotonic() - started
+    table(f"pam_oauth2d resident memory over {verifications} verifications "
+          f"({verifications / seconds:.0f}/s over the socket, one at a time)",
+          ["verifications", "VmRSS KiB"], samples)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", required=True, help="a Release build tree with the bench targets")
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--connections", type=int, default=300)
+    parser.add_argument("--verifications", type=int, default=100000)
+    parser.add_argument("--only", default="fork,pgbench,pgbouncer,memory")
+    options = parser.parse_args()
+    parts = options.only.split(",")
+    setup = Setup(os.path.abspath(options.build))
+    try:
+        if "fork" in parts:
+            fork_part(setup, options.rounds)
+        if "pgbench" in parts:
+            pgbench_part(setup, options.connections)
+        if "pgbouncer" in parts:
+            pgbouncer_part(setup, options.connections)
+        if "memory" in parts:
+            memory_part(setup, options.verifications)
+    finally:
+        setup.stop()
+
+
+if __name__ == "__main__":
+    main()
