@@ -19,12 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *answer_token;
+static const char* answer_token;
 
-static int converse(int count, const struct pam_message **messages, struct pam_response **responses, void *data)
+static int converse(int count, const struct pam_message** messages, struct pam_response** responses, void* data)
 {
     (void)data;
-    struct pam_response *replies = calloc((size_t)count, sizeof *replies);
+    struct pam_response* replies = calloc((size_t)count, sizeof *replies);
     if (replies == NULL) {
         return PAM_BUF_ERR;
     }
@@ -37,10 +37,10 @@ static int converse(int count, const struct pam_message **messages, struct pam_r
     return PAM_SUCCESS;
 }
 
-static int one_login(const char *confdir, const char *service, const char *user)
+static int one_login(const char* confdir, const char* service, const char* user)
 {
     const struct pam_conv conversation = {converse, NULL};
-    pam_handle_t *pamh = NULL;
+    pam_handle_t* pamh = NULL;
     int status = pam_start_confdir(service, user, &conversation, confdir, &pamh);
     if (status == PAM_SUCCESS) {
         pam_set_item(pamh, PAM_RHOST, "127.0.0.1");
@@ -60,26 +60,26 @@ static double now_ms(void)
     return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6;
 }
 
-static int by_value(const void *a, const void *b)
+static int by_value(const void* a, const void* b)
 {
-    const double x = *(const double *)a;
-    const double y = *(const double *)b;
+    const double x = *(const double*)a;
+    const double y = *(const double*)b;
     return (x > y) - (x < y);
 }
 
-int main(int argc, char **argv)
+int main(int argc, char** argv)
 {
     if (argc < 5) {
         fprintf(stderr, "usage: %s CONFDIR USER ROUNDS SERVICE...\n", argv[0]);
         return 4;
     }
-    const char *confdir = argv[1];
-    const char *user = argv[2];
+    const char* confdir = argv[1];
+    const char* user = argv[2];
     const int rounds = atoi(argv[3]);
     const int services = argc - 4;
-    double *times = calloc((size_t)(rounds * services), sizeof *times);
-    double *rss = calloc((size_t)(rounds * services), sizeof *rss);
-    int *failures = calloc((size_t)services, sizeof *failures);
+    double* times = calloc((size_t)(rounds * services), sizeof *times);
+    double* rss = calloc((size_t)(rounds * services), sizeof *rss);
+    int* failures = calloc((size_t)services, sizeof *failures);
     if (rounds <= 0 || times == NULL || rss == NULL || failures == NULL) {
         return 4;
     }
@@ -105,8 +105,8 @@ int main(int argc, char **argv)
         }
     }
     for (int s = 0; s < services; ++s) {
-        double *mine = times + s * rounds;
-        double *peaks = rss + s * rounds;
+        double* mine = times + s * rounds;
+        double* peaks = rss + s * rounds;
         qsort(mine, (size_t)rounds, sizeof *mine, by_value);
         qsort(peaks, (size_t)rounds, sizeof *peaks, by_value);
         printf("%s %.3f %.3f %d %.0f\n", argv[4 + s], mine[rounds / 2], mine[(rounds * 95) / 100], failures[s],

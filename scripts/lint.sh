@@ -2,7 +2,7 @@
 # Formatting (clang-format) and static analysis (clang-tidy) of the whole tree; fails on any finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t sources < <(git ls-files '*.cpp' '*.hpp')
+mapfile -t sources < <(git ls-files '*.cpp' '*.hpp' '*.c' '*.h')
 echo "== clang-format --dry-run -Werror (${#sources[@]} files)"
 clang-format-14 --dry-run -Werror "${sources[@]}"
 echo "== clang-tidy over pam_oauth2/"

@@ -74,8 +74,10 @@ int run(int argc, char** argv)
     const pam_oauth2::SecureString token(line);
     line.assign(line.size(), '\0');
 
-    const auto decision = pam_oauth2::decide_login(user, token, configuration, [](const pam_oauth2::HttpSettings& s) { return pam_oauth2::make_curl_http_client(s); },
-                                                   pam_oauth2::system_now, logger);
+    const auto decision = pam_oauth2::decide_login(
+        user, token, configuration,
+        [](const pam_oauth2::HttpSettings& s) { return pam_oauth2::make_curl_http_client(s); }, pam_oauth2::system_now,
+        logger);
     std::printf("result:   %s\nmethod:   %s\nreason:   %s\ntoken:    %s (%zu bytes)\n",
                 pam_oauth2::result_word(decision.outcome), decision.method.empty() ? "none" : decision.method.c_str(),
                 pam_oauth2::printable(decision.reason).c_str(), pam_oauth2::token_fingerprint(token.view()).c_str(),

@@ -72,8 +72,8 @@ struct ConversationSettings {
 // Whether pam_oauth2.so hands logins to pam_oauth2d (acted on by the module's C front; the verifier
 // only shows them).
 struct BrokerSettings {
-    std::string socket;              // empty: verify in-process
-    std::string fallback = "local";  // when the daemon cannot answer: "local" or "deny"
+    std::string socket;             // empty: verify in-process
+    std::string fallback = "local"; // when the daemon cannot answer: "local" or "deny"
 };
 
 struct LogSettings {

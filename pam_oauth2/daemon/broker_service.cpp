@@ -49,7 +49,8 @@ struct Received {
     [[nodiscard]] std::string text(uint8_t tag) const
     {
         const broker_field* field = broker_find(&message, tag);
-        return field == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(field->value), field->length);
+        return field == nullptr ? std::string()
+                                : std::string(reinterpret_cast<const char*>(field->value), field->length);
     }
 };
 
@@ -93,7 +94,8 @@ std::optional<std::string> check_hosts(const Settings& settings, const DaemonCon
                                       settings.jwt.jwks_url, settings.jwt.discovery_url, settings.token.issuer};
     for (const auto& url : candidates) {
         // An issuer template ({tenantid}) or a non-URL issuer is checked when a request is made.
-        if (!url.empty() && url.find('{') == std::string::npos && url_host(url) && !host_allowed(config.allow_hosts, url)) {
+        if (!url.empty() && url.find('{') == std::string::npos && url_host(url) &&
+            !host_allowed(config.allow_hosts, url)) {
             return "host " + url_host(url)->host + " is not in pam_oauth2d's allow_hosts (" + config.path + ")";
         }
     }
@@ -267,7 +269,8 @@ void BrokerService::serve_login(int fd, const ucred& peer)
         // The module could not collect user or token; it says why, and we write the line.
         int64_t code = to_pam_code(Outcome::Denied);
         broker_find_int(&verify.message, broker_pam_code, &code);
-        decision.outcome = code == to_pam_code(Outcome::ConversationAgain) ? Outcome::ConversationAgain : Outcome::Denied;
+        decision.outcome =
+            code == to_pam_code(Outcome::ConversationAgain) ? Outcome::ConversationAgain : Outcome::Denied;
         decision.reason = verify.text(broker_reason);
     } else {
         auto token = std::make_shared<const SecureString>(

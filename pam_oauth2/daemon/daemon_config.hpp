@@ -13,16 +13,16 @@ namespace pam_oauth2 {
 // identity provider hosts it may contact, and its limits. What a login must satisfy comes from the
 // module arguments each client sends, parsed by the same option table as in-process.
 struct DaemonConfig {
-    std::string path;                   // where it was read from
-    std::string socket;                 // ignored under socket activation
-    std::string user;                   // dropped to when started as root
-    std::vector<uid_t> allow_uids;      // peers served (SO_PEERCRED)
+    std::string path;                     // where it was read from
+    std::string socket;                   // ignored under socket activation
+    std::string user;                     // dropped to when started as root
+    std::vector<uid_t> allow_uids;        // peers served (SO_PEERCRED)
     std::vector<std::string> allow_hosts; // host or host:port, lower case
-    long max_provider_requests = 8;     // concurrent requests per identity provider host
-    long negative_cache_seconds = 5;    // a refused (user, token, arguments) is answered from memory
-    long max_clients = 256;             // connections served at once; more wait in the socket's backlog
-    long cache_entries = 100000;        // documents and verdicts kept in memory
-    std::string metrics;                // "", "HOST:PORT" (loopback only) or "unix:/path"
+    long max_provider_requests = 8;       // concurrent requests per identity provider host
+    long negative_cache_seconds = 5;      // a refused (user, token, arguments) is answered from memory
+    long max_clients = 256;               // connections served at once; more wait in the socket's backlog
+    long cache_entries = 100000;          // documents and verdicts kept in memory
+    std::string metrics;                  // "", "HOST:PORT" (loopback only) or "unix:/path"
 };
 
 /// Reads and checks the file (owned by root, not writable by others, every key known, users exist).

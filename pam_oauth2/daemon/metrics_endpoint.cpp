@@ -26,7 +26,8 @@ std::variant<int, std::string> bind_metrics(const std::string& where)
         std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
         unlink(path.c_str());
         const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 || listen(fd, 16) != 0) {
+        if (fd < 0 || bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+            listen(fd, 16) != 0) {
             const std::string problem = "cannot serve metrics on " + path + ": " + std::strerror(errno);
             if (fd >= 0) {
                 close(fd);
@@ -72,8 +73,9 @@ void answer(int fd, const Metrics& metrics)
         static_cast<void>(recv(fd, request, sizeof request, MSG_DONTWAIT));
     }
     const std::string body = metrics.text();
-    const std::string response = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
-                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    const std::string response =
+        "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + body;
     std::size_t sent = 0;
     while (sent < response.size()) {
         const ssize_t wrote = send(fd, response.data() + sent, response.size() - sent, MSG_NOSIGNAL);
@@ -87,7 +89,7 @@ void answer(int fd, const Metrics& metrics)
 } // namespace
 
 std::variant<std::unique_ptr<MetricsEndpoint>, std::string> MetricsEndpoint::open(const std::string& where,
-                                                                                   const Metrics& metrics)
+                                                                                  const Metrics& metrics)
 {
     auto bound = bind_metrics(where);
     if (auto* problem = std::get_if<std::string>(&bound)) {

@@ -20,8 +20,8 @@ public:
         const auto target = url_host(request.url);
         std::unique_lock<std::mutex> lock(gate_.mutex_);
         if (!target || !host_allowed(gate_.allow_hosts_, request.url)) {
-            refused.transport_error =
-                "host " + (target ? target->host : std::string("(unparsable)")) + " is not in pam_oauth2d's allow_hosts";
+            refused.transport_error = "host " + (target ? target->host : std::string("(unparsable)")) +
+                                      " is not in pam_oauth2d's allow_hosts";
             return refused;
         }
         const std::string& host = target->host;

@@ -26,7 +26,7 @@ enum {
     answer_margin_ms = 1000,
 };
 
-static void unavailable(struct broker_login *login, const char *format, ...)
+static void unavailable(struct broker_login* login, const char* format, ...)
 {
     va_list args;
     va_start(args, format);
@@ -42,13 +42,13 @@ static int trusted_uid(uid_t uid)
     }
     char buffer[4096];
     struct passwd entry;
-    struct passwd *found = NULL;
+    struct passwd* found = NULL;
     return getpwnam_r(PAM_OAUTH2_DAEMON_USER, &entry, buffer, sizeof buffer, &found) == 0 && found != NULL &&
            found->pw_uid == uid;
 }
 
 /* A connected socket to the real daemon, or -1: a local user must not be able to stand in for it. */
-static int connect_daemon(const char *path, int64_t deadline_ms, struct broker_login *login)
+static int connect_daemon(const char* path, int64_t deadline_ms, struct broker_login* login)
 {
     struct sockaddr_un address;
     memset(&address, 0, sizeof address);
@@ -73,7 +73,7 @@ static int connect_daemon(const char *path, int64_t deadline_ms, struct broker_l
         unavailable(login, "cannot create a socket: %s", strerror(errno));
         return -1;
     }
-    if (connect(fd, (const struct sockaddr *)&address, sizeof address) != 0) {
+    if (connect(fd, (const struct sockaddr*)&address, sizeof address) != 0) {
         int error = errno;
         if (error == EAGAIN || error == EINPROGRESS) {
             /* A full backlog: wait for room, within the budget. */
@@ -102,9 +102,9 @@ static int connect_daemon(const char *path, int64_t deadline_ms, struct broker_l
     return fd;
 }
 
-static const char *item_or_empty(pam_handle_t *pamh, int item)
+static const char* item_or_empty(pam_handle_t* pamh, int item)
 {
-    const void *value = NULL;
+    const void* value = NULL;
     if (pam_get_item(pamh, item, &value) != PAM_SUCCESS || value == NULL) {
         return "";
     }
@@ -112,14 +112,14 @@ static const char *item_or_empty(pam_handle_t *pamh, int item)
 }
 
 /* Sends one frame from a buffer sized for it, wiped afterwards (a VERIFY frame holds the token). */
-static int send_frame(int fd, unsigned char type, const char *const *texts, const unsigned char *tags, size_t count,
-                      const int64_t *number, unsigned char number_tag, int64_t deadline_ms)
+static int send_frame(int fd, unsigned char type, const char* const* texts, const unsigned char* tags, size_t count,
+                      const int64_t* number, unsigned char number_tag, int64_t deadline_ms)
 {
     size_t capacity = broker_header_bytes + 1 + 5 + 8;
     for (size_t i = 0; i < count; ++i) {
         capacity += 5 + strlen(texts[i]);
     }
-    unsigned char *buffer = malloc(capacity);
+    unsigned char* buffer = malloc(capacity);
     if (buffer == NULL) {
         errno = ENOMEM;
         return -1;
@@ -144,10 +144,10 @@ static int send_frame(int fd, unsigned char type, const char *const *texts, cons
     return status;
 }
 
-static int send_prepare(int fd, int argc, const char **argv, const char *service, int64_t deadline_ms)
+static int send_prepare(int fd, int argc, const char** argv, const char* service, int64_t deadline_ms)
 {
-    const char **texts = calloc((size_t)argc + 1, sizeof *texts);
-    unsigned char *tags = calloc((size_t)argc + 1, 1);
+    const char** texts = calloc((size_t)argc + 1, sizeof *texts);
+    unsigned char* tags = calloc((size_t)argc + 1, 1);
     int status = -1;
     if (texts != NULL && tags != NULL) {
         size_t count = 0;
@@ -169,9 +169,9 @@ static int send_prepare(int fd, int argc, const char **argv, const char *service
 }
 
 /* A text field as a C string in `out` (cut to fit), or "" when absent. */
-static void field_text(const struct broker_message *message, unsigned char tag, char *out, size_t size)
+static void field_text(const struct broker_message* message, unsigned char tag, char* out, size_t size)
 {
-    const struct broker_field *field = broker_find(message, tag);
+    const struct broker_field* field = broker_find(message, tag);
     const size_t length = field == NULL ? 0 : field->length < size ? field->length : size - 1;
     if (length > 0) {
         memcpy(out, field->value, length);
@@ -179,15 +179,15 @@ static void field_text(const struct broker_message *message, unsigned char tag, 
     out[length] = '\0';
 }
 
-static int64_t field_int(const struct broker_message *message, unsigned char tag, int64_t otherwise)
+static int64_t field_int(const struct broker_message* message, unsigned char tag, int64_t otherwise)
 {
     int64_t value = 0;
     return broker_find_int(message, tag, &value) == 0 ? value : otherwise;
 }
 
 /* Logs a VERDICT (or a PREPARED that already decided) and takes its code. */
-static void take_verdict(pam_handle_t *pamh, const struct broker_message *message, int log_stderr,
-                         struct broker_login *login)
+static void take_verdict(pam_handle_t* pamh, const struct broker_message* message, int log_stderr,
+                         struct broker_login* login)
 {
     char line[2048];
     field_text(message, broker_log_line, line, sizeof line);
@@ -204,7 +204,7 @@ static void take_verdict(pam_handle_t *pamh, const struct broker_message *messag
     }
 }
 
-static void release(unsigned char *body, size_t length)
+static void release(unsigned char* body, size_t length)
 {
     if (body != NULL) {
         explicit_bzero(body, length);
@@ -212,8 +212,8 @@ static void release(unsigned char *body, size_t length)
     }
 }
 
-void broker_authenticate(pam_handle_t *pamh, const struct front_options *options, int argc, const char **argv,
-                         struct broker_login *login)
+void broker_authenticate(pam_handle_t* pamh, const struct front_options* options, int argc, const char** argv,
+                         struct broker_login* login)
 {
     memset(login, 0, sizeof *login);
     int64_t deadline_ms = broker_now_ms() + prepare_budget_ms;
@@ -221,8 +221,8 @@ void broker_authenticate(pam_handle_t *pamh, const struct front_options *options
     if (fd < 0) {
         return;
     }
-    struct broker_message *message = malloc(sizeof *message);
-    unsigned char *body = NULL;
+    struct broker_message* message = malloc(sizeof *message);
+    unsigned char* body = NULL;
     size_t body_length = 0;
     if (message == NULL) {
         unavailable(login, "out of memory");
@@ -257,12 +257,12 @@ void broker_authenticate(pam_handle_t *pamh, const struct front_options *options
     release(body, body_length);
     body = NULL;
 
-    const char *user = NULL;
+    const char* user = NULL;
     char why[256] = "";
     const int collected = handle_collect(pamh, use_first_pass, prompt, &user, &login->token, why, sizeof why);
-    const char *rhost = item_or_empty(pamh, PAM_RHOST);
+    const char* rhost = item_or_empty(pamh, PAM_RHOST);
     /* The daemon writes every decision line, a failed conversation's too, so they read alike. */
-    const char *texts[3] = {user != NULL ? user : "", rhost, collected == PAM_SUCCESS ? login->token : why};
+    const char* texts[3] = {user != NULL ? user : "", rhost, collected == PAM_SUCCESS ? login->token : why};
     const unsigned char tags[3] = {broker_user, broker_rhost, collected == PAM_SUCCESS ? broker_token : broker_reason};
     const int64_t code = collected;
     deadline_ms = broker_now_ms() + (budget_ms > 0 && budget_ms < 600000 ? budget_ms : 5000) + answer_margin_ms;

@@ -5,20 +5,20 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *value_of(const char *arg, const char *key)
+static const char* value_of(const char* arg, const char* key)
 {
     const size_t length = strlen(key);
     return strncmp(arg, key, length) == 0 && arg[length] == '=' ? arg + length + 1 : NULL;
 }
 
-int front_parse_options(int argc, const char **argv, struct front_options *out, char *why, size_t why_size)
+int front_parse_options(int argc, const char** argv, struct front_options* out, char* why, size_t why_size)
 {
     out->socket_path = NULL;
     out->fallback = fallback_local;
     out->log_stderr = 0;
     for (int i = 0; i < argc; ++i) {
-        const char *arg = argv[i];
-        const char *value = NULL;
+        const char* arg = argv[i];
+        const char* value = NULL;
         if (arg == NULL) {
             continue;
         }

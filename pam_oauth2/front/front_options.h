@@ -9,12 +9,12 @@
 enum broker_fallback { fallback_local, fallback_deny };
 
 struct front_options {
-    const char *socket_path; /* NULL: verify in-process */
+    const char* socket_path; /* NULL: verify in-process */
     enum broker_fallback fallback;
     int log_stderr;
 };
 
 /* 0, or -1 with `why` naming the bad argument. */
-int front_parse_options(int argc, const char **argv, struct front_options *out, char *why, size_t why_size);
+int front_parse_options(int argc, const char** argv, struct front_options* out, char* why, size_t why_size);
 
 #endif

@@ -10,22 +10,22 @@
 
 static const char verdict_key[] = "pam_oauth2_verdict";
 
-void handle_log(pam_handle_t *pamh, int to_stderr, const char *stage, int priority, const char *line)
+void handle_log(pam_handle_t* pamh, int to_stderr, const char* stage, int priority, const char* line)
 {
     if (!to_stderr) {
         pam_syslog(pamh, priority, "%s", line);
         return;
     }
-    const void *service = NULL;
+    const void* service = NULL;
     if (pam_get_item(pamh, PAM_SERVICE, &service) != PAM_SUCCESS || service == NULL) {
         service = "";
     }
     /* Same prefix as pam_syslog, so lines read alike in the PostgreSQL log and in the journal. */
-    fprintf(stderr, "pam_oauth2(%s:%s): %s\n", (const char *)service, stage, line);
+    fprintf(stderr, "pam_oauth2(%s:%s): %s\n", (const char*)service, stage, line);
 }
 
-int handle_collect(pam_handle_t *pamh, int use_first_pass, const char *prompt, const char **user,
-                   const char **token, char *why, size_t why_size)
+int handle_collect(pam_handle_t* pamh, int use_first_pass, const char* prompt, const char** user, const char** token,
+                   char* why, size_t why_size)
 {
     int status = pam_get_user(pamh, user, NULL);
     if (status == PAM_SUCCESS && *user == NULL) {
@@ -42,7 +42,7 @@ int handle_collect(pam_handle_t *pamh, int use_first_pass, const char *prompt, c
     *token = NULL;
     if (use_first_pass) {
         /* Only what an earlier module collected; never prompt. */
-        const void *item = NULL;
+        const void* item = NULL;
         status = pam_get_item(pamh, PAM_AUTHTOK, &item);
         *token = item;
     } else {
@@ -64,16 +64,16 @@ int handle_collect(pam_handle_t *pamh, int use_first_pass, const char *prompt, c
     return PAM_SUCCESS;
 }
 
-static void free_verdict(pam_handle_t *pamh, void *data, int error_status)
+static void free_verdict(pam_handle_t* pamh, void* data, int error_status)
 {
     (void)pamh;
     (void)error_status;
     free(data);
 }
 
-int handle_store_verdict(pam_handle_t *pamh, const struct handle_verdict *verdict)
+int handle_store_verdict(pam_handle_t* pamh, const struct handle_verdict* verdict)
 {
-    struct handle_verdict *stored = malloc(sizeof *stored);
+    struct handle_verdict* stored = malloc(sizeof *stored);
     if (stored == NULL) {
         return PAM_BUF_ERR;
     }
@@ -85,13 +85,13 @@ int handle_store_verdict(pam_handle_t *pamh, const struct handle_verdict *verdic
     return status;
 }
 
-int handle_account(pam_handle_t *pamh, int to_stderr)
+int handle_account(pam_handle_t* pamh, int to_stderr)
 {
-    const void *data = NULL;
+    const void* data = NULL;
     if (pam_get_data(pamh, verdict_key, &data) != PAM_SUCCESS || data == NULL) {
         return PAM_IGNORE; /* not ours to judge: pam_oauth2 did not authenticate this handle */
     }
-    const struct handle_verdict *verdict = data;
+    const struct handle_verdict* verdict = data;
     if (!verdict->granted) {
         return PAM_IGNORE;
     }

@@ -15,13 +15,13 @@ extern "C" {
 
 /* One line to syslog through pam_syslog, or to stderr with the same "pam_oauth2(service:stage): "
  * prefix when `to_stderr` (log=stderr). */
-void handle_log(pam_handle_t *pamh, int to_stderr, const char *stage, int priority, const char *line);
+void handle_log(pam_handle_t* pamh, int to_stderr, const char* stage, int priority, const char* line);
 
 /* The PAM user and the token: PAM_AUTHTOK from an earlier module, or (unless use_first_pass) the
  * conversation with echo off, the only style PostgreSQL answers. Both point into libpam's memory.
  * PAM_SUCCESS, or the code to return with `why` saying what failed. */
-int handle_collect(pam_handle_t *pamh, int use_first_pass, const char *prompt, const char **user,
-                   const char **token, char *why, size_t why_size);
+int handle_collect(pam_handle_t* pamh, int use_first_pass, const char* prompt, const char** user, const char** token,
+                   char* why, size_t why_size);
 
 /* The verdict authentication leaves for the account stage. */
 struct handle_verdict {
@@ -30,11 +30,11 @@ struct handle_verdict {
     int64_t valid_until; /* last accepted second (exp plus leeway) */
 };
 /* Replaces the verdict on the handle; PAM_SUCCESS or libpam's error. */
-int handle_store_verdict(pam_handle_t *pamh, const struct handle_verdict *verdict);
+int handle_store_verdict(pam_handle_t* pamh, const struct handle_verdict* verdict);
 
 /* pam_sm_acct_mgmt: PAM_IGNORE when pam_oauth2 did not authenticate this handle, PAM_ACCT_EXPIRED
  * (with a log line) when the token has expired since, PAM_SUCCESS otherwise. */
-int handle_account(pam_handle_t *pamh, int to_stderr);
+int handle_account(pam_handle_t* pamh, int to_stderr);
 
 #ifdef __cplusplus
 }

@@ -19,8 +19,8 @@ typedef int (*inprocess_abi_function)(void);
 /* Verifies one login as pam_sm_authenticate would and fills *verdict (granted only on
  * PAM_SUCCESS). `token` is the token the broker path already collected, or NULL to collect it here.
  * Never lets an exception out. */
-typedef int (*inprocess_authenticate_function)(pam_handle_t *pamh, int flags, int argc, const char **argv,
-                                               const char *token, struct handle_verdict *verdict);
+typedef int (*inprocess_authenticate_function)(pam_handle_t* pamh, int flags, int argc, const char** argv,
+                                               const char* token, struct handle_verdict* verdict);
 
 #ifdef __cplusplus
 }

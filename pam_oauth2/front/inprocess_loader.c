@@ -8,14 +8,14 @@
 #include <sys/stat.h>
 
 static pthread_mutex_t loading = PTHREAD_MUTEX_INITIALIZER;
-static void *handle;
+static void* handle;
 static inprocess_authenticate_function authenticate;
 static char load_error[512];
 
 /* The verifier beside this module (build trees, tests), else where the packages put it:
  * ../pam_oauth2/ from the PAM directory. Both are chosen by whoever installed the module; nothing
  * comes from the environment. */
-static void verifier_path(char *path, size_t size)
+static void verifier_path(char* path, size_t size)
 {
     Dl_info self;
     memset(&self, 0, sizeof self);
@@ -36,9 +36,9 @@ static void load(void)
 {
     char path[4096];
     verifier_path(path, sizeof path);
-    void *opened = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    void* opened = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (opened == NULL) {
-        const char *error = dlerror();
+        const char* error = dlerror();
         snprintf(load_error, sizeof load_error, "cannot load the verifier %.300s: %.150s", path,
                  error != NULL ? error : "unknown error");
         return;
@@ -46,12 +46,13 @@ static void load(void)
     /* POSIX guarantees dlsym's object pointer converts to a function pointer; memcpy says so in ISO C. */
     inprocess_abi_function abi = NULL;
     inprocess_authenticate_function entry = NULL;
-    void *abi_symbol = dlsym(opened, "pam_oauth2_inprocess_abi");
-    void *entry_symbol = dlsym(opened, "pam_oauth2_inprocess_authenticate");
+    void* abi_symbol = dlsym(opened, "pam_oauth2_inprocess_abi");
+    void* entry_symbol = dlsym(opened, "pam_oauth2_inprocess_authenticate");
     memcpy(&abi, &abi_symbol, sizeof abi);
     memcpy(&entry, &entry_symbol, sizeof entry);
     if (abi == NULL || entry == NULL || abi() != INPROCESS_ABI_VERSION) {
-        snprintf(load_error, sizeof load_error, "the verifier %.300s does not belong to this build of pam_oauth2.so", path);
+        snprintf(load_error, sizeof load_error, "the verifier %.300s does not belong to this build of pam_oauth2.so",
+                 path);
         dlclose(opened);
         return;
     }
@@ -59,7 +60,7 @@ static void load(void)
     authenticate = entry;
 }
 
-inprocess_authenticate_function inprocess_load(char *why, size_t why_size)
+inprocess_authenticate_function inprocess_load(char* why, size_t why_size)
 {
     pthread_mutex_lock(&loading);
     if (handle == NULL) {

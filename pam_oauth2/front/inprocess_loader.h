@@ -8,6 +8,6 @@
 #include <stddef.h>
 
 /* The verifier's entry point, or NULL with `why` saying why it could not be loaded. */
-inprocess_authenticate_function inprocess_load(char *why, size_t why_size);
+inprocess_authenticate_function inprocess_load(char* why, size_t why_size);
 
 #endif

@@ -14,7 +14,7 @@
 
 #define PAM_OAUTH2_EXPORT __attribute__((visibility("default")))
 
-static int verify_in_process(pam_handle_t *pamh, int flags, int argc, const char **argv, const char *token,
+static int verify_in_process(pam_handle_t* pamh, int flags, int argc, const char** argv, const char* token,
                              int log_stderr)
 {
     char why[600];
@@ -35,7 +35,7 @@ static int verify_in_process(pam_handle_t *pamh, int flags, int argc, const char
     return code;
 }
 
-PAM_OAUTH2_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+PAM_OAUTH2_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv)
 {
     /* Fail closed from the start: success is stored on exactly one path of each kind below. */
     const struct handle_verdict refused = {0, 0, 0};
@@ -72,7 +72,7 @@ PAM_OAUTH2_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int arg
     return verify_in_process(pamh, flags, argc, argv, login.token, options.log_stderr);
 }
 
-PAM_OAUTH2_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+PAM_OAUTH2_EXPORT int pam_sm_setcred(pam_handle_t* pamh, int flags, int argc, const char** argv)
 {
     (void)pamh;
     (void)flags;
@@ -81,7 +81,7 @@ PAM_OAUTH2_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, co
     return PAM_SUCCESS;
 }
 
-PAM_OAUTH2_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+PAM_OAUTH2_EXPORT int pam_sm_acct_mgmt(pam_handle_t* pamh, int flags, int argc, const char** argv)
 {
     (void)flags;
     struct front_options options;

@@ -10,9 +10,11 @@ Logger PamContext::make_logger(const LogSettings& log, const char* stage) const
 {
     pam_handle_t* pamh = pamh_;
     const bool to_stderr = log.target == LogTarget::Stderr;
-    return Logger([pamh, to_stderr, stage](
-                      int priority, const std::string& line) { handle_log(pamh, to_stderr, stage, priority, line.c_str()); },
-                  log.debug);
+    return Logger(
+        [pamh, to_stderr, stage](int priority, const std::string& line) {
+            handle_log(pamh, to_stderr, stage, priority, line.c_str());
+        },
+        log.debug);
 }
 
 std::string PamContext::rhost() const

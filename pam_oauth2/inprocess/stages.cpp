@@ -44,8 +44,7 @@ void log_firewall(pam_handle_t* pamh, int priority, const char* what) noexcept
     handle_log(pamh, 0, "auth", priority, what);
 }
 
-int authentication_stage(pam_handle_t* pamh, int argc, const char** argv, const char* token,
-                         handle_verdict& verdict)
+int authentication_stage(pam_handle_t* pamh, int argc, const char** argv, const char* token, handle_verdict& verdict)
 {
     const auto started = std::chrono::steady_clock::now();
     const PamContext pam(pamh);

@@ -35,7 +35,7 @@ static int wait_ready(int fd, short events, int64_t deadline_ms)
     }
 }
 
-int broker_send(int fd, const unsigned char *frame, size_t length, int64_t deadline_ms)
+int broker_send(int fd, const unsigned char* frame, size_t length, int64_t deadline_ms)
 {
     size_t sent = 0;
     while (sent < length) {
@@ -55,7 +55,7 @@ int broker_send(int fd, const unsigned char *frame, size_t length, int64_t deadl
     return 0;
 }
 
-static int read_exactly(int fd, unsigned char *into, size_t length, int64_t deadline_ms)
+static int read_exactly(int fd, unsigned char* into, size_t length, int64_t deadline_ms)
 {
     size_t got = 0;
     while (got < length) {
@@ -78,8 +78,7 @@ static int read_exactly(int fd, unsigned char *into, size_t length, int64_t dead
     return 0;
 }
 
-int broker_receive(int fd, int64_t deadline_ms, unsigned char **body, size_t *body_length,
-                   struct broker_message *out)
+int broker_receive(int fd, int64_t deadline_ms, unsigned char** body, size_t* body_length, struct broker_message* out)
 {
     unsigned char header[broker_header_bytes];
     uint32_t length = 0;

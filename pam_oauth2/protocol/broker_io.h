@@ -16,13 +16,12 @@ extern "C" {
 int64_t broker_now_ms(void);
 
 /* Writes all of `frame`; 0, or -1 with errno (ETIMEDOUT at the deadline). */
-int broker_send(int fd, const unsigned char *frame, size_t length, int64_t deadline_ms);
+int broker_send(int fd, const unsigned char* frame, size_t length, int64_t deadline_ms);
 
 /* Reads one frame into a body it allocates (*body, *body_length; the caller wipes and frees it, even
  * on failure) and decodes it; 0, or -1 with errno (ETIMEDOUT, EPROTO for a malformed frame,
  * ECONNRESET when the peer hung up, ENOMEM). */
-int broker_receive(int fd, int64_t deadline_ms, unsigned char **body, size_t *body_length,
-                   struct broker_message *out);
+int broker_receive(int fd, int64_t deadline_ms, unsigned char** body, size_t* body_length, struct broker_message* out);
 
 #ifdef __cplusplus
 }

@@ -4,12 +4,12 @@
 
 static const unsigned char magic[3] = {'P', 'O', '2'};
 
-static uint32_t read_u32(const unsigned char *p)
+static uint32_t read_u32(const unsigned char* p)
 {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
-static void write_u32(unsigned char *p, uint32_t value)
+static void write_u32(unsigned char* p, uint32_t value)
 {
     p[0] = (unsigned char)(value >> 24);
     p[1] = (unsigned char)(value >> 16);
@@ -17,7 +17,7 @@ static void write_u32(unsigned char *p, uint32_t value)
     p[3] = (unsigned char)value;
 }
 
-int broker_read_header(const unsigned char header[broker_header_bytes], uint32_t *body_length)
+int broker_read_header(const unsigned char header[broker_header_bytes], uint32_t* body_length)
 {
     if (memcmp(header, magic, sizeof magic) != 0 || header[3] != broker_protocol_version) {
         return -1;
@@ -30,7 +30,7 @@ int broker_read_header(const unsigned char header[broker_header_bytes], uint32_t
     return 0;
 }
 
-int broker_decode(const unsigned char *body, size_t length, struct broker_message *out)
+int broker_decode(const unsigned char* body, size_t length, struct broker_message* out)
 {
     if (length == 0 || length > broker_max_body) {
         return -1;
@@ -51,7 +51,7 @@ int broker_decode(const unsigned char *body, size_t length, struct broker_messag
         if (tag == 0 || tag >= broker_tag_count || field_length > length - at) {
             return -1;
         }
-        struct broker_field *field = &out->fields[out->field_count++];
+        struct broker_field* field = &out->fields[out->field_count++];
         field->tag = tag;
         field->length = field_length;
         field->value = body + at;
@@ -60,7 +60,7 @@ int broker_decode(const unsigned char *body, size_t length, struct broker_messag
     return 0;
 }
 
-const struct broker_field *broker_find(const struct broker_message *message, uint8_t tag)
+const struct broker_field* broker_find(const struct broker_message* message, uint8_t tag)
 {
     for (size_t i = 0; i < message->field_count; ++i) {
         if (message->fields[i].tag == tag) {
@@ -70,9 +70,9 @@ const struct broker_field *broker_find(const struct broker_message *message, uin
     return NULL;
 }
 
-int broker_find_int(const struct broker_message *message, uint8_t tag, int64_t *out)
+int broker_find_int(const struct broker_message* message, uint8_t tag, int64_t* out)
 {
-    const struct broker_field *field = broker_find(message, tag);
+    const struct broker_field* field = broker_find(message, tag);
     if (field == NULL || field->length != 8) {
         return -1;
     }
@@ -87,7 +87,7 @@ int broker_find_int(const struct broker_message *message, uint8_t tag, int64_t *
     return 0;
 }
 
-void broker_writer_begin(struct broker_writer *writer, unsigned char *buffer, size_t capacity, uint8_t type)
+void broker_writer_begin(struct broker_writer* writer, unsigned char* buffer, size_t capacity, uint8_t type)
 {
     writer->buffer = buffer;
     writer->capacity = capacity;
@@ -101,14 +101,14 @@ void broker_writer_begin(struct broker_writer *writer, unsigned char *buffer, si
     }
 }
 
-void broker_writer_add(struct broker_writer *writer, uint8_t tag, const void *value, size_t length)
+void broker_writer_add(struct broker_writer* writer, uint8_t tag, const void* value, size_t length)
 {
     if (writer->overflow || length > broker_max_body || writer->capacity - writer->length < 5 ||
         writer->capacity - writer->length - 5 < length) {
         writer->overflow = 1;
         return;
     }
-    unsigned char *at = writer->buffer + writer->length;
+    unsigned char* at = writer->buffer + writer->length;
     at[0] = tag;
     write_u32(at + 1, (uint32_t)length);
     if (length > 0) {
@@ -117,12 +117,12 @@ void broker_writer_add(struct broker_writer *writer, uint8_t tag, const void *va
     writer->length += 5 + length;
 }
 
-void broker_writer_add_text(struct broker_writer *writer, uint8_t tag, const char *text)
+void broker_writer_add_text(struct broker_writer* writer, uint8_t tag, const char* text)
 {
     broker_writer_add(writer, tag, text, text != NULL ? strlen(text) : 0);
 }
 
-void broker_writer_add_int(struct broker_writer *writer, uint8_t tag, int64_t value)
+void broker_writer_add_int(struct broker_writer* writer, uint8_t tag, int64_t value)
 {
     uint64_t bits;
     memcpy(&bits, &value, sizeof bits);
@@ -134,7 +134,7 @@ void broker_writer_add_int(struct broker_writer *writer, uint8_t tag, int64_t va
     broker_writer_add(writer, tag, bytes, sizeof bytes);
 }
 
-size_t broker_writer_finish(struct broker_writer *writer)
+size_t broker_writer_finish(struct broker_writer* writer)
 {
     const size_t body = writer->length - broker_header_bytes;
     if (writer->overflow || body > broker_max_body) {

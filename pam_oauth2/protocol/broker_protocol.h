@@ -36,27 +36,27 @@ enum broker_type {
 };
 
 enum broker_tag {
-    broker_arg = 1,           /* repeated: one module argument each, in order */
-    broker_service = 2,       /* PAM_SERVICE */
-    broker_user = 3,          /* PAM user */
-    broker_rhost = 4,         /* PAM_RHOST */
-    broker_token = 5,         /* the token (only in VERIFY) */
-    broker_pam_code = 6,      /* int: the PAM code to return */
-    broker_priority = 7,      /* int: syslog priority of log_line */
-    broker_log_line = 8,      /* the decision line, already escaped */
-    broker_prompt = 9,        /* conversation prompt */
+    broker_arg = 1,             /* repeated: one module argument each, in order */
+    broker_service = 2,         /* PAM_SERVICE */
+    broker_user = 3,            /* PAM user */
+    broker_rhost = 4,           /* PAM_RHOST */
+    broker_token = 5,           /* the token (only in VERIFY) */
+    broker_pam_code = 6,        /* int: the PAM code to return */
+    broker_priority = 7,        /* int: syslog priority of log_line */
+    broker_log_line = 8,        /* the decision line, already escaped */
+    broker_prompt = 9,          /* conversation prompt */
     broker_use_first_pass = 10, /* int 0/1 */
-    broker_budget_ms = 11,    /* int: the daemon answers VERIFY within this */
-    broker_log_stderr = 12,   /* int 0/1: log=stderr */
-    broker_valid_until = 13,  /* int: last accepted second (exp + leeway) */
-    broker_reason = 14,       /* why a request was refused */
+    broker_budget_ms = 11,      /* int: the daemon answers VERIFY within this */
+    broker_log_stderr = 12,     /* int 0/1: log=stderr */
+    broker_valid_until = 13,    /* int: last accepted second (exp + leeway) */
+    broker_reason = 14,         /* why a request was refused */
     broker_tag_count = 15,
 };
 
 struct broker_field {
     uint8_t tag;
     uint32_t length;
-    const unsigned char *value; /* points into the decoded body */
+    const unsigned char* value; /* points into the decoded body */
 };
 
 struct broker_message {
@@ -66,29 +66,29 @@ struct broker_message {
 };
 
 /* The body length a header announces; -1 for a wrong magic, version or a body over the cap. */
-int broker_read_header(const unsigned char header[broker_header_bytes], uint32_t *body_length);
+int broker_read_header(const unsigned char header[broker_header_bytes], uint32_t* body_length);
 
 /* Splits a body into fields (no copies); -1 when it is malformed in any way. */
-int broker_decode(const unsigned char *body, size_t length, struct broker_message *out);
+int broker_decode(const unsigned char* body, size_t length, struct broker_message* out);
 
 /* The first field with `tag`, or NULL. */
-const struct broker_field *broker_find(const struct broker_message *message, uint8_t tag);
+const struct broker_field* broker_find(const struct broker_message* message, uint8_t tag);
 /* An int64 field; -1 when absent or not 8 bytes. */
-int broker_find_int(const struct broker_message *message, uint8_t tag, int64_t *out);
+int broker_find_int(const struct broker_message* message, uint8_t tag, int64_t* out);
 
 /* Builds a frame in a caller's buffer; any overflow makes broker_writer_finish return 0. */
 struct broker_writer {
-    unsigned char *buffer;
+    unsigned char* buffer;
     size_t capacity;
     size_t length;
     int overflow;
 };
-void broker_writer_begin(struct broker_writer *writer, unsigned char *buffer, size_t capacity, uint8_t type);
-void broker_writer_add(struct broker_writer *writer, uint8_t tag, const void *value, size_t length);
-void broker_writer_add_text(struct broker_writer *writer, uint8_t tag, const char *text);
-void broker_writer_add_int(struct broker_writer *writer, uint8_t tag, int64_t value);
+void broker_writer_begin(struct broker_writer* writer, unsigned char* buffer, size_t capacity, uint8_t type);
+void broker_writer_add(struct broker_writer* writer, uint8_t tag, const void* value, size_t length);
+void broker_writer_add_text(struct broker_writer* writer, uint8_t tag, const char* text);
+void broker_writer_add_int(struct broker_writer* writer, uint8_t tag, int64_t value);
 /* The frame's total length, or 0 when it did not fit. */
-size_t broker_writer_finish(struct broker_writer *writer);
+size_t broker_writer_finish(struct broker_writer* writer);
 
 #ifdef __cplusplus
 }

@@ -6,9 +6,9 @@
 #include <openssl/crypto.h>
 
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <vector>
-#include <mutex>
 
 namespace pam_oauth2 {
 namespace {

@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             int64_t value = 0;
             for (std::size_t i = 0; i < message.field_count; ++i) {
                 // Every field lies inside the input.
-                if (message.fields[i].value < data || message.fields[i].value + message.fields[i].length > data + size) {
+                if (message.fields[i].value < data ||
+                    message.fields[i].value + message.fields[i].length > data + size) {
                     __builtin_trap();
                 }
             }

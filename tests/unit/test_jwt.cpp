@@ -338,7 +338,8 @@ struct JwtHarness {
 
 } // namespace
 
-TEST_CASE("jwt logins: discovery and JWKS are fetched once, then served from the disk cache, stale only while the provider fails")
+TEST_CASE("jwt logins: discovery and JWKS are fetched once, then served from the disk cache, stale only while the "
+          "provider fails")
 {
     JwtHarness h;
     const auto first = h.run("alice", h.token(h.claims("alice")));

@@ -210,12 +210,13 @@ TEST_CASE("keys kept in memory are parsed once, then served from the memo")
 {
     KeysHarness h;
     const MemoryStore store(16);
-    RemoteKeySource source(issuer, h.settings, false, h.http, &store, [&] { return h.now; }, h.logger);
+    RemoteKeySource source(
+        issuer, h.settings, false, h.http, &store, [&] { return h.now; }, h.logger);
     REQUIRE(source.keys(false).keys.size() == 1);
     h.logger.set_debug(true);
     REQUIRE(source.keys(false).keys.size() == 1);
     CHECK(h.fetched.size() == 2);
-    CHECK(std::any_of(h.logged.begin(), h.logged.end(),
-                      [](const std::string& line) { return line.find("JWKS from cache") != std::string::npos &&
-                                                           line.find("parsed") != std::string::npos; }));
+    CHECK(std::any_of(h.logged.begin(), h.logged.end(), [](const std::string& line) {
+        return line.find("JWKS from cache") != std::string::npos && line.find("parsed") != std::string::npos;
+    }));
 }
