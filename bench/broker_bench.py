@@ -64,9 +64,14 @@ class Setup:
                       "require_claim=client_id:psql")
         broker = f"broker={self.broker.socket} broker_fallback=deny"
         m = self.ws.module
+        # The service user must be able to load it, as it loads the module copy beside it.
+        prompt_permit = self.ws.path("pam_prompt_permit.so")
+        shutil.copy(os.path.join(build, "bench", "pam_prompt_permit.so"), prompt_permit)
+        os.chmod(prompt_permit, 0o755)
         # name -> (PAM line after the control, token kind)
         self.lines = {
             "permit": ("pam_permit.so", "opaque"),
+            "prompt_permit": (prompt_permit, "opaque"),
             "jwt": (f"{m} {common} {jwt}", "jwt"),
             "userinfo_cached": (f"{m} {common} {userinfo} cache_ttl=3600", "opaque"),
             "userinfo_new": (f"{m} {common} {userinfo} cache_ttl=0", "opaque"),
@@ -94,6 +99,7 @@ class Setup:
 
 TITLES = {
     "permit": "pam_permit (the floor: fork + libpam)",
+    "prompt_permit": "prompt, then permit (the floor for any module reading a password)",
     "jwt": "in-process, jwt, JWKS from the disk cache",
     "userinfo_cached": "in-process, userinfo, verdict from the disk cache",
     "userinfo_new": "in-process, userinfo over HTTPS (no cache)",
@@ -165,7 +171,7 @@ def drop_cluster(cluster):
 
 def pgbench_part(setup, connections):
     """One cluster; pg_hba.conf picks the method by database (db_<row>), everyone logs in as alice."""
-    rows = ["trust", "scram", "permit", "jwt", "userinfo_new", "introspect_new", "broker_jwt",
+    rows = ["trust", "scram", "permit", "prompt_permit", "jwt", "userinfo_new", "introspect_new", "broker_jwt",
             "broker_userinfo_new", "broker_introspect_new"]
     services = []
     cluster = None
@@ -197,9 +203,9 @@ def pgbench_part(setup, connections):
                 totals[name][1] += made
         rates = {name: count / seconds for name, (seconds, count) in totals.items()}
         table(f"PostgreSQL, pgbench -C ({connections} connections each, one cluster)",
-              ["authentication", "connections/s", "vs pam_permit"],
-              [[TITLES.get(name, name), f"{rates[name]:.1f}", f"{rates[name] / rates['permit']:.2f}x"]
-               for name in rows])
+              ["authentication", "connections/s", "vs pam_permit", "vs prompt-then-permit"],
+              [[TITLES.get(name, name), f"{rates[name]:.1f}", f"{rates[name] / rates['permit']:.2f}x",
+                f"{rates[name] / rates['prompt_permit']:.2f}x"] for name in rows])
     finally:
         for service in services:
             service.remove()
@@ -214,7 +220,7 @@ def pgbouncer_part(setup, connections):
     if os.path.exists("/etc/pam.d/pgbouncer"):
         print("\n(pgbouncer skipped: /etc/pam.d/pgbouncer exists)")
         return
-    rows = ["permit", "jwt", "userinfo_new", "broker_jwt", "broker_userinfo_new"]
+    rows = ["permit", "prompt_permit", "jwt", "userinfo_new", "broker_jwt", "broker_userinfo_new"]
     cluster = bouncer = pam = None
     try:
         cluster = fixtures.PostgresCluster(setup.ws, "pam_oauth2_bench_pool")
@@ -240,8 +246,9 @@ def pgbouncer_part(setup, connections):
                 totals[name][1] += made
         rates = {name: count / seconds for name, (seconds, count) in totals.items()}
         table(f"pgbouncer, auth_type = pam, pgbench -C -c {BOUNCER_CLIENTS} ({connections} client logins each)",
-              ["PAM service pgbouncer", "logins/s", "vs pam_permit"],
-              [[TITLES[name], f"{rates[name]:.1f}", f"{rates[name] / rates['permit']:.2f}x"] for name in rows])
+              ["PAM service pgbouncer", "logins/s", "vs pam_permit", "vs prompt-then-permit"],
+              [[TITLES[name], f"{rates[name]:.1f}", f"{rates[name] / rates['permit']:.2f}x",
+                f"{rates[name] / rates['prompt_permit']:.2f}x"] for name in rows])
     finally:
         if bouncer:
             bouncer.stop()

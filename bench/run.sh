@@ -4,10 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DPAM_OAUTH2_BUILD_BENCH=ON >/dev/null
-cmake --build build-bench -j"$(nproc)" --target pam_oauth2 pam_driver jwt_verify_bench
+cmake --build build-bench -j"$(nproc)" --target pam_oauth2 pam_oauth2d pam_driver jwt_verify_bench fork_login
 echo "== in-process JWT verification"
 build-bench/bench/jwt_verify_bench 5000
 echo
 echo "== logins in fresh processes"
 python3 bench/login_latency.py --module build-bench/pam_oauth2/pam_oauth2.so \
     --driver build-bench/tests/pam_driver --runs "${RUNS:-200}"
+echo
+echo "== the broker: fork-per-login latency, pgbench -C, pgbouncer, daemon memory"
+python3 bench/broker_bench.py --build build-bench --rounds "${RUNS:-200}"

@@ -20,9 +20,15 @@ install(TARGETS pam_oauth2_transport pam_oauth2_inprocess LIBRARY DESTINATION "$
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(TARGETS pam_oauth2_check RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 install(TARGETS pam_oauth2d RUNTIME DESTINATION "${CMAKE_INSTALL_SBINDIR}")
-# The broker's units ship disabled: `systemctl enable --now pam_oauth2d.socket` turns it on.
+# The broker's units ship disabled: `systemctl enable --now pam_oauth2d.socket` turns it on. Debian 12
+# keeps units in /lib/systemd/system, RPM distributions in /usr/lib/systemd/system.
+if(PAM_OAUTH2_RPM_LAYOUT)
+  set(systemd_unit_dir "/usr/lib/systemd/system")
+else()
+  set(systemd_unit_dir "/lib/systemd/system")
+endif()
 install(FILES packaging/systemd/pam_oauth2d.service packaging/systemd/pam_oauth2d.socket
-        DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+        DESTINATION "${systemd_unit_dir}" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # Man pages and changelog, compressed as Debian policy wants them (gzip -9n: reproducible).
 foreach(page pam_oauth2.8 pam_oauth2_check.1 pam_oauth2d.8)
@@ -86,7 +92,7 @@ set(CPACK_RPM_PACKAGE_REQUIRES "pam, libcurl >= 7.85, openssl-libs >= 3.0")
 set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE "${CMAKE_SOURCE_DIR}/packaging/rpm-post.sh")
 set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE "${CMAKE_SOURCE_DIR}/packaging/rpm-postun.sh")
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION /usr/lib64 /usr/lib64/security /usr/share/man/man1
-    /usr/share/man/man8 /usr/lib/systemd /usr/lib/systemd/system)
+    /usr/share/man/man8 /usr/sbin /usr/lib/systemd /usr/lib/systemd/system)
 set(CPACK_RPM_SPEC_MORE_DEFINE "%define _build_id_links none")
 
 include(CPack)

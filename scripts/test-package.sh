@@ -41,7 +41,9 @@ man -w pam_oauth2d >/dev/null
 # The broker: its user exists, its units are valid and shipped disabled, the binary runs.
 getent passwd pam_oauth2 >/dev/null || { echo "no pam_oauth2 system user" >&2; exit 1; }
 pam_oauth2d --version
-systemd-analyze verify /usr/lib/systemd/system/pam_oauth2d.socket /usr/lib/systemd/system/pam_oauth2d.service
+systemd-analyze verify /lib/systemd/system/pam_oauth2d.socket /lib/systemd/system/pam_oauth2d.service
+# Shipped disabled: nothing starts the broker until an administrator enables it.
+[ "$(systemctl is-enabled pam_oauth2d.socket 2>/dev/null || true)" != enabled ] || { echo "pam_oauth2d.socket is enabled" >&2; exit 1; }
 echo "installed: $pam_dir/pam_oauth2.so"
 
 echo "== end to end against the installed module"

@@ -287,7 +287,13 @@ void BrokerService::serve_login(int fd, const ucred& peer)
             auto work = [this, configuration, token, user, login_logger] {
                 return decide_login(user, *token, *configuration, gate_.factory(), system_now, login_logger, &store_);
             };
-            const std::string key = sha256_hex(args_key(args) + '\0' + user + '\0' + std::string(token->view()));
+            // The key is a digest; what it is made from holds the token, so it is wiped like it.
+            SecureString material(args_key(args));
+            material.append(std::string_view("\0", 1));
+            material.append(user);
+            material.append(std::string_view("\0", 1));
+            material.append(token->view());
+            const std::string key = sha256_hex(material.view());
             auto decided = flights_.decide(key, std::move(work), std::chrono::milliseconds(budget_ms),
                                            settings_of_daemon->negative_cache_seconds);
             if (decided) {

@@ -16,7 +16,13 @@ struct TempDir {
         REQUIRE(mkdtemp(pattern) != nullptr);
         path = pattern;
     }
-    ~TempDir() { static_cast<void>(std::system(("rm -rf " + path).c_str())); }
+    ~TempDir()
+    {
+        // Best effort: a directory left in /tmp must not fail a test that passed.
+        if (std::system(("rm -rf " + path).c_str()) != 0) {
+            return;
+        }
+    }
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
 };
