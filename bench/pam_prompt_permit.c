@@ -8,15 +8,14 @@
 #include <stddef.h>
 
 __attribute__((visibility("default"))) int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc,
-                                                                const char** argv)
+                                                               const char** argv)
 {
     (void)flags;
     (void)argc;
     (void)argv;
     const char* token = NULL;
-    return pam_get_authtok(pamh, PAM_AUTHTOK, &token, "Access token: ") == PAM_SUCCESS && token != NULL
-               ? PAM_SUCCESS
-               : PAM_AUTH_ERR;
+    return pam_get_authtok(pamh, PAM_AUTHTOK, &token, "Access token: ") == PAM_SUCCESS && token != NULL ? PAM_SUCCESS
+                                                                                                        : PAM_AUTH_ERR;
 }
 
 __attribute__((visibility("default"))) int pam_sm_setcred(pam_handle_t* pamh, int flags, int argc, const char** argv)
@@ -28,8 +27,7 @@ __attribute__((visibility("default"))) int pam_sm_setcred(pam_handle_t* pamh, in
     return PAM_SUCCESS;
 }
 
-__attribute__((visibility("default"))) int pam_sm_acct_mgmt(pam_handle_t* pamh, int flags, int argc,
-                                                             const char** argv)
+__attribute__((visibility("default"))) int pam_sm_acct_mgmt(pam_handle_t* pamh, int flags, int argc, const char** argv)
 {
     (void)pamh;
     (void)flags;
