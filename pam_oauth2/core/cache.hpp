@@ -34,7 +34,7 @@ public:
         return nullptr;
     }
     virtual void remember(std::string_view /*key*/, long long /*stored_at*/,
-                          std::shared_ptr<const void> /*parsed*/) const
+                          const std::shared_ptr<const void>& /*parsed*/) const
     {
     }
 };

@@ -41,12 +41,12 @@ std::shared_ptr<const void> MemoryStore::memo(std::string_view key, long long st
     return found != entries_.end() && found->second.entry.stored_at == stored_at ? found->second.memo : nullptr;
 }
 
-void MemoryStore::remember(std::string_view key, long long stored_at, std::shared_ptr<const void> parsed) const
+void MemoryStore::remember(std::string_view key, long long stored_at, const std::shared_ptr<const void>& parsed) const
 {
     const std::lock_guard<std::mutex> lock(mutex_);
     const auto found = entries_.find(std::string(key));
     if (found != entries_.end() && found->second.entry.stored_at == stored_at) {
-        found->second.memo = std::move(parsed);
+        found->second.memo = parsed;
     }
 }
 

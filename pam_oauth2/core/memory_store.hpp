@@ -20,7 +20,7 @@ public:
     [[nodiscard]] bool write(std::string_view key, std::string_view text, long long stored_at) const override;
     [[nodiscard]] std::string where() const override { return "memory"; }
     [[nodiscard]] std::shared_ptr<const void> memo(std::string_view key, long long stored_at) const override;
-    void remember(std::string_view key, long long stored_at, std::shared_ptr<const void> parsed) const override;
+    void remember(std::string_view key, long long stored_at, const std::shared_ptr<const void>& parsed) const override;
 
     [[nodiscard]] std::size_t size() const;
 

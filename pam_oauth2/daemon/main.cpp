@@ -20,28 +20,30 @@ constexpr const char* default_config = "/etc/pam_oauth2/pam_oauth2d.conf";
 
 void usage(std::FILE* to)
 {
-    std::fprintf(to,
-                 "usage: pam_oauth2d [--config FILE] [--check-config]\n"
-                 "       pam_oauth2d --version | --help\n"
-                 "\n"
-                 "Serves pam_oauth2.so's `broker` logins on a Unix socket (see pam_oauth2d(8)).\n"
-                 "  --config FILE    configuration file (default %s)\n"
-                 "  --check-config   check the configuration, print it, exit 0 when it is usable\n",
-                 default_config);
+    static_cast<void>(std::fprintf(to,
+                                   "usage: pam_oauth2d [--config FILE] [--check-config]\n"
+                                   "       pam_oauth2d --version | --help\n"
+                                   "\n"
+                                   "Serves pam_oauth2.so's `broker` logins on a Unix socket (see pam_oauth2d(8)).\n"
+                                   "  --config FILE    configuration file (default %s)\n"
+                                   "  --check-config   check the configuration, print it, exit 0 when it is usable\n",
+                                   default_config));
 }
 
 // One line per message on stderr, with the syslog priority as journald reads it ("<3>...").
 pam_oauth2::Logger stderr_logger()
 {
     return pam_oauth2::Logger([](int priority, const std::string& line) {
-        std::fprintf(stderr, "<%d>pam_oauth2d: %s\n", priority, line.c_str());
-        std::fflush(stderr);
+        static_cast<void>(std::fprintf(stderr, "<%d>pam_oauth2d: %s\n", priority, line.c_str()));
+        static_cast<void>(std::fflush(stderr));
     });
 }
 
 } // namespace
 
-int main(int argc, char** argv)
+namespace {
+
+int run(int argc, char** argv)
 {
     std::string config_path = default_config;
     bool check_only = false;
@@ -52,7 +54,7 @@ int main(int argc, char** argv)
             return 0;
         }
         if (arg == "--version") {
-            std::printf("pam_oauth2d %s\n", PAM_OAUTH2_VERSION);
+            static_cast<void>(std::printf("pam_oauth2d %s\n", PAM_OAUTH2_VERSION));
             return 0;
         }
         if (arg == "--check-config") {
@@ -72,8 +74,21 @@ int main(int argc, char** argv)
     }
     const auto& config = std::get<pam_oauth2::DaemonConfig>(loaded);
     if (check_only) {
-        std::printf("%s: OK\n%s\n", config_path.c_str(), pam_oauth2::describe_daemon_config(config).c_str());
+        static_cast<void>(
+            std::printf("%s: OK\n%s\n", config_path.c_str(), pam_oauth2::describe_daemon_config(config).c_str()));
         return 0;
     }
     return pam_oauth2::run_daemon(config_path, config, logger);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try {
+        return run(argc, argv);
+    } catch (...) {
+        static_cast<void>(std::fputs("<2>pam_oauth2d: internal error (unexpected exception)\n", stderr));
+        return 1;
+    }
 }

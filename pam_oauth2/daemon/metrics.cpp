@@ -51,7 +51,7 @@ std::string Metrics::text() const
            "# TYPE pam_oauth2d_provider_request_seconds_sum counter\n";
     for (const auto& [host, latency] : providers_) {
         char seconds[64];
-        std::snprintf(seconds, sizeof seconds, "%.6f", latency.seconds);
+        static_cast<void>(std::snprintf(seconds, sizeof seconds, "%.6f", latency.seconds));
         out += "pam_oauth2d_provider_request_seconds_sum{host=\"" + host + "\"} " + seconds + "\n";
     }
     counter("pam_oauth2d_refusals_remembered_total", "Logins answered from the short negative cache.",
