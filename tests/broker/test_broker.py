@@ -11,6 +11,8 @@ import argparse
 import concurrent.futures
 import json
 import os
+import struct
+import subprocess
 import re
 import secrets
 import shutil
@@ -258,7 +260,6 @@ class Operations(unittest.TestCase):
             daemon.stop()
 
     def test_check_config_reports_problems(self):
-        import subprocess
         path = os.path.join(WORKDIR, "bad-daemon.conf")
         with open(path, "w") as f:
             f.write("allow_users = root\nmax_provider_requests = many\n")
@@ -348,6 +349,72 @@ class Storms(unittest.TestCase):
             hung.stop()
 
 
+def frame(kind, fields):
+    """One wire-format frame (pam_oauth2/protocol/broker_protocol.h)."""
+    body = bytes([kind]) + b"".join(bytes([tag]) + struct.pack(">I", len(value)) + value for tag, value in fields)
+    return b"PO2\x01" + struct.pack(">I", len(body)) + body
+
+
+def read_frame(conn):
+    header = b""
+    while len(header) < 8:
+        chunk = conn.recv(8 - len(header))
+        if not chunk:
+            raise AssertionError("the daemon closed the connection")
+        header += chunk
+    body = b""
+    while len(body) < struct.unpack(">I", header[4:])[0]:
+        body += conn.recv(struct.unpack(">I", header[4:])[0] - len(body))
+    return body
+
+
+class DaemonUnderValgrind(unittest.TestCase):
+    """pam_oauth2d under memcheck: grants, refusals, provider errors and malformed frames, then a
+    stop; no memory error and nothing definitely lost."""
+
+    def test_memcheck_clean(self):
+        directory = tempfile.mkdtemp(prefix="pam_oauth2d_valgrind_")
+        os.chmod(directory, 0o755)
+        socket_path = os.path.join(directory, "broker.sock")
+        config = os.path.join(directory, "pam_oauth2d.conf")
+        with open(config, "w") as f:
+            f.write(f"socket = {socket_path}\nuser = nobody\nallow_users = root\nallow_hosts = 127.0.0.1\n")
+        log_path = os.path.join(directory, "valgrind.log")
+        suppressions = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pam", "valgrind.supp")
+        with open(log_path, "w") as log:
+            daemon = subprocess.Popen(["valgrind", "--vgdb=no", "--leak-check=full", "--errors-for-leak-kinds=definite",
+                                       "--error-exitcode=99", f"--suppressions={suppressions}", DAEMON, "--config",
+                                       config], stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while not os.path.exists(socket_path):
+                self.assertLess(time.monotonic(), deadline, "pam_oauth2d did not start under valgrind")
+                time.sleep(0.1)
+            args = [userinfo(), "allow_http", "cache_ttl=5"]
+            for i in range(300):
+                token = [tok("user-alice", str(i % 20)), tok("rejected"), tok("status-503")][i % 3].encode()
+                with socket.socket(socket.AF_UNIX) as conn:
+                    conn.settimeout(60)
+                    conn.connect(socket_path)
+                    conn.sendall(frame(1, [(1, arg.encode()) for arg in args] + [(2, b"valgrind")]))
+                    read_frame(conn)
+                    conn.sendall(frame(3, [(3, b"alice"), (4, b"127.0.0.1"), (5, token)]))
+                    self.assertEqual(read_frame(conn)[0], 4)  # VERDICT
+            with socket.socket(socket.AF_UNIX) as conn:
+                conn.connect(socket_path)
+                conn.sendall(b"PO2\x01\x00\x00\x00\x03\x01\x63\x00")
+                conn.recv(64)
+        finally:
+            daemon.terminate()
+            code = daemon.wait(timeout=120)
+            with open(log_path) as f:
+                report = f.read()
+            shutil.rmtree(directory)
+        self.assertEqual(code, 0, report[-4000:])
+        self.assertIn("ERROR SUMMARY: 0 errors", report)
+        self.assertIn("definitely lost: 0 bytes", report)
+
+
 class SecretsNeverLogged(unittest.TestCase):
     def test_zz_no_token_in_any_log(self):
         text = "\n".join(LOGS)
@@ -357,11 +424,27 @@ class SecretsNeverLogged(unittest.TestCase):
         self.assertTrue(re.search(r"token=sha256:[0-9a-f]{8}", text))
 
 
+SUITES = {
+    "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, SecretsNeverLogged),
+    "valgrind": (DaemonUnderValgrind,),
+}
+SUITE = "functional"
+
+
+def load_tests(loader, tests, pattern):
+    suite = unittest.TestSuite()
+    for case in SUITES[SUITE]:
+        suite.addTests(loader.loadTestsFromTestCase(case))
+    return suite
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--module", required=True)
     parser.add_argument("--driver", required=True)
     parser.add_argument("--daemon", required=True)
+    parser.add_argument("--suite", choices=sorted(SUITES), default="functional")
     options, rest = parser.parse_known_args()
+    SUITE = options.suite
     MODULE, DRIVER, DAEMON = (os.path.abspath(p) for p in (options.module, options.driver, options.daemon))
     unittest.main(argv=[sys.argv[0], "-v", *rest])
