@@ -32,7 +32,8 @@ struct HttpResult {
     bool transport_ok = false;
     std::string transport_error; // curl's explanation; never contains request headers or bodies
     long status = 0;
-    SecureString body; // answers may echo the token, so they are wiped like it
+    SecureString body;         // answers may echo the token, so they are wiped like it
+    std::string cache_control; // the Cache-Control header, empty when absent
 };
 
 // Transport settings shared by every request of one login (the transport options of the table).

@@ -42,16 +42,18 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
     if (cache_ != nullptr) {
         cached = cache_->read(cache_key, max_response_bytes);
     }
+    // What the cache holds: the provider's document and the life its Cache-Control gave it.
+    const StoredDocument stored = cached ? read_stored_document(cached->text) : StoredDocument{};
     if (cached) {
         const long long age = now_() - cached->stored_at;
-        const long long limit = refresh ? jwks_refresh_interval_seconds : jwks_cache_seconds;
+        const long long limit = refresh ? jwks_refresh_interval_seconds : stored.lifetime;
         if (age >= 0 && age < limit) {
             if (auto memo = cache_->memo(cache_key, cached->stored_at)) {
                 logger_.debug(what + " from cache (" + std::to_string(age) + " s old, parsed)");
                 return std::variant<Parsed, std::string>(std::in_place_index<0>,
                                                          *std::static_pointer_cast<const Parsed>(memo));
             }
-            auto parsed = parse(cached->text);
+            auto parsed = parse(stored.body);
             if (parsed.index() == 0) {
                 logger_.debug(what + " from cache (" + std::to_string(age) + " s old)");
                 cache_->remember(cache_key, cached->stored_at, std::make_shared<const Parsed>(std::get<0>(parsed)));
@@ -74,7 +76,7 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
         if (cached && !refresh) {
             const long long age = now_() - cached->stored_at;
             if (age >= 0 && age < jwks_stale_if_error_seconds) {
-                auto parsed = parse(cached->text);
+                auto parsed = parse(stored.body);
                 if (parsed.index() == 0) {
                     logger_.log(LOG_WARNING, "using a " + std::to_string(age) + " s old " + what +
                                                  " while the identity provider fails: " + *problem);
@@ -88,7 +90,11 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
     // A document that does not parse is never cached: one bad answer must not outlive its fix.
     if (parsed.index() == 0 && cache_ != nullptr) {
         const long long stored_at = now_();
-        if (cache_->write(cache_key, answer.body.view(), stored_at)) {
+        const long long lifetime = document_lifetime(answer.cache_control);
+        if (lifetime < jwks_cache_seconds) {
+            logger_.debug(what + " kept " + std::to_string(lifetime) + " s, as its Cache-Control asks");
+        }
+        if (cache_->write(cache_key, stored_document(lifetime, answer.body.view()), stored_at)) {
             cache_->remember(cache_key, stored_at, std::make_shared<const Parsed>(std::get<0>(parsed)));
         } else {
             logger_.debug("cannot write " + what + " to the cache in " + cache_->where());

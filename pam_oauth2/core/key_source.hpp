@@ -2,6 +2,7 @@
 
 #include "cache.hpp"
 #include "clock.hpp"
+#include "document_lifetime.hpp"
 #include "http_client.hpp"
 #include "jwks.hpp"
 #include "logger.hpp"
@@ -28,8 +29,6 @@ public:
     virtual KeySet keys(bool refresh) = 0;
 };
 
-/// How long a fetched JWKS (and discovery document) is reused from the disk cache.
-constexpr long long jwks_cache_seconds = 600;
 /// While the identity provider fails, a cached JWKS (or discovery document) up to this old is still
 /// used, with a warning (stale-if-error, bounded so a withdrawn key does not live on for long).
 constexpr long long jwks_stale_if_error_seconds = 3600;

@@ -3,6 +3,7 @@
 #include "secure_environment.hpp"
 
 #include <curl/curl.h>
+#include <curl/header.h>
 #include <openssl/crypto.h>
 
 #include <cstring>
@@ -189,6 +190,11 @@ public:
             return result;
         }
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+        curl_header* cache_control = nullptr;
+        if (curl_easy_header(curl, "Cache-Control", 0, CURLH_HEADER, -1, &cache_control) == CURLHE_OK &&
+            cache_control != nullptr && cache_control->value != nullptr) {
+            result.cache_control = cache_control->value;
+        }
         result.transport_ok = true;
         return result;
     }
