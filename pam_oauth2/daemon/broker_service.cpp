@@ -282,6 +282,7 @@ void BrokerService::serve_login(int fd, const ucred& peer)
         // Most logins need no network (JWKS in memory, a cached verdict, a malformed token): decide
         // those at once on this thread. Only a login that wants the provider joins a flight.
         if (auto offline = decide_offline(user, *token, *configuration, login_logger)) {
+            metrics_.answered_from_memory();
             decision = std::move(*offline);
         } else {
             auto work = [this, configuration, token, user, login_logger] {

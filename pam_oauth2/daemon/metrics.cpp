@@ -56,6 +56,9 @@ std::string Metrics::text() const
     }
     counter("pam_oauth2d_refusals_remembered_total", "Logins answered from the short negative cache.",
             remembered_.load());
+    counter("pam_oauth2d_answered_from_memory_total",
+            "Logins decided without the identity provider (JWKS, verdict or refusal from memory).",
+            from_memory_.load());
     counter("pam_oauth2d_coalesced_total", "Logins that waited for a verification already in flight.",
             coalesced_.load());
     counter("pam_oauth2d_peers_refused_total", "Connections from processes not in allow_users.", peers_refused_.load());

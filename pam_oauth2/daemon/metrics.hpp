@@ -15,6 +15,7 @@ public:
     void provider_request(const std::string& host, bool answered, double seconds);
     void refusal_remembered() { remembered_.fetch_add(1, std::memory_order_relaxed); }
     void coalesced() { coalesced_.fetch_add(1, std::memory_order_relaxed); }
+    void answered_from_memory() { from_memory_.fetch_add(1, std::memory_order_relaxed); }
     void peer_refused() { peers_refused_.fetch_add(1, std::memory_order_relaxed); }
     std::atomic<long> connections{0}; // being served now
     std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
@@ -32,6 +33,7 @@ private:
     std::map<std::string, Latency> providers_;
     std::atomic<unsigned long long> remembered_{0};
     std::atomic<unsigned long long> coalesced_{0};
+    std::atomic<unsigned long long> from_memory_{0};
     std::atomic<unsigned long long> peers_refused_{0};
 };
 

@@ -247,12 +247,19 @@ class Operations(unittest.TestCase):
         port = pam_harness.free_port()
         daemon = pam_harness.Daemon(DAEMON, extra=f"metrics = 127.0.0.1:{port}")
         try:
-            login(daemon.socket, [userinfo(), "allow_http"], "alice", tok("user-alice"), "deny")
+            granted = tok("user-alice")
+            login(daemon.socket, [userinfo(), "allow_http"], "alice", granted, "deny")
             login(daemon.socket, [userinfo(), "allow_http"], "alice", tok("user-bob"), "deny")
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
                 text = answer.read().decode()
             self.assertIn('pam_oauth2d_logins_total{result="granted",method="userinfo"} 1', text)
             self.assertIn('pam_oauth2d_logins_total{result="denied",method="userinfo"} 1', text)
+            self.assertIn('pam_oauth2d_provider_requests_total{host="127.0.0.1"} 2', text)
+            # cache_ttl=60 (the default): the same grant again is answered from memory.
+            login(daemon.socket, [userinfo(), "allow_http"], "alice", granted, "deny")
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                text = answer.read().decode()
+            self.assertIn("pam_oauth2d_answered_from_memory_total 1", text)
             self.assertIn('pam_oauth2d_provider_requests_total{host="127.0.0.1"} 2', text)
             self.assertNotIn("alice", text)
         finally:
