@@ -7,8 +7,11 @@ can use against the terminal.
 
 import base64
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 CHECK = None
@@ -38,6 +41,112 @@ class ExitStatuses(unittest.TestCase):
         code, _, err = run()
         self.assertEqual(code, 4)
         self.assertIn("usage:", err)
+
+
+class CommandLine(unittest.TestCase):
+    def test_help_and_version(self):
+        code, out, _ = run("--help")
+        self.assertEqual(code, 0)
+        for part in ("usage:", "--service NAME", "--pam-dir DIR", "--stage", "Exit status"):
+            self.assertIn(part, out)
+        code, out, _ = run("--version")
+        self.assertEqual(code, 0)
+        self.assertRegex(out, r"^pam_oauth2_check \d+\.\d+\.\d+\n$")
+
+    def test_every_misuse_is_4_with_the_usage(self):
+        for args, problem in ((("--bogus", "alice"), "unknown or misplaced --bogus"),
+                              (("--service",), "--service needs a value"),
+                              (("--service", "pg"), "no USER given"),
+                              (("--stage", "auth", "alice", "verify=jwt"), "--stage and --pam-dir go with --service"),
+                              (("--service", "pg", "alice", "verify=jwt"), "options come from the service file"),
+                              (("--service", "pg", "--stage", "session", "alice"), "--stage is auth or account"),
+                              (("--service", "../shadow", "alice"), "a service name, not a path"),
+                              (("--list-options", "extra"), "unknown or misplaced --list-options")):
+            code, out, err = run(*args)
+            self.assertEqual(code, 4, (args, out, err))
+            self.assertIn(problem, err, args)
+            self.assertIn("usage: pam_oauth2_check", err, args)
+
+
+class FromServiceFile(unittest.TestCase):
+    """--service reads the pam_oauth2.so line of a pam.d file as libpam hands it to the module."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="pam_oauth2_check_pamd_")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def write(self, name, text, mode=0o644):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def check(self, *args, token="not a token"):
+        return run("--debug", "--pam-dir", self.dir, *args, token=token)
+
+    def test_brackets_continuations_comments_and_a_stack_of_other_modules(self):
+        self.write("pg", "# the database\n"
+                         "auth  requisite  pam_nologin.so\n"
+                         "auth  [success=done new_authtok_reqd=done default=die]  pam_oauth2.so \\\n"
+                         "      [prompt=Token a\\]b: ]  userinfo_url=https://idp.invalid/u   # trailing comment\n"
+                         "auth  required  pam_deny.so\n"
+                         "account required pam_permit.so\n")
+        code, out, err = self.check("--service", "pg", "alice")
+        self.assertEqual(code, 1, out + err)  # refused by the token syntax rule: no network needed
+        self.assertIn("line 3: auth [success=done new_authtok_reqd=done default=die] pam_oauth2.so "
+                      "[prompt=Token a]b: ] [userinfo_url=https://idp.invalid/u]", out)
+        self.assertIn('prompt="Token a]b: "', err)
+        self.assertIn("userinfo_url=https://idp.invalid/u", err)
+
+    def test_conf_file_named_in_the_line_is_read(self):
+        conf = self.write("pam_oauth2.conf", "userinfo_url = https://idp.invalid/u\ndeny_users = alice\n")
+        self.write("pg", f"auth sufficient /usr/lib/x86_64-linux-gnu/security/pam_oauth2.so conf={conf}\n")
+        code, out, err = self.check("--service", "pg", "alice", token="a-well-formed-token")
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("deny_users", out)
+
+    def test_include_substack_and_at_include_are_followed(self):
+        self.write("common-oauth", "auth required pam_oauth2.so userinfo_url=https://idp.invalid/common\n")
+        for control in ("include", "substack"):
+            self.write("pg", f"auth {control} common-oauth\naccount required pam_permit.so\n")
+            code, out, err = self.check("--service", "pg", "alice")
+            self.assertEqual(code, 1, out + err)
+            self.assertIn("common-oauth line 1", out)
+            self.assertIn("userinfo_url=https://idp.invalid/common", err)
+        self.write("pg", "@include common-oauth\n")
+        code, out, err = self.check("--service", "pg", "alice")
+        self.assertIn("common-oauth line 1", out)
+
+    def test_several_lines_use_the_first_and_say_so(self):
+        self.write("pg", "auth sufficient pam_oauth2.so userinfo_url=https://idp.invalid/first\n"
+                         "-auth sufficient pam_oauth2.so userinfo_url=https://idp.invalid/second\n")
+        code, out, err = self.check("--service", "pg", "alice")
+        self.assertIn("note:     2 auth lines load pam_oauth2.so; this is the first", out)
+        self.assertIn("https://idp.invalid/first", err)
+        self.assertNotIn("https://idp.invalid/second", err)
+
+    def test_stage_picks_the_line(self):
+        self.write("pg", "auth required pam_oauth2.so userinfo_url=https://idp.invalid/u\n"
+                         "account required pam_oauth2.so timeout=fast\n")
+        code, out, _ = self.check("--service", "pg", "--stage", "account", "alice")
+        self.assertEqual(code, 3, out)
+        self.assertIn("option timeout", out)
+
+    def test_missing_files_and_lines_are_configuration_errors(self):
+        code, out, _ = self.check("--service", "nothing-here", "alice")
+        self.assertEqual(code, 3, out)
+        self.assertIn("cannot read", out)
+        self.write("pg", "auth required pam_unix.so\n")
+        code, out, _ = self.check("--service", "pg", "alice")
+        self.assertEqual(code, 3, out)
+        self.assertIn("no auth line loads pam_oauth2.so", out)
+        self.write("loop", "auth include loop\n")
+        code, out, _ = self.check("--service", "loop", "alice")
+        self.assertEqual(code, 3, out)
+        self.assertIn("a loop?", out)
 
 
 class OptionListing(unittest.TestCase):

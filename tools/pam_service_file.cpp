@@ -1,0 +1,189 @@
+#include "pam_service_file.hpp"
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+namespace pam_oauth2 {
+namespace {
+
+constexpr int max_include_depth = 8; // libpam's own limit is higher; a loop must end somewhere
+
+// The logical lines of a pam.d file: comments cut, continuations joined; each with its first line number.
+std::vector<std::pair<int, std::string>> logical_lines(const std::string& text)
+{
+    std::vector<std::pair<int, std::string>> lines;
+    std::istringstream in(text);
+    std::string physical;
+    std::string joined;
+    int number = 0;
+    int first = 0;
+    while (std::getline(in, physical)) {
+        ++number;
+        if (joined.empty()) {
+            first = number;
+        }
+        const auto hash = physical.find('#');
+        if (hash != std::string::npos) {
+            physical.erase(hash);
+        }
+        if (!physical.empty() && physical.back() == '\\') {
+            physical.back() = ' ';
+            joined += physical;
+            continue;
+        }
+        joined += physical;
+        lines.emplace_back(first, joined);
+        joined.clear();
+    }
+    if (!joined.empty()) {
+        lines.emplace_back(first, joined);
+    }
+    return lines;
+}
+
+bool blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+// The next whitespace-separated word at `at`, or a bracketed group kept whole (with its brackets).
+std::string next_word(const std::string& line, std::size_t& at)
+{
+    while (at < line.size() && blank(line[at])) {
+        ++at;
+    }
+    const std::size_t start = at;
+    if (at < line.size() && line[at] == '[') {
+        while (at < line.size() && line[at] != ']') {
+            at += line[at] == '\\' && at + 1 < line.size() ? std::size_t{2} : std::size_t{1};
+        }
+        at = at < line.size() ? at + 1 : at;
+        return line.substr(start, at - start);
+    }
+    while (at < line.size() && !blank(line[at])) {
+        ++at;
+    }
+    return line.substr(start, at - start);
+}
+
+// Module arguments as libpam's _pam_mkargv splits them: blanks separate, "[...]" groups with the
+// brackets removed and "\]" inside a group a literal "]".
+std::vector<std::string> split_arguments(const std::string& rest)
+{
+    std::vector<std::string> args;
+    std::size_t at = 0;
+    while (true) {
+        while (at < rest.size() && blank(rest[at])) {
+            ++at;
+        }
+        if (at >= rest.size()) {
+            return args;
+        }
+        std::string arg;
+        if (rest[at] == '[') {
+            ++at;
+            while (at < rest.size() && rest[at] != ']') {
+                if (rest[at] == '\\' && at + 1 < rest.size() && rest[at + 1] == ']') {
+                    ++at;
+                }
+                arg += rest[at++];
+            }
+            ++at; // the closing bracket
+        } else {
+            while (at < rest.size() && !blank(rest[at])) {
+                arg += rest[at++];
+            }
+        }
+        args.push_back(arg);
+    }
+}
+
+std::string file_name(const std::string& path)
+{
+    const auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::variant<std::string, std::string> read_whole_file(const std::string& path)
+{
+    std::ifstream in(path);
+    if (!in) {
+        return std::variant<std::string, std::string>(std::in_place_index<1>, "cannot read " + path);
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return std::variant<std::string, std::string>(std::in_place_index<0>, text.str());
+}
+
+struct Walk {
+    const std::string& pam_dir;
+    const std::string& type;
+    const std::string& module;
+    ServiceReader read;
+    std::vector<ServiceLine> found;
+
+    std::optional<std::string> service(const std::string& name, int depth)
+    {
+        if (depth > max_include_depth) {
+            return "includes nest deeper than " + std::to_string(max_include_depth) + " (a loop?) at " + name;
+        }
+        const std::string path = name.find('/') == std::string::npos ? pam_dir + "/" + name : name;
+        auto text = read(path);
+        if (text.index() == 1) {
+            return std::get<1>(text);
+        }
+        for (const auto& [number, line] : logical_lines(std::get<0>(text))) {
+            std::size_t at = 0;
+            std::string kind = next_word(line, at);
+            if (kind.empty()) {
+                continue;
+            }
+            if (kind == "@include") {
+                if (auto problem = service(next_word(line, at), depth + 1)) {
+                    return problem;
+                }
+                continue;
+            }
+            if (kind.front() == '-') {
+                kind.erase(0, 1);
+            }
+            const std::string control = next_word(line, at);
+            const std::string target = next_word(line, at);
+            if (kind != type) {
+                continue;
+            }
+            if (control == "include" || control == "substack") {
+                if (auto problem = service(target, depth + 1)) {
+                    return problem;
+                }
+                continue;
+            }
+            if (file_name(target) == module) {
+                found.push_back({path, number, kind, control, split_arguments(line.substr(at))});
+            }
+        }
+        return std::nullopt;
+    }
+};
+
+} // namespace
+
+std::variant<std::vector<ServiceLine>, std::string> module_lines_in(const std::string& pam_dir,
+                                                                    const std::string& service, const std::string& type,
+                                                                    const std::string& module, ServiceReader read_file)
+{
+    Walk walk{pam_dir, type, module, read_file, {}};
+    if (auto problem = walk.service(service, 0)) {
+        return *problem;
+    }
+    return std::move(walk.found);
+}
+
+std::variant<std::vector<ServiceLine>, std::string> module_lines(const std::string& pam_dir, const std::string& service,
+                                                                 const std::string& type, const std::string& module)
+{
+    return module_lines_in(pam_dir, service, type, module, &read_whole_file);
+}
+
+} // namespace pam_oauth2
