@@ -229,9 +229,12 @@ void broker_authenticate(pam_handle_t* pamh, const struct front_options* options
         close(fd);
         return;
     }
-    if (send_prepare(fd, argc, argv, item_or_empty(pamh, PAM_SERVICE), deadline_ms) != 0 ||
-        broker_receive(fd, deadline_ms, &body, &body_length, message) != 0) {
-        unavailable(login, "pam_oauth2d did not answer: %s", strerror(errno));
+    /* A daemon that refuses this peer answers at once and closes, possibly before PREPARE is sent:
+     * a failed send is followed by a read, so its reason is not lost behind EPIPE. */
+    const int sent = send_prepare(fd, argc, argv, item_or_empty(pamh, PAM_SERVICE), deadline_ms);
+    const int send_error = errno;
+    if (broker_receive(fd, deadline_ms, &body, &body_length, message) != 0) {
+        unavailable(login, "pam_oauth2d did not answer: %s", strerror(sent != 0 ? send_error : errno));
         goto done;
     }
     if (message->type == broker_refused) {
