@@ -26,7 +26,7 @@ enum {
     answer_margin_ms = 1000,
 };
 
-static void unavailable(struct broker_login* login, const char* format, ...)
+__attribute__((format(printf, 2, 3))) static void unavailable(struct broker_login* login, const char* format, ...)
 {
     va_list args;
     va_start(args, format);
