@@ -53,6 +53,8 @@ echo "== apt-get purge pam-oauth2"
 apt-get purge -y -q pam-oauth2 >/dev/null
 left=0
 while read -r path; do
+    # Directories the package shared with the system (/lib is a symlink on merged-/usr systems) stay.
+    [ -d "$path" ] && continue
     if [ -f "$path" ] || [ -L "$path" ]; then echo "left behind: $path" >&2; left=1; fi
 done < build-release/installed-files.txt
 [ -e /var/cache/pam_oauth2 ] && { echo "left behind: /var/cache/pam_oauth2" >&2; left=1; }
