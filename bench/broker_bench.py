@@ -26,15 +26,17 @@ import os
 import shutil
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "support"))
 import fixtures  # noqa: E402
+import pam_harness  # noqa: E402
 
 
 def table(title, header, rows):
@@ -56,7 +58,7 @@ class Setup:
                                       urllib.parse.urlsplit(self.idp.issuer).hostname)
         secret = "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n"
         self.conf_local = self.ws.write_conf("bench-local.conf", secret)
-        self.conf_broker = self.ws.write_daemon_conf("bench-broker.conf", secret)
+        self.conf_broker = self.ws.write_conf("bench-broker.conf", secret, group=fixtures.DAEMON_GROUP)
         common = f"log=stderr ca_file={self.ws.ca} cache_dir={self.ws.cache_dir}"
         jwt = f"verify=jwt issuer={self.idp.issuer} audience=postgres"
         userinfo = f"userinfo_url={self.idp.userinfo_url}"
@@ -159,6 +161,26 @@ def pgbench(port, user, token, connections, database="postgres", clients=1):
     return elapsed, made, failed, done.stdout + done.stderr
 
 
+def interleaved_rates(rows, connections, run):
+    """Connections per second for each row: `run(name, count)` -> pgbench's result, six rounds that
+    alternate the rows so every one sees the same moments of the machine."""
+    rounds = 6
+    totals = {name: [0.0, 0] for name in rows}
+    for _ in range(rounds):
+        for name in rows:
+            elapsed, made, failed, output = run(name, connections // rounds)
+            if failed:
+                raise RuntimeError(f"pgbench {name} failed: {output[-800:]}")
+            totals[name][0] += elapsed
+            totals[name][1] += made
+    return {name: count / seconds for name, (seconds, count) in totals.items()}
+
+
+def rate_rows(rows, rates):
+    return [[TITLES.get(name, name), f"{rates[name]:.1f}", f"{rates[name] / rates['permit']:.2f}x",
+             f"{rates[name] / rates['prompt_permit']:.2f}x"] for name in rows]
+
+
 def drop_cluster(cluster):
     """Stops a cluster and removes its files, so the next part can make its own in the workspace."""
     cluster.stop()
@@ -191,21 +213,10 @@ def pgbench_part(setup, connections):
         cluster.admin_sql("CREATE ROLE alice LOGIN PASSWORD 'scram-password'; SELECT pg_reload_conf();")
         for name in rows:
             cluster.admin_sql(f"CREATE DATABASE db_{name}")
-        totals = {name: [0.0, 0] for name in rows}
-        rounds = 6
-        for _ in range(rounds):
-            for name in rows:
-                elapsed, made, failed, output = pgbench(cluster.port, "alice", tokens[name], connections // rounds,
-                                                        f"db_{name}")
-                if failed:
-                    raise RuntimeError(f"pgbench {name} failed: {output[-800:]}")
-                totals[name][0] += elapsed
-                totals[name][1] += made
-        rates = {name: count / seconds for name, (seconds, count) in totals.items()}
+        rates = interleaved_rates(rows, connections, lambda name, count: pgbench(
+            cluster.port, "alice", tokens[name], count, f"db_{name}"))
         table(f"PostgreSQL, pgbench -C ({connections} connections each, one cluster)",
-              ["authentication", "connections/s", "vs pam_permit", "vs prompt-then-permit"],
-              [[TITLES.get(name, name), f"{rates[name]:.1f}", f"{rates[name] / rates['permit']:.2f}x",
-                f"{rates[name] / rates['prompt_permit']:.2f}x"] for name in rows])
+              ["authentication", "connections/s", "vs pam_permit", "vs prompt-then-permit"], rate_rows(rows, rates))
     finally:
         for service in services:
             service.remove()
@@ -230,25 +241,17 @@ def pgbouncer_part(setup, connections):
         pam = fixtures.PamServiceFile("pgbouncer", "pam_permit.so", [])
         bouncer = fixtures.PgBouncer(setup.ws, cluster)
         tokens = {name: setup.token(setup.lines[name][1], "alice") for name in rows}
-        totals = {name: [0.0, 0] for name in rows}
-        rounds = 6
-        for _ in range(rounds):
-            for name in rows:
-                line = setup.lines[name][0].split()
-                pam.write(line[0], line[1:])  # pgbouncer reads its PAM service file at each login
-                # Concurrent clients: pgbouncer collects PAM results on a timer, so one client at a time
-                # measures that timer (about 3 logins/s whatever the module); a full queue measures PAM.
-                elapsed, made, failed, output = pgbench(bouncer.port, "alice", tokens[name], connections // rounds,
-                                                        clients=BOUNCER_CLIENTS)
-                if failed:
-                    raise RuntimeError(f"pgbench through pgbouncer, {name}, failed: {output[-800:]}")
-                totals[name][0] += elapsed
-                totals[name][1] += made
-        rates = {name: count / seconds for name, (seconds, count) in totals.items()}
+
+        def through_bouncer(name, count):
+            line = setup.lines[name][0].split()
+            pam.write(line[0], line[1:])  # pgbouncer reads its PAM service file at each login
+            # Concurrent clients: pgbouncer collects PAM results on a timer, so one client at a time
+            # measures that timer (about 3 logins/s whatever the module); a full queue measures PAM.
+            return pgbench(bouncer.port, "alice", tokens[name], count, clients=BOUNCER_CLIENTS)
+
+        rates = interleaved_rates(rows, connections, through_bouncer)
         table(f"pgbouncer, auth_type = pam, pgbench -C -c {BOUNCER_CLIENTS} ({connections} client logins each)",
-              ["PAM service pgbouncer", "logins/s", "vs pam_permit", "vs prompt-then-permit"],
-              [[TITLES[name], f"{rates[name]:.1f}", f"{rates[name] / rates['permit']:.2f}x",
-                f"{rates[name] / rates['prompt_permit']:.2f}x"] for name in rows])
+              ["PAM service pgbouncer", "logins/s", "vs pam_permit", "vs prompt-then-permit"], rate_rows(rows, rates))
     finally:
         if bouncer:
             bouncer.stop()
@@ -256,25 +259,6 @@ def pgbouncer_part(setup, connections):
             pam.remove()
         if cluster:
             drop_cluster(cluster)
-
-
-def frame(kind, fields):
-    body = bytes([kind]) + b"".join(bytes([tag]) + struct.pack(">I", len(value)) + value for tag, value in fields)
-    return b"PO2\x01" + struct.pack(">I", len(body)) + body
-
-
-def read_frame(conn):
-    header = b""
-    while len(header) < 8:
-        chunk = conn.recv(8 - len(header))
-        if not chunk:
-            raise RuntimeError("daemon closed the connection")
-        header += chunk
-    length = struct.unpack(">I", header[4:])[0]
-    body = b""
-    while len(body) < length:
-        body += conn.recv(length - len(body))
-    return body
 
 
 def rss_kib(pid):
@@ -296,10 +280,10 @@ def memory_part(setup, verifications):
         token = good if i % 2 == 0 else b"refused-" + str(i).encode()
         with socket.socket(socket.AF_UNIX) as conn:
             conn.connect(setup.broker.socket)
-            conn.sendall(frame(1, [(1, a.encode()) for a in args] + [(2, b"bench")]))
-            read_frame(conn)
-            conn.sendall(frame(3, [(3, b"alice"), (4, b"127.0.0.1"), (5, token)]))
-            read_frame(conn)
+            conn.sendall(pam_harness.frame(1, [(1, a.encode()) for a in args] + [(2, b"bench")]))
+            pam_harness.read_frame(conn)
+            conn.sendall(pam_harness.frame(3, [(3, b"alice"), (4, b"127.0.0.1"), (5, token)]))
+            pam_harness.read_frame(conn)
         if i + 1 in (1000, verifications // 10, verifications // 2, verifications):
             samples.append((i + 1, rss_kib(pid)))
     seconds = time.monotonic() - started

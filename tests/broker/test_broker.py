@@ -11,7 +11,6 @@ import argparse
 import concurrent.futures
 import json
 import os
-import struct
 import subprocess
 import re
 import secrets
@@ -356,25 +355,6 @@ class Storms(unittest.TestCase):
             hung.stop()
 
 
-def frame(kind, fields):
-    """One wire-format frame (pam_oauth2/protocol/broker_protocol.h)."""
-    body = bytes([kind]) + b"".join(bytes([tag]) + struct.pack(">I", len(value)) + value for tag, value in fields)
-    return b"PO2\x01" + struct.pack(">I", len(body)) + body
-
-
-def read_frame(conn):
-    header = b""
-    while len(header) < 8:
-        chunk = conn.recv(8 - len(header))
-        if not chunk:
-            raise AssertionError("the daemon closed the connection")
-        header += chunk
-    body = b""
-    while len(body) < struct.unpack(">I", header[4:])[0]:
-        body += conn.recv(struct.unpack(">I", header[4:])[0] - len(body))
-    return body
-
-
 class DaemonUnderValgrind(unittest.TestCase):
     """pam_oauth2d under memcheck: grants, refusals, provider errors and malformed frames, then a
     stop; no memory error and nothing definitely lost."""
@@ -403,10 +383,10 @@ class DaemonUnderValgrind(unittest.TestCase):
                 with socket.socket(socket.AF_UNIX) as conn:
                     conn.settimeout(60)
                     conn.connect(socket_path)
-                    conn.sendall(frame(1, [(1, arg.encode()) for arg in args] + [(2, b"valgrind")]))
-                    read_frame(conn)
-                    conn.sendall(frame(3, [(3, b"alice"), (4, b"127.0.0.1"), (5, token)]))
-                    self.assertEqual(read_frame(conn)[0], 4)  # VERDICT
+                    conn.sendall(pam_harness.frame(1, [(1, arg.encode()) for arg in args] + [(2, b"valgrind")]))
+                    pam_harness.read_frame(conn)
+                    conn.sendall(pam_harness.frame(3, [(3, b"alice"), (4, b"127.0.0.1"), (5, token)]))
+                    self.assertEqual(pam_harness.read_frame(conn)[0], 4)  # VERDICT
             with socket.socket(socket.AF_UNIX) as conn:
                 conn.connect(socket_path)
                 conn.sendall(b"PO2\x01\x00\x00\x00\x03\x01\x63\x00")

@@ -61,21 +61,14 @@ class Workspace:
         os.makedirs(self.cache_dir)
         os.chmod(self.cache_dir, 0o1733)
 
-    def write_conf(self, name, text):
-        """A conf= file as a package would install it: root-owned, readable by the service's group only."""
+    def write_conf(self, name, text, group=None):
+        """A conf= file as a package would install it: root-owned, readable by one group only (the
+        service user's by default; pam_oauth2d's for files the daemon reads)."""
         path = self.path(name)
         with open(path, "w") as f:
             f.write(text)
-        os.chown(path, 0, pwd.getpwnam(SERVICE_USER).pw_gid)
-        os.chmod(path, 0o640)
-        return path
-
-    def write_daemon_conf(self, name, text):
-        """A conf= file pam_oauth2d reads: root-owned, readable by the daemon's group only."""
-        path = self.path(name)
-        with open(path, "w") as f:
-            f.write(text)
-        os.chown(path, 0, grp.getgrnam(DAEMON_GROUP).gr_gid)
+        gid = grp.getgrnam(group).gr_gid if group else pwd.getpwnam(SERVICE_USER).pw_gid
+        os.chown(path, 0, gid)
         os.chmod(path, 0o640)
         return path
 

@@ -439,8 +439,8 @@ class ThroughBroker(LoginCase):
         self.assertIn("result=granted", self.broker.log_text())
 
     def test_introspection_through_the_broker(self):
-        conf = WS.write_daemon_conf("broker-introspect.conf",
-                                    "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n")
+        conf = WS.write_conf("broker-introspect.conf", "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n",
+                             group=fixtures.DAEMON_GROUP)
         self.use(*userinfo_args("verify=introspect", f"introspection_url={IDP.introspection_url}", f"conf={conf}",
                                 f"issuer={IDP.issuer}", "allow_any_audience", "require_claim=client_id:psql"))
         code, out, err, _, log = self.login("carol", mint("carol"))

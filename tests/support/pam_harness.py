@@ -3,6 +3,7 @@ processes, generated PAM service directories, and the pam_driver program."""
 
 import os
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -126,3 +127,26 @@ class Daemon:
             self.process.wait(timeout=15)
         import shutil
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def frame(kind, fields):
+    """One frame of the broker wire format (pam_oauth2/protocol/broker_protocol.h): a type, then
+    (tag, bytes) fields."""
+    body = bytes([kind]) + b"".join(bytes([tag]) + struct.pack(">I", len(value)) + value for tag, value in fields)
+    return b"PO2\x01" + struct.pack(">I", len(body)) + body
+
+
+def _read_exactly(conn, length):
+    data = b""
+    while len(data) < length:
+        chunk = conn.recv(length - len(data))
+        if not chunk:
+            raise AssertionError("pam_oauth2d closed the connection")
+        data += chunk
+    return data
+
+
+def read_frame(conn):
+    """The body of the next frame on `conn`."""
+    header = _read_exactly(conn, 8)
+    return _read_exactly(conn, struct.unpack(">I", header[4:])[0])
