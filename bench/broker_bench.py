@@ -162,8 +162,9 @@ def pgbench(port, user, token, connections, database="postgres", clients=1):
 
 
 def interleaved_rates(rows, connections, run):
-    """Connections per second for each row: `run(name, count)` -> pgbench's result, six rounds that
-    alternate the rows so every one sees the same moments of the machine."""
+    """Connections per second for each row, and how many connections each row made: `run(name, count)`
+    -> pgbench's result, six rounds that alternate the rows so every one sees the same moments of the
+    machine."""
     rounds = 6
     totals = {name: [0.0, 0] for name in rows}
     for _ in range(rounds):
@@ -173,7 +174,7 @@ def interleaved_rates(rows, connections, run):
                 raise RuntimeError(f"pgbench {name} failed: {output[-800:]}")
             totals[name][0] += elapsed
             totals[name][1] += made
-    return {name: count / seconds for name, (seconds, count) in totals.items()}
+    return {name: count / seconds for name, (seconds, count) in totals.items()}, totals[rows[0]][1]
 
 
 def rate_rows(rows, rates):
@@ -213,9 +214,9 @@ def pgbench_part(setup, connections):
         cluster.admin_sql("CREATE ROLE alice LOGIN PASSWORD 'scram-password'; SELECT pg_reload_conf();")
         for name in rows:
             cluster.admin_sql(f"CREATE DATABASE db_{name}")
-        rates = interleaved_rates(rows, connections, lambda name, count: pgbench(
+        rates, made = interleaved_rates(rows, connections, lambda name, count: pgbench(
             cluster.port, "alice", tokens[name], count, f"db_{name}"))
-        table(f"PostgreSQL, pgbench -C ({connections} connections each, one cluster)",
+        table(f"PostgreSQL, pgbench -C ({made} connections each, one cluster)",
               ["authentication", "connections/s", "vs pam_permit", "vs prompt-then-permit"], rate_rows(rows, rates))
     finally:
         for service in services:
@@ -249,8 +250,8 @@ def pgbouncer_part(setup, connections):
             # measures that timer (about 3 logins/s whatever the module); a full queue measures PAM.
             return pgbench(bouncer.port, "alice", tokens[name], count, clients=BOUNCER_CLIENTS)
 
-        rates = interleaved_rates(rows, connections, through_bouncer)
-        table(f"pgbouncer, auth_type = pam, pgbench -C -c {BOUNCER_CLIENTS} ({connections} client logins each)",
+        rates, made = interleaved_rates(rows, connections, through_bouncer)
+        table(f"pgbouncer, auth_type = pam, pgbench -C -c {BOUNCER_CLIENTS} ({made} client logins each)",
               ["PAM service pgbouncer", "logins/s", "vs pam_permit", "vs prompt-then-permit"], rate_rows(rows, rates))
     finally:
         if bouncer:
