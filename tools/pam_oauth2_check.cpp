@@ -3,10 +3,13 @@
 // pam_oauth2_check(1). Exit status: 0 granted, 1 refused, 2 identity provider unavailable,
 // 3 configuration error, 4 usage.
 #include "authenticator.hpp"
+#include "check_report.hpp"
 #include "configuration.hpp"
 #include "curl_http_client.hpp"
+#include "dry_run.hpp"
 #include "outcome.hpp"
 #include "pam_service_file.hpp"
+#include "report_text.hpp"
 #include "settings_parser.hpp"
 #include "text.hpp"
 
@@ -33,8 +36,11 @@ int exit_code(pam_oauth2::Outcome outcome)
 }
 
 constexpr const char* usage_text =
-    "usage: pam_oauth2_check [--debug] USER OPTION...                  < token\n"
-    "       pam_oauth2_check [--debug] --service NAME [--pam-dir DIR] [--stage auth|account] USER < token\n"
+    "usage: pam_oauth2_check [--explain|--json] [--debug] USER OPTION...           < token\n"
+    "       pam_oauth2_check [--explain|--json] [--debug] --service NAME [--pam-dir DIR] [--stage auth|account] USER "
+    "< token\n"
+    "       pam_oauth2_check --dry-run [--json] OPTION...\n"
+    "       pam_oauth2_check --dry-run [--json] --service NAME [--pam-dir DIR] [--stage auth|account]\n"
     "       pam_oauth2_check --list-options | --help | --version\n";
 
 constexpr const char* help_text =
@@ -45,10 +51,17 @@ constexpr const char* help_text =
     "                     reads it (brackets, continuations, @include, include and substack)\n"
     "  --pam-dir DIR      read service files from DIR instead of /etc/pam.d\n"
     "  --stage STAGE      which line: auth (default) or account\n"
-    "  --debug            the effective options and each step, on standard error\n"
+    "  --explain          each step: effective options and where each came from, the token decoded,\n"
+    "                     the method, every HTTP exchange, the signing key, each rule, the cache, the\n"
+    "                     PAM code the module would return\n"
+    "  --json             the same as one JSON document (with --dry-run: the checks)\n"
+    "  --dry-run          check the configuration without a token: options, files and permissions,\n"
+    "                     discovery and JWKS, endpoints, TLS trust, clock skew against the provider\n"
+    "  --debug            the module's debug lines, on standard error\n"
     "  --list-options     every option, its default and group, as JSON\n"
     "\n"
-    "Exit status: 0 granted, 1 refused, 2 identity provider unavailable, 3 configuration error, 4 usage.\n";
+    "Exit status: 0 granted (--dry-run: every check holds), 1 refused, 2 identity provider unavailable,\n"
+    "3 configuration error, 4 usage.\n";
 
 int usage_error(const std::string& problem)
 {
@@ -56,9 +69,13 @@ int usage_error(const std::string& problem)
     return 4;
 }
 
+enum class Output { Plain, Explain, Json };
+
 // What the command line asks for.
 struct Request {
     bool debug = false;
+    bool dry_run = false;
+    Output output = Output::Plain;
     std::string service;
     std::string pam_dir = "/etc/pam.d";
     std::string stage = "auth";
@@ -90,6 +107,12 @@ std::variant<Request, int> parse_command_line(int argc, char** argv)
         }
         if (flag == "--debug") {
             request.debug = true;
+        } else if (flag == "--explain") {
+            request.output = request.output == Output::Json ? Output::Json : Output::Explain;
+        } else if (flag == "--json") {
+            request.output = Output::Json;
+        } else if (flag == "--dry-run") {
+            request.dry_run = true;
         } else if (flag == "--service" && has_value) {
             request.service = argv[++i];
         } else if (flag == "--pam-dir" && has_value) {
@@ -99,20 +122,30 @@ std::variant<Request, int> parse_command_line(int argc, char** argv)
             request.stage = argv[++i];
             stage_given = true;
         } else {
-            return usage_error(has_value || flag == "--list-options" ? "unknown or misplaced " + flag
-                                                                     : flag + " needs a value");
+            const bool takes_value = flag == "--service" || flag == "--pam-dir" || flag == "--stage";
+            return usage_error(takes_value && !has_value ? flag + " needs a value" : "unknown or misplaced " + flag);
         }
     }
-    if (i >= argc) {
-        return usage_error("no USER given");
+    if (!request.dry_run) {
+        if (i >= argc) {
+            return usage_error("no USER given");
+        }
+        request.user = argv[i++];
     }
-    request.user = argv[i++];
     request.options.assign(argv + i, argv + argc);
+    if (request.dry_run && request.output == Output::Explain) {
+        return usage_error("--dry-run explains every check already; add --json for JSON");
+    }
+    if (request.dry_run && request.debug) {
+        return usage_error("--debug goes with a login, not --dry-run");
+    }
     if (request.service.empty() && (stage_given || pam_dir_given)) {
         return usage_error("--stage and --pam-dir go with --service");
     }
     if (!request.service.empty() && !request.options.empty()) {
-        return usage_error("with --service the options come from the service file, not the command line");
+        return usage_error(request.dry_run ? "with --dry-run --service no other argument is taken"
+                                           : "with --service the options come from the service file, not the "
+                                             "command line");
     }
     if (request.service.find('/') != std::string::npos || request.service == "." || request.service == "..") {
         return usage_error("--service takes a service name, not a path (use --pam-dir for the directory)");
@@ -123,32 +156,98 @@ std::variant<Request, int> parse_command_line(int argc, char** argv)
     return request;
 }
 
-// The module arguments of the service's pam_oauth2.so line, or the exit status after saying why not.
-std::variant<std::vector<std::string>, int> options_from_service(const Request& request)
+// The pam_oauth2.so line of the service (the first of its stage), how many there are, and the line
+// as text; or the configuration error.
+struct FoundService {
+    pam_oauth2::ServiceLine line;
+    std::size_t lines_found = 0;
+    std::string text;
+};
+
+std::variant<FoundService, std::string> find_service_line(const Request& request)
 {
+    using pam_oauth2::printable;
     auto lines = pam_oauth2::module_lines(request.pam_dir, request.service, request.stage, "pam_oauth2.so");
     if (auto* problem = std::get_if<std::string>(&lines)) {
-        std::printf("configuration error: %s\n", pam_oauth2::printable(*problem).c_str());
-        return 3;
+        return *problem;
     }
-    const auto& found = std::get<std::vector<pam_oauth2::ServiceLine>>(lines);
+    auto& found = std::get<std::vector<pam_oauth2::ServiceLine>>(lines);
     if (found.empty()) {
-        std::printf("configuration error: no %s line loads pam_oauth2.so in %s/%s\n", request.stage.c_str(),
-                    pam_oauth2::printable(request.pam_dir).c_str(), pam_oauth2::printable(request.service).c_str());
-        return 3;
+        return "no " + request.stage + " line loads pam_oauth2.so in " + request.pam_dir + "/" + request.service;
     }
-    const auto& line = found.front();
+    FoundService service{std::move(found.front()), found.size(), ""};
+    const auto& line = service.line;
     std::string shown;
     for (const auto& arg : line.args) {
-        shown += " [" + pam_oauth2::printable(arg) + "]";
+        shown += " [" + arg + "]";
     }
-    std::printf("service:  %s line %d: %s %s pam_oauth2.so%s\n", pam_oauth2::printable(line.file).c_str(), line.line,
-                line.type.c_str(), pam_oauth2::printable(line.control).c_str(), shown.c_str());
-    if (found.size() > 1) {
-        std::printf("note:     %zu %s lines load pam_oauth2.so; this is the first\n", found.size(),
-                    request.stage.c_str());
+    service.text = line.file + " line " + std::to_string(line.line) + ": " + line.type + " " + line.control +
+                   " pam_oauth2.so" + shown;
+    return service;
+}
+
+nlohmann::json service_report(const FoundService& service, const std::string& stage)
+{
+    return {{"file", service.line.file},
+            {"line_number", service.line.line},
+            {"line", service.text},
+            {"control", service.line.control},
+            {"arguments", service.line.args},
+            {"lines_found", service.lines_found},
+            {"stage", stage}};
+}
+
+void print_service(const FoundService& service, const std::string& stage)
+{
+    std::printf("service:  %s\n", pam_oauth2::printable(service.text).c_str());
+    if (service.lines_found > 1) {
+        std::printf("note:     %zu %s lines load pam_oauth2.so; this is the first\n", service.lines_found,
+                    stage.c_str());
     }
-    return line.args;
+}
+
+void print_report(const nlohmann::json& report, Output output, bool dry_run)
+{
+    const std::string text = output == Output::Json ? pam_oauth2::report_json(report) + "\n"
+                             : dry_run              ? pam_oauth2::dry_run_text(report)
+                                                    : pam_oauth2::explanation_text(report);
+    std::fputs(text.c_str(), stdout);
+}
+
+// A configuration error, in the form the output asks for.
+int configuration_error(const std::string& message, Output output, nlohmann::json report)
+{
+    if (output == Output::Plain) {
+        std::printf("configuration error: %s\n", pam_oauth2::printable(message).c_str());
+        return 3;
+    }
+    const int code = pam_oauth2::to_pam_code(pam_oauth2::Outcome::ConfigError);
+    report["configuration_error"] = message;
+    report["result"] = {{"result", "config_error"},
+                        {"reason", message},
+                        {"pam_code", code},
+                        {"pam_code_name", pam_oauth2::pam_code_name(code)}};
+    std::fputs(output == Output::Json ? (pam_oauth2::report_json(report) + "\n").c_str()
+                                      : ("configuration error: " + pam_oauth2::printable(message) + "\n").c_str(),
+               stdout);
+    return 3;
+}
+
+int run_dry(const Request& request, nlohmann::json report)
+{
+    auto checked = pam_oauth2::dry_run(request.options);
+    checked.report.update(report);
+    print_report(checked.report, request.output == Output::Json ? Output::Json : Output::Plain, true);
+    return checked.exit;
+}
+
+pam_oauth2::SecureString read_token()
+{
+    std::string line;
+    std::getline(std::cin, line);
+    pam_oauth2::SecureString token(line);
+    line.assign(line.size(), '\0');
+    return token;
 }
 
 int run(int argc, char** argv)
@@ -158,15 +257,23 @@ int run(int argc, char** argv)
         return *answered;
     }
     Request& request = std::get<Request>(parsed);
+    nlohmann::json report = nlohmann::json::object();
     if (!request.service.empty()) {
-        auto from_service = options_from_service(request);
-        if (const int* failed = std::get_if<int>(&from_service)) {
-            return *failed;
+        auto found = find_service_line(request);
+        if (auto* problem = std::get_if<std::string>(&found)) {
+            return configuration_error(*problem, request.output, report);
         }
-        request.options = std::move(std::get<std::vector<std::string>>(from_service));
+        auto& service = std::get<FoundService>(found);
+        if (request.output == Output::Plain) {
+            print_service(service, request.stage);
+        } else {
+            report["service"] = service_report(service, request.stage);
+        }
+        request.options = service.line.args;
     }
-    const bool debug = request.debug;
-    const std::string& user = request.user;
+    if (request.dry_run) {
+        return run_dry(request, std::move(report));
+    }
     const std::vector<std::string_view> args(request.options.begin(), request.options.end());
 
     pam_oauth2::Logger logger(
@@ -174,24 +281,32 @@ int run(int argc, char** argv)
             std::fprintf(stderr, "%s %s\n",
                          priority == LOG_DEBUG ? "debug:" : "log:", pam_oauth2::printable(line).c_str());
         },
-        debug);
+        request.debug);
     const auto loaded = pam_oauth2::load_configuration(args);
     if (const auto* error = std::get_if<pam_oauth2::ConfigError>(&loaded)) {
-        std::printf("configuration error: %s\n", pam_oauth2::printable(error->message).c_str());
-        return 3;
+        return configuration_error(error->message, request.output, std::move(report));
     }
     const auto& configuration = std::get<pam_oauth2::Configuration>(loaded);
     logger.debug("options: " + pam_oauth2::describe_settings(configuration.settings));
 
-    std::string line;
-    std::getline(std::cin, line);
-    const pam_oauth2::SecureString token(line);
-    line.assign(line.size(), '\0');
-
+    const pam_oauth2::SecureString token = read_token();
+    pam_oauth2::Trace trace;
+    if (request.output != Output::Plain) {
+        logger.set_trace(&trace);
+        report["user"] = request.user;
+        report["configuration"] = pam_oauth2::configuration_report(configuration, args);
+        report["token"] = pam_oauth2::token_report(token, pam_oauth2::system_now());
+    }
     const auto decision = pam_oauth2::decide_login(
-        user, token, configuration,
+        request.user, token, configuration,
         [](const pam_oauth2::HttpSettings& s) { return pam_oauth2::make_curl_http_client(s); }, pam_oauth2::system_now,
         logger);
+    if (request.output != Output::Plain) {
+        report["steps"] = trace.steps();
+        report["result"] = pam_oauth2::result_report(decision, pam_oauth2::system_now());
+        print_report(report, request.output, false);
+        return exit_code(decision.outcome);
+    }
     std::printf("result:   %s\nmethod:   %s\nreason:   %s\ntoken:    %s (%zu bytes)\n",
                 pam_oauth2::result_word(decision.outcome), decision.method.empty() ? "none" : decision.method.c_str(),
                 pam_oauth2::printable(decision.reason).c_str(), pam_oauth2::token_fingerprint(token.view()).c_str(),

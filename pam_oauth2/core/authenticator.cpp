@@ -9,6 +9,8 @@
 #include "token_kind.hpp"
 #include "token_syntax.hpp"
 
+#include <iterator>
+
 namespace pam_oauth2 {
 namespace {
 
@@ -83,26 +85,64 @@ VerifyResult verify_or_reuse(const Judge& judge, const VerdictCache& verdicts, c
 {
     if (auto cached = verdicts.find(judge.method, token)) {
         logger.debug(std::string(judge.verifier->name()) + ": " + cached->detail);
+        logger.step("verdict cache", [&] { return nlohmann::json{{"hit", true}, {"detail", cached->detail}}; });
         fresh = false;
         return std::move(*cached);
+    }
+    if (judge.method != VerifyMethod::Jwt && judge.settings->cache.ttl_seconds > 0) {
+        logger.step("verdict cache", [&] { return nlohmann::json{{"hit", false}}; });
     }
     fresh = true;
     return judge.verifier->verify(token);
 }
 
 // The rules every verified token must pass: access token, lifetime, issuer, audience, user, scope,
-// groups, required claims.
+// groups, required claims. The first that fails, after each was traced.
 std::optional<std::string> check_verified(const VerifyResult& result, std::string_view user, const Judge& judge,
-                                          long long now)
+                                          long long now, const Logger& logger)
 {
     const Settings& settings = *judge.settings;
+    std::vector<RuleCheck> checks;
     // Userinfo answers describe the user, not the token: they carry no token type.
     if (judge.method != VerifyMethod::Userinfo) {
-        if (auto problem = check_token_kind(result, settings.token)) {
-            return problem;
+        checks.push_back({"access token", check_token_kind(result, settings.token)});
+    }
+    auto claim_rules =
+        judge_claim_rules(result.claims, user, settings.token, settings.users, now, judge.method, judge.map);
+    std::move(claim_rules.begin(), claim_rules.end(), std::back_inserter(checks));
+    std::optional<std::string> first_problem;
+    for (auto& check : checks) {
+        logger.step("rule", [&] {
+            nlohmann::json step{{"rule", check.rule}, {"holds", !check.problem}};
+            if (check.problem) {
+                step["problem"] = *check.problem;
+            }
+            return step;
+        });
+        if (check.problem && !first_problem) {
+            first_problem = std::move(check.problem);
         }
     }
-    return check_claims(result.claims, user, settings.token, settings.users, now, judge.method, judge.map);
+    return first_problem;
+}
+
+// What a verifier answered, for the trace: its status and what it vouched with.
+nlohmann::json verification_step(const Judge& judge, const VerifyResult& result)
+{
+    const char* status = "unavailable";
+    switch (result.status) {
+    case VerifyStatus::Valid: status = "valid"; break;
+    case VerifyStatus::Invalid: status = "invalid"; break;
+    case VerifyStatus::Unavailable: break;
+    }
+    nlohmann::json step{{"method", judge.verifier->name()}, {"status", status}, {"detail", result.detail}};
+    if (!result.signing_key.empty()) {
+        step["signing_key"] = result.signing_key;
+    }
+    if (result.status == VerifyStatus::Valid && judge.method != VerifyMethod::Jwt) {
+        step["claims"] = result.claims; // the provider's answer; a JWT's claims are the token's own
+    }
+    return step;
 }
 
 // Only decides: the first method that applies judges the token, then the claim rules.
@@ -110,7 +150,16 @@ Decision decide(std::string_view user, const PresentedToken& token, const Config
                 const LoginVerifiers& verifiers, long long now, const Logger& logger)
 {
     for (const auto& entry : verifiers.in_order()) {
-        if (!entry.verifier->applies_to(token)) {
+        const bool applies = entry.verifier->applies_to(token);
+        logger.step("method", [&] {
+            return nlohmann::json{{"method", entry.verifier->name()},
+                                  {"applies", applies},
+                                  {"why", entry.method != VerifyMethod::Jwt
+                                              ? "asks the identity provider about any token"
+                                          : applies ? "the token looks like a JWT"
+                                                    : "the token does not look like a JWT"}};
+        });
+        if (!applies) {
             logger.debug(std::string("method ") + entry.verifier->name() + " does not apply to this token");
             continue;
         }
@@ -120,13 +169,26 @@ Decision decide(std::string_view user, const PresentedToken& token, const Config
         // A failed check never falls through to another method.
         auto chosen = judge_for(entry, token, configuration, verifiers);
         if (auto* refusal = std::get_if<std::string>(&chosen)) {
+            logger.step("issuer section", [&] { return nlohmann::json{{"found", false}, {"problem", *refusal}}; });
             decision.outcome = Outcome::Denied;
             decision.reason = std::move(*refusal);
             return decision;
         }
         const Judge& judge = std::get<Judge>(chosen);
+        if (judge.settings != &configuration.settings) {
+            logger.step("issuer section", [&] {
+                nlohmann::json step{{"found", true}, {"issuer", judge.settings->token.issuer}};
+                for (const auto& issuer : configuration.issuers) {
+                    if (&issuer.settings == judge.settings) {
+                        step["section"] = issuer.name;
+                    }
+                }
+                return step;
+            });
+        }
         bool fresh = false;
         const VerifyResult result = verify_or_reuse(judge, verifiers.verdicts(), token, logger, fresh);
+        logger.step("verify", [&] { return verification_step(judge, result); });
         switch (result.status) {
         case VerifyStatus::Unavailable:
             decision.outcome = Outcome::Unavailable;
@@ -138,14 +200,16 @@ Decision decide(std::string_view user, const PresentedToken& token, const Config
             return decision;
         case VerifyStatus::Valid: break;
         }
-        if (auto problem = check_verified(result, user, judge, now)) {
+        if (auto problem = check_verified(result, user, judge, now, logger)) {
             decision.outcome = Outcome::Denied;
             decision.reason = *problem;
             return decision;
         }
         // Only verdicts that passed every rule are kept: a refused login leaves nothing on disk.
-        if (fresh) {
-            verifiers.verdicts().store(entry.method, token, result);
+        if (fresh && verifiers.verdicts().store(entry.method, token, result)) {
+            logger.step("verdict cache", [&] {
+                return nlohmann::json{{"written", true}, {"for_seconds", judge.settings->cache.ttl_seconds}};
+            });
         }
         decision.outcome = Outcome::Granted;
         decision.reason = "token accepted";
@@ -164,8 +228,12 @@ Decision decide_login(std::string_view user, const SecureString& token, const Co
                       const DocumentStore* store)
 {
     if (auto refusal = check_before_verifying(user, token, configuration.settings)) {
+        logger.step("before verifying", [&] { return nlohmann::json{{"holds", false}, {"problem", refusal->reason}}; });
         return std::move(*refusal);
     }
+    logger.step("before verifying", [&] {
+        return nlohmann::json{{"holds", true}, {"checked", "PAM user, deny_users, token syntax and max_token_bytes"}};
+    });
     const PresentedToken presented(token);
     const LoginVerifiers verifiers(configuration, make_http, now, logger, store);
     return decide(user, presented, configuration, verifiers, now(), logger);

@@ -151,32 +151,32 @@ std::optional<std::string> check_issuer(const nlohmann::json& claims, const Toke
     return std::nullopt;
 }
 
-std::optional<std::string> check_claims(const nlohmann::json& claims, std::string_view user, const TokenRules& token,
-                                        const UserRules& users, long long now, VerifyMethod method,
-                                        const UsernameMap* map)
+std::vector<RuleCheck> judge_claim_rules(const nlohmann::json& claims, std::string_view user, const TokenRules& token,
+                                         const UserRules& users, long long now, VerifyMethod method,
+                                         const UsernameMap* map)
 {
+    std::vector<RuleCheck> checks;
+    const auto judge = [&](std::string rule, std::optional<std::string> problem) {
+        checks.push_back({std::move(rule), std::move(problem)});
+    };
     auto times = read_token_times(claims);
     if (auto* problem = std::get_if<std::string>(&times)) {
-        return *problem;
-    }
-    if (auto problem = check_token_times(std::get<TokenTimes>(times), now, token.leeway_seconds)) {
-        return problem;
+        judge("lifetime", *problem);
+    } else {
+        judge("lifetime", check_token_times(std::get<TokenTimes>(times), now, token.leeway_seconds));
     }
     const bool describes_token = method != VerifyMethod::Userinfo;
     if (describes_token && !token.issuer.empty()) {
-        if (auto problem = check_issuer(claims, token)) {
-            return problem;
-        }
+        judge("issuer", check_issuer(claims, token));
     }
     if (describes_token && !token.audience.empty()) {
         const auto found = claims.find("aud");
-        if (found == claims.end() || !contains(string_items(*found, false), token.audience)) {
-            return "audience " + token.audience + " not in the token's aud";
-        }
+        const bool listed = found != claims.end() && contains(string_items(*found, false), token.audience);
+        judge("audience", listed
+                              ? std::nullopt
+                              : std::optional<std::string>("audience " + token.audience + " not in the token's aud"));
     }
-    if (auto problem = check_username(claims, user, users, map)) {
-        return problem;
-    }
+    judge(map != nullptr ? "username_map" : "username", check_username(claims, user, users, map));
     if (!users.scope.empty()) {
         std::vector<std::string> granted;
         if (const auto scope = claims.find("scope"); scope != claims.end()) {
@@ -184,11 +184,13 @@ std::optional<std::string> check_claims(const nlohmann::json& claims, std::strin
         } else if (const auto scp = claims.find("scp"); scp != claims.end()) {
             granted = string_items(*scp, true);
         }
+        std::optional<std::string> missing;
         for (const auto& wanted : users.scope) {
-            if (!contains(granted, wanted)) {
-                return "scope " + wanted + " is missing";
+            if (!missing && !contains(granted, wanted)) {
+                missing = "scope " + wanted + " is missing";
             }
         }
+        judge("scope", missing);
     }
     if (!users.groups.empty()) {
         std::vector<std::string> member_of;
@@ -197,13 +199,24 @@ std::optional<std::string> check_claims(const nlohmann::json& claims, std::strin
         }
         const bool allowed = std::any_of(users.groups.begin(), users.groups.end(),
                                          [&](const std::string& group) { return contains(member_of, group); });
-        if (!allowed) {
-            return "user is in none of the groups allowed by groups= (claim " + users.groups_claim + ")";
-        }
+        judge("groups", allowed
+                            ? std::nullopt
+                            : std::optional<std::string>("user is in none of the groups allowed by groups= (claim " +
+                                                         users.groups_claim + ")"));
     }
     for (const auto& [name, wanted] : users.require_claims) {
-        if (auto problem = check_required_claim(claims, name, wanted)) {
-            return problem;
+        judge("require_claims " + name, check_required_claim(claims, name, wanted));
+    }
+    return checks;
+}
+
+std::optional<std::string> check_claims(const nlohmann::json& claims, std::string_view user, const TokenRules& token,
+                                        const UserRules& users, long long now, VerifyMethod method,
+                                        const UsernameMap* map)
+{
+    for (auto& check : judge_claim_rules(claims, user, token, users, now, method, map)) {
+        if (check.problem) {
+            return std::move(check.problem);
         }
     }
     return std::nullopt;

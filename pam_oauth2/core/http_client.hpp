@@ -34,6 +34,7 @@ struct HttpResult {
     long status = 0;
     SecureString body;         // answers may echo the token, so they are wiped like it
     std::string cache_control; // the Cache-Control header, empty when absent
+    long long date = 0;        // the Date header in seconds since the epoch, 0 when absent or unreadable
 };
 
 // Transport settings shared by every request of one login (the transport options of the table).

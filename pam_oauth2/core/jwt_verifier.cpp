@@ -2,6 +2,7 @@
 
 #include "json.hpp"
 #include "jws.hpp"
+#include "logger.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -96,7 +97,7 @@ VerifyResult JwtVerifier::verify(const PresentedToken& token)
                            : "no key in the issuer's JWKS fits alg " + log_safe(alg));
     }
     std::string last_problem;
-    bool verified = false;
+    const Jwk* verified = nullptr;
     for (const Jwk* key : usable) {
         if (auto problem = key_fits_algorithm(*key, alg)) {
             last_problem = *problem;
@@ -106,10 +107,10 @@ VerifyResult JwtVerifier::verify(const PresentedToken& token)
             last_problem = *problem;
             continue;
         }
-        verified = true;
+        verified = key;
         break;
     }
-    if (!verified) {
+    if (verified == nullptr) {
         return invalid("JWT " + last_problem);
     }
 
@@ -121,6 +122,11 @@ VerifyResult JwtVerifier::verify(const PresentedToken& token)
     result.expires_at = exp;
     result.header_typ = string_member(jws.header, "typ");
     result.claims = jws.payload;
+    result.signing_key = "kid=" + log_value(verified->kid) + " kty=" + verified->kty;
+    if (!verified->crv.empty()) {
+        result.signing_key += " crv=" + verified->crv;
+    }
+    result.signing_key += " alg=" + alg;
     return result;
 }
 

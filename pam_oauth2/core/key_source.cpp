@@ -50,12 +50,14 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
         if (age >= 0 && age < limit) {
             if (auto memo = cache_->memo(cache_key, cached->stored_at)) {
                 logger_.debug(what + " from cache (" + std::to_string(age) + " s old, parsed)");
+                trace_document(what, url, "cache", age, stored.lifetime);
                 return std::variant<Parsed, std::string>(std::in_place_index<0>,
                                                          *std::static_pointer_cast<const Parsed>(memo));
             }
             auto parsed = parse(stored.body);
             if (parsed.index() == 0) {
                 logger_.debug(what + " from cache (" + std::to_string(age) + " s old)");
+                trace_document(what, url, "cache", age, stored.lifetime);
                 cache_->remember(cache_key, cached->stored_at, std::make_shared<const Parsed>(std::get<0>(parsed)));
                 return parsed;
             }
@@ -80,6 +82,7 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
                 if (parsed.index() == 0) {
                     logger_.log(LOG_WARNING, "using a " + std::to_string(age) + " s old " + what +
                                                  " while the identity provider fails: " + *problem);
+                    trace_document(what, url, "stale cache copy (the provider fails)", age, stored.lifetime);
                     return parsed;
                 }
             }
@@ -94,13 +97,39 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
         if (lifetime < jwks_cache_seconds) {
             logger_.debug(what + " kept " + std::to_string(lifetime) + " s, as its Cache-Control asks");
         }
-        if (cache_->write(cache_key, stored_document(lifetime, answer.body.view()), stored_at)) {
+        const bool written = cache_->write(cache_key, stored_document(lifetime, answer.body.view()), stored_at);
+        if (written) {
             cache_->remember(cache_key, stored_at, std::make_shared<const Parsed>(std::get<0>(parsed)));
         } else {
             logger_.debug("cannot write " + what + " to the cache in " + cache_->where());
         }
+        logger_.step("document", [&] {
+            return nlohmann::json{{"document", what},
+                                  {"url", url},
+                                  {"from", "identity provider"},
+                                  {"written", written},
+                                  {"kept_seconds", lifetime},
+                                  {"store", cache_->where()}};
+        });
+    } else {
+        logger_.step("document", [&] {
+            nlohmann::json step{{"document", what}, {"url", url}, {"from", "identity provider"}, {"written", false}};
+            if (parsed.index() == 1) {
+                step["problem"] = std::get<1>(parsed);
+            }
+            return step;
+        });
     }
     return parsed;
+}
+
+void RemoteKeySource::trace_document(const std::string& what, const std::string& url, const char* from, long long age,
+                                     long long lifetime) const
+{
+    logger_.step("document", [&] {
+        return nlohmann::json{
+            {"document", what}, {"url", url}, {"from", from}, {"age_seconds", age}, {"kept_seconds", lifetime}};
+    });
 }
 
 std::variant<std::string, std::string> RemoteKeySource::jwks_url()

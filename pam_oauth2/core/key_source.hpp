@@ -57,6 +57,8 @@ private:
     std::variant<Parsed, std::string> fetch(const std::string& url, const std::string& what, bool refresh,
                                             const Parse& parse);
     std::variant<std::string, std::string> jwks_url();
+    void trace_document(const std::string& what, const std::string& url, const char* from, long long age,
+                        long long lifetime) const;
 
     std::string issuer_;
     const JwtSettings& settings_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "outcome.hpp"
+#include "trace.hpp"
 
 #include <functional>
 #include <string>
@@ -24,9 +25,23 @@ public:
     /// Writes at LOG_DEBUG only when `debug` is on.
     void debug(const std::string& line) const;
 
+    /// Where the steps of a decision are recorded, for front ends that explain one; the trace must
+    /// outlive the decision. Without one (the module, pam_oauth2d) `trace()` is null and callers
+    /// build no step.
+    void set_trace(Trace* trace) { trace_ = trace; }
+    [[nodiscard]] Trace* trace() const { return trace_; }
+    /// Records a step when there is a trace. `detail` (returning a JSON object) is called only then.
+    template <typename Detail> void step(const char* name, const Detail& detail) const
+    {
+        if (trace_ != nullptr) {
+            trace_->add(name, detail());
+        }
+    }
+
 private:
     Sink sink_;
     bool debug_;
+    Trace* trace_ = nullptr;
 };
 
 /// `sha256:` and the first 8 hex digits of SHA-256(token): enough to correlate lines, useless to replay.

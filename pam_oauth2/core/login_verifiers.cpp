@@ -1,6 +1,7 @@
 #include "login_verifiers.hpp"
 
 #include "claims.hpp"
+#include "http_trace.hpp"
 #include "introspection_verifier.hpp"
 #include "jwt_verifier.hpp"
 #include "userinfo_verifier.hpp"
@@ -10,21 +11,25 @@
 namespace pam_oauth2 {
 
 // Creates the real transport on the first request only: a login answered from a cache (JWKS or
-// verdict) never loads libcurl.
+// verdict) never loads libcurl. Each exchange is a step of the trace, when there is one.
 class LoginVerifiers::LazyHttpClient final : public HttpClient {
 public:
-    LazyHttpClient(const HttpClientFactory& make, const HttpSettings& settings) : make_(make), settings_(settings) {}
+    LazyHttpClient(const HttpClientFactory& make, const HttpSettings& settings, const Logger& logger)
+        : make_(make), settings_(settings), logger_(logger)
+    {
+    }
     HttpResult send(const HttpRequest& request) override
     {
         if (!client_) {
             client_ = make_(settings_);
         }
-        return client_->send(request);
+        return send_traced(*client_, request, logger_);
     }
 
 private:
     const HttpClientFactory& make_;
     const HttpSettings& settings_;
+    const Logger& logger_;
     std::unique_ptr<HttpClient> client_;
 };
 
@@ -51,7 +56,7 @@ std::optional<DiskCache> open_cache(const Settings& settings, const Logger& logg
 
 LoginVerifiers::LoginVerifiers(const Configuration& configuration, const HttpClientFactory& make_http, const Clock& now,
                                const Logger& logger, const DocumentStore* store)
-    : http_(std::make_unique<LazyHttpClient>(make_http, configuration.settings.http)),
+    : http_(std::make_unique<LazyHttpClient>(make_http, configuration.settings.http, logger)),
       disk_(store == nullptr ? open_cache(configuration.settings, logger) : std::nullopt),
       store_(store != nullptr ? store
              : disk_          ? &*disk_

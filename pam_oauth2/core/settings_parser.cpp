@@ -372,6 +372,45 @@ std::variant<std::vector<IssuerSettings>, ConfigError> parse_issuer_sections(con
     return issuers;
 }
 
+std::map<std::string, std::string> option_origins(const std::vector<std::string_view>& args, const ConfigFileText* file,
+                                                  const std::string& section)
+{
+    std::map<std::string, std::string> origins;
+    FileLayout layout;
+    if (file != nullptr) {
+        if (auto read = layout_of(*file); std::holds_alternative<FileLayout>(read)) {
+            layout = std::move(std::get<FileLayout>(read));
+        }
+        origins["conf"] = "argument";
+    }
+    const auto from_file = [&](const std::vector<FileLine>& lines, const std::string& where) {
+        for (const auto& line : lines) {
+            origins[std::string(split_item(line.text, Source::File).key)] =
+                where + " line " + std::to_string(line.number);
+        }
+    };
+    if (file != nullptr) {
+        from_file(layout.shared, "conf file " + file->path);
+    }
+    Settings scratch;
+    const std::size_t positional = apply_positional(scratch, args);
+    if (positional > 0) {
+        origins["userinfo_url"] = "argument 1 (seed form)";
+    }
+    if (positional > 1) {
+        origins["username_claim"] = "argument 2 (seed form)";
+    }
+    for (std::size_t i = positional; i < args.size(); ++i) {
+        origins[std::string(split_item(args[i], Source::Argument).key)] = "argument";
+    }
+    for (const auto& own : layout.sections) {
+        if (own.name == section) {
+            from_file(own.lines, "conf file " + file->path + " [issuer " + own.name + "]");
+        }
+    }
+    return origins;
+}
+
 std::string describe_settings(const Settings& settings)
 {
     std::string out;

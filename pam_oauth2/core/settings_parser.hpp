@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,13 @@ struct IssuerSettings {
 /// required and unique). Empty when the file has none.
 std::variant<std::vector<IssuerSettings>, ConfigError> parse_issuer_sections(const std::vector<std::string_view>& args,
                                                                              const ConfigFileText& file);
+
+/// Where each option given a value was set, for pam_oauth2_check --explain: option name -> "argument",
+/// "argument 1 (seed form)", "conf file PATH line N" or, for `section`, "conf file PATH [issuer NAME]
+/// line N" (the last place wins, as in parsing). Options absent from the map have their default.
+/// Reads the same layout parse_settings does; call it only on a configuration that loaded.
+std::map<std::string, std::string> option_origins(const std::vector<std::string_view>& args, const ConfigFileText* file,
+                                                  const std::string& section = "");
 
 /// The effective configuration as one line for debug logs: every option of the table, in its order,
 /// as `key=value`; secret values show as <redacted>.

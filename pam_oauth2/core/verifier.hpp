@@ -23,6 +23,7 @@ struct VerifyResult {
     nlohmann::json claims;
     std::optional<long long> expires_at;   // the token's exp, when the method learned it
     std::optional<std::string> header_typ; // the JOSE header's typ, for the jwt method
+    std::string signing_key;               // jwt: the JWKS key that verified it ("kid=... kty=RSA")
     std::string detail;
 };
 

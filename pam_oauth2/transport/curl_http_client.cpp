@@ -195,6 +195,12 @@ public:
             cache_control != nullptr && cache_control->value != nullptr) {
             result.cache_control = cache_control->value;
         }
+        curl_header* date = nullptr;
+        if (curl_easy_header(curl, "Date", 0, CURLH_HEADER, -1, &date) == CURLHE_OK && date != nullptr &&
+            date->value != nullptr) {
+            const time_t parsed = curl_getdate(date->value, nullptr);
+            result.date = parsed > 0 ? static_cast<long long>(parsed) : 0;
+        }
         result.transport_ok = true;
         return result;
     }
