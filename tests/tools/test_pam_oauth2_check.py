@@ -175,6 +175,54 @@ class HostileTokens(unittest.TestCase):
         self.assertEqual([line for line in out.splitlines() if line.startswith("result:")], ["result:   denied"])
         self.assertIn("\\x1b[2J\\x0aresult:", out)
 
+    def test_explain_and_json_escape_hostile_claims(self):
+        # A JWT-shaped token whose header and claims carry terminal escapes, a forged line and bytes
+        # above ASCII: decoded and shown, never raw. (Its keys cannot be fetched: unavailable.)
+        header = b64(json.dumps({"alg": "RS256", "kid": "\x1b]0;owned\x07"}).encode())
+        claims = b64(b'{"preferred_username": "alice\\u001b[2J\\nresult\\n", "exp": 4102444800, "x": "\xc3\xa9"}')
+        token = f"{header}.{claims}.AAAA"
+        args = ("alice", "verify=jwt", "issuer=https://idp.invalid", "audience=postgres", "timeout=1",
+                "connect_timeout=1", "jwks_url=https://127.0.0.1:9/jwks")
+        code, out, _ = run("--explain", *args, token=token)
+        self.assertEqual(code, 2, out)
+        self.assertTrue(out.isascii())
+        for raw in ("\x1b", "\x07"):
+            self.assertNotIn(raw, out)
+        self.assertIn("x = \\xc3\\xa9", out)
+        self.assertIn("preferred_username = alice\\x1b[2J\\x0aresult\\x0a", out)
+        self.assertIn("exp = 4102444800 = 2100-01-01 00:00:00 UTC (in ", out)
+        self.assertEqual([line for line in out.splitlines() if line.startswith("result")], ["result"])
+        code, out, _ = run("--json", *args, token=token)
+        self.assertEqual(code, 2, out)
+        self.assertTrue(out.isascii())
+        report = json.loads(out)
+        self.assertEqual(report["token"]["claims"]["preferred_username"], "alice\x1b[2J\nresult\n")
+        self.assertEqual(report["token"]["header"]["kid"], "\x1b]0;owned\x07")
+        self.assertNotIn(token, out)
+
+
+class DryRunWithoutNetwork(unittest.TestCase):
+    def test_configuration_error_is_3_and_usage_errors_are_4(self):
+        code, out, _ = run("--dry-run", "verify=jwt", "group=dba")
+        self.assertEqual(code, 3, out)
+        self.assertIn("FAIL  configuration: unknown option 'group'", out)
+        for args, problem in ((("--dry-run", "--explain", "verify=jwt"), "explains every check already"),
+                              (("--dry-run", "--debug", "verify=jwt"), "--debug goes with a login"),
+                              (("--dry-run", "--service", "pg", "verify=jwt"), "no other argument")):
+            code, _, err = run(*args)
+            self.assertEqual(code, 4, args)
+            self.assertIn(problem, err)
+
+    def test_unreachable_provider_is_2(self):
+        code, out, _ = run("--dry-run", "--json", "verify=userinfo", "userinfo_url=https://127.0.0.1:9/me",
+                           "timeout=1", "connect_timeout=1")
+        self.assertEqual(code, 2, out)
+        report = json.loads(out)
+        self.assertFalse(report["holds"])
+        endpoint = next(c for c in report["checks"] if c["check"].startswith("userinfo endpoint"))
+        self.assertFalse(endpoint["holds"])
+        self.assertEqual(report["exchanges"][0]["url"], "https://127.0.0.1:9/me")
+
 
 if __name__ == "__main__":
     CHECK = sys.argv.pop(1)

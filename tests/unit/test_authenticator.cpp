@@ -37,7 +37,7 @@ struct Harness {
             });
             return std::unique_ptr<HttpClient>(std::move(client));
         };
-        const Logger logger(
+        Logger logger(
             [this](int priority, const std::string& line) {
                 logs.push_back(line);
                 if (priority == LOG_WARNING) {
@@ -45,11 +45,13 @@ struct Harness {
                 }
             },
             true);
+        logger.set_trace(trace);
         return decide_login(
             user, SecureString(token), configuration, factory, [this] { return now; }, logger);
     }
 
     long long now = fixed_now;
+    Trace* trace = nullptr;
 
     void use_introspection()
     {
@@ -284,4 +286,29 @@ TEST_CASE("review #6: a cache directory someone else created is reported at warn
     REQUIRE_FALSE(h.warnings.empty());
     CHECK(h.warnings.front().find("cache unavailable") != std::string::npos);
     CHECK(h.warnings.front().find("belongs to uid 65534") != std::string::npos);
+}
+
+TEST_CASE("with a trace, each step of the decision is recorded; the token never is")
+{
+    Harness h;
+    Trace trace;
+    h.trace = &trace;
+    const auto decision = h.run("alice", "good-token");
+    REQUIRE(decision.outcome == Outcome::Granted);
+    std::vector<std::string> kinds;
+    for (const auto& step : trace.steps()) {
+        kinds.push_back(step["step"]);
+    }
+    CHECK(kinds == std::vector<std::string>{"before verifying", "method", "http", "verify", "rule", "rule"});
+    CHECK(trace.steps()[2]["url"] == "https://idp.example.com/userinfo");
+    CHECK(trace.steps()[2]["status"] == 200);
+    CHECK(trace.steps()[3]["claims"]["preferred_username"] == "alice");
+    CHECK(trace.steps()[5] == nlohmann::json{{"step", "rule"}, {"rule", "username"}, {"holds", true}});
+    CHECK(trace.steps().dump().find("good-token") == std::string::npos);
+
+    Trace refused;
+    h.trace = &refused;
+    CHECK(h.run("bob", "good-token").outcome == Outcome::Denied);
+    CHECK(refused.steps().back()["holds"] == false);
+    CHECK(refused.steps().back()["problem"] == "claim preferred_username is 'alice', PAM user is 'bob'");
 }

@@ -148,3 +148,36 @@ TEST_CASE("scopes, groups and required claims")
     claims["email_verified"] = false;
     CHECK(check_claims(claims, "alice", options, now, VerifyMethod::Introspect));
 }
+
+TEST_CASE("every configured rule is judged, and check_claims reports the first that fails")
+{
+    Settings options;
+    options.token.issuer = "https://idp.example.com";
+    options.token.audience = "postgres";
+    options.users.scope = {"db"};
+    options.users.groups = {"dba"};
+    options.users.require_claims = {{"email_verified", "true"}};
+    const json claims{{"iss", "https://other.example.com"},
+                      {"aud", "postgres"},
+                      {"preferred_username", "bob"},
+                      {"scope", "openid db"},
+                      {"groups", {"dev"}},
+                      {"exp", now + 60}};
+    const auto checks = judge_claim_rules(claims, "alice", options.token, options.users, now, VerifyMethod::Jwt);
+    std::vector<std::string> rules;
+    std::vector<bool> holds;
+    for (const auto& check : checks) {
+        rules.push_back(check.rule);
+        holds.push_back(!check.problem);
+    }
+    CHECK(rules == std::vector<std::string>{"lifetime", "issuer", "audience", "username", "scope", "groups",
+                                            "require_claims email_verified"});
+    CHECK(holds == std::vector<bool>{true, false, true, false, true, false, false});
+    CHECK(*checks[1].problem == "issuer is 'https://other.example.com', expected 'https://idp.example.com'");
+    CHECK(*check_claims(claims, "alice", options, now, VerifyMethod::Jwt) == *checks[1].problem);
+    // Userinfo answers describe the user: no issuer or audience rule is judged for them.
+    const auto userinfo = judge_claim_rules(claims, "bob", options.token, options.users, now, VerifyMethod::Userinfo);
+    CHECK(userinfo.size() == 5);
+    CHECK(userinfo[1].rule == "username");
+    CHECK_FALSE(userinfo[1].problem);
+}

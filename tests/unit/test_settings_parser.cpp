@@ -357,3 +357,33 @@ TEST_CASE("the example files that ship with the package are valid configurations
     REQUIRE(std::holds_alternative<std::vector<IssuerSettings>>(sections));
     CHECK(std::get<std::vector<IssuerSettings>>(sections).size() == 3);
 }
+
+TEST_CASE("option origins: the last place that set each option, as parsing reads them")
+{
+    ConfigFileText file;
+    file.path = "/etc/pam_oauth2/pg.conf";
+    file.text = "client_id = pg\n"
+                "# a comment\n"
+                "timeout = 3   # seconds\n"
+                "[issuer staff]\n"
+                "issuer = https://staff.example.com\n"
+                "audience = db\n";
+    const std::vector<std::string_view> args{"https://idp.example.com/userinfo", "email",
+                                             "conf=/etc/pam_oauth2/pg.conf",     "timeout=4",
+                                             "[prompt=Token please: ]",          "debug"};
+    const auto shared = option_origins(args, &file);
+    CHECK(shared.at("userinfo_url") == "argument 1 (seed form)");
+    CHECK(shared.at("username_claim") == "argument 2 (seed form)");
+    CHECK(shared.at("conf") == "argument");
+    CHECK(shared.at("client_id") == "conf file /etc/pam_oauth2/pg.conf line 1");
+    CHECK(shared.at("timeout") == "argument"); // the argument overrides the file, as in parsing
+    CHECK(shared.at("prompt") == "argument");
+    CHECK(shared.at("debug") == "argument");
+    CHECK(shared.count("issuer") == 0); // only in the section: the shared settings keep the default
+    CHECK(shared.count("leeway") == 0);
+    const auto staff = option_origins(args, &file, "staff");
+    CHECK(staff.at("issuer") == "conf file /etc/pam_oauth2/pg.conf [issuer staff] line 5");
+    CHECK(staff.at("audience") == "conf file /etc/pam_oauth2/pg.conf [issuer staff] line 6");
+    CHECK(staff.at("client_id") == "conf file /etc/pam_oauth2/pg.conf line 1");
+    CHECK(option_origins({"verify=jwt"}, nullptr) == std::map<std::string, std::string>{{"verify", "argument"}});
+}
