@@ -11,6 +11,14 @@
 //
 // Without `resource` the access token is opaque (accepted by userinfo and introspection); with
 // `resource` it is an RS256 JWT access token (RFC 9068) for that audience, meant for local checks.
+//
+// The device authorization grant (RFC 8628) is enabled for the public clients pg-cli and
+// pg-cli-slow (the latter answers its first poll with slow_down). Polls are paced at --interval
+// seconds (default 1). With no browser in a test, a sign-in is approved or denied through test-only
+// routes, and every poll is recorded:
+//
+//   POST /test/device/approve  user_code=...  username=alice     (or deny=1)
+//   GET  /test/device/polls    -> [{client, at_ms, error}]
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -18,14 +26,24 @@ import { parseArgs } from 'node:util';
 
 import Provider, { errors } from 'oidc-provider';
 
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const DEVICE_CLIENTS = ['pg-cli', 'pg-cli-slow'];
+
 const { values: args } = parseArgs({
-  options: { cert: { type: 'string' }, key: { type: 'string' }, port: { type: 'string', default: '0' } },
+  options: {
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    port: { type: 'string', default: '0' },
+    interval: { type: 'string', default: '1' },
+  },
 });
 
 const MINT_GRANT = 'urn:pam-oauth2:test:mint';
 const RESOURCES = {
   postgres: { audience: 'postgres', scope: 'openid profile groups db' },
   'other-api': { audience: 'other-api', scope: 'openid profile groups db' },
+  // The same audience, named as RFC 8707 requires at the device authorization endpoint.
+  'urn:pam-oauth2:postgres': { audience: 'postgres', scope: 'openid profile groups db' },
 };
 
 const teams = (count) => Array.from({ length: count }, (_, i) => `analytics-team-${String(i).padStart(3, '0')}`);
@@ -67,6 +85,13 @@ const provider = new Provider(issuer, {
       redirect_uris: [],
       token_endpoint_auth_method: 'client_secret_basic',
     },
+    ...DEVICE_CLIENTS.map((clientId) => ({
+      client_id: clientId,
+      grant_types: [DEVICE_GRANT, 'refresh_token'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'none',
+    })),
     {
       client_id: 'pg-introspect',
       client_secret: 'pg-introspect-secret',
@@ -77,7 +102,7 @@ const provider = new Provider(issuer, {
     },
   ],
   jwks: { keys: signingKeys() },
-  scopes: ['openid', 'profile', 'email', 'groups', 'db'],
+  scopes: ['openid', 'offline_access', 'profile', 'email', 'groups', 'db'],
   claims: { openid: ['sub'], profile: ['preferred_username'], email: ['email', 'email_verified'], groups: ['groups'] },
   async findAccount(_ctx, sub) {
     const username = sub.replace(/^id-/, '');
@@ -86,6 +111,7 @@ const provider = new Provider(issuer, {
   },
   features: {
     devInteractions: { enabled: false },
+    deviceFlow: { enabled: true },
     introspection: {
       enabled: true,
       // Only our introspection client may ask, and it may ask about every client's tokens.
@@ -143,7 +169,72 @@ provider.registerGrantType(
   ['username', 'scope', 'ttl', 'resource'],
 );
 
+// RFC 8628 section 3.2: the provider says how often to poll (oidc-provider leaves it to the client's
+// default of 5 s). Section 3.5: slow_down for pg-cli-slow's first poll; every poll is recorded.
+const INTERVAL = Number(args.interval);
+const polls = [];
+const slowedDown = new Set();
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.path === '/device/auth' && ctx.status === 200 && ctx.body?.device_code) {
+    ctx.body = { ...ctx.body, interval: INTERVAL };
+  }
+  if (ctx.path !== '/token' || ctx.oidc?.params?.grant_type !== DEVICE_GRANT) return;
+  const clientId = ctx.oidc.client?.clientId;
+  const deviceCode = ctx.oidc.params.device_code;
+  // Only a poll that changed nothing (still pending) is turned into slow_down.
+  if (clientId === 'pg-cli-slow' && ctx.body?.error === 'authorization_pending' && !slowedDown.has(deviceCode)) {
+    slowedDown.add(deviceCode);
+    ctx.body = { error: 'slow_down', error_description: 'polling too fast' };
+  }
+  polls.push({ client: clientId, at_ms: Date.now(), error: ctx.body?.error ?? null });
+});
+
+// Test-only: what a person does at the verification page, without a browser.
+async function approveDevice(params) {
+  const code = await provider.DeviceCode.findByUserCode(params.get('user_code').toUpperCase().replace(/\W/g, ''));
+  if (!code || code.isExpired || code.accountId || code.error) return 404;
+  if (params.get('deny')) {
+    Object.assign(code, { error: 'access_denied', errorDescription: 'End-User denied the sign-in' });
+    await code.save();
+    return 200;
+  }
+  const username = params.get('username');
+  if (!ACCOUNTS[username]) return 400;
+  const accountId = `id-${username}`;
+  const scope = code.params.scope || 'openid';
+  const grant = new provider.Grant({ accountId, clientId: code.clientId });
+  grant.addOIDCScope(scope);
+  if (code.params.resource) grant.addResourceScope(code.params.resource, scope);
+  Object.assign(code, {
+    accountId,
+    authTime: Math.floor(Date.now() / 1000),
+    grantId: await grant.save(),
+    scope,
+    ...(code.params.resource ? { resource: code.params.resource } : {}),
+  });
+  await code.save();
+  return 200;
+}
+
+async function testRoute(req, res) {
+  if (req.method === 'GET' && req.url === '/test/device/polls') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(polls));
+    return;
+  }
+  if (req.method === 'POST' && req.url === '/test/device/approve') {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    res.writeHead(await approveDevice(new URLSearchParams(Buffer.concat(chunks).toString())));
+    res.end();
+    return;
+  }
+  res.writeHead(404);
+  res.end();
+}
+
 const callback = provider.callback();
-server.on('request', callback);
+server.on('request', (req, res) => (req.url.startsWith('/test/') ? testRoute(req, res) : callback(req, res)));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 console.log(`ready ${issuer}`);

@@ -1,0 +1,260 @@
+#include "credential_store.hpp"
+
+#include "json.hpp"
+#include "unique_fd.hpp"
+
+#include <fcntl.h>
+#include <keyutils.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <pwd.h>
+
+namespace pam_oauth2::token {
+namespace {
+
+constexpr std::size_t max_stored_bytes = std::size_t{256} * 1024;
+
+std::string errno_text()
+{
+    return std::strerror(errno);
+}
+
+std::string mode_text(mode_t mode)
+{
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+    return text;
+}
+
+// A 0600 file owned by us under the private cache directory.
+class FileStore final : public CredentialStore {
+public:
+    explicit FileStore(std::string path) : path_(std::move(path)) {}
+
+    std::variant<std::optional<StoredSignIn>, std::string> load() override
+    {
+        const UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+        if (fd.get() < 0) {
+            if (errno == ENOENT) {
+                return std::optional<StoredSignIn>{};
+            }
+            return "cannot open " + path_ + ": " + errno_text();
+        }
+        struct stat info {};
+        if (fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
+            return path_ + " is not a regular file: refusing it";
+        }
+        if (info.st_uid != geteuid()) {
+            return path_ + " belongs to uid " + std::to_string(info.st_uid) + ", not to you: refusing it";
+        }
+        if ((info.st_mode & 077) != 0) {
+            return path_ + " is readable or writable by others (mode " + mode_text(info.st_mode) +
+                   "): refusing it; remove it (pam_oauth2_token --logout) and sign in again";
+        }
+        if (static_cast<std::size_t>(info.st_size) > max_stored_bytes) {
+            return path_ + " is larger than " + std::to_string(max_stored_bytes) + " bytes: refusing it";
+        }
+        SecureString text;
+        char buffer[4096];
+        ssize_t got = 0;
+        while ((got = ::read(fd.get(), buffer, sizeof buffer)) > 0) {
+            text.append(std::string_view(buffer, static_cast<std::size_t>(got)));
+        }
+        OPENSSL_cleanse(buffer, sizeof buffer);
+        auto parsed = deserialize(text.view());
+        if (auto* problem = std::get_if<std::string>(&parsed)) {
+            return path_ + ": " + *problem;
+        }
+        return std::optional<StoredSignIn>(std::move(std::get<StoredSignIn>(parsed)));
+    }
+
+    std::optional<std::string> save(const StoredSignIn& sign_in) override
+    {
+        const std::string temporary = path_ + ".new";
+        ::unlink(temporary.c_str());
+        const UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (fd.get() < 0) {
+            return "cannot write " + temporary + ": " + errno_text();
+        }
+        std::string text = serialize(sign_in);
+        const bool written =
+            ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd.get()) == 0;
+        OPENSSL_cleanse(text.data(), text.size());
+        if (!written || ::rename(temporary.c_str(), path_.c_str()) != 0) {
+            const std::string problem = "cannot write " + path_ + ": " + errno_text();
+            ::unlink(temporary.c_str());
+            return problem;
+        }
+        return std::nullopt;
+    }
+
+    std::optional<std::string> forget() override
+    {
+        if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
+            return "cannot remove " + path_ + ": " + errno_text();
+        }
+        return std::nullopt;
+    }
+
+    [[nodiscard]] std::string where() const override { return "file " + path_; }
+
+private:
+    std::string path_;
+};
+
+// A "user" key in the user keyring of the kernel: it never touches a disk and lives until the user's
+// last session ends. Only our uid may see or read it (possessor and user permissions, nothing else).
+class KeyringStore final : public CredentialStore {
+public:
+    explicit KeyringStore(std::string description) : description_(std::move(description)) {}
+
+    std::variant<std::optional<StoredSignIn>, std::string> load() override
+    {
+        const long key = keyctl_search(KEY_SPEC_USER_KEYRING, "user", description_.c_str(), 0);
+        if (key < 0) {
+            if (errno == ENOKEY || errno == EKEYEXPIRED || errno == EKEYREVOKED) {
+                return std::optional<StoredSignIn>{};
+            }
+            return "cannot search the user keyring: " + errno_text();
+        }
+        void* payload = nullptr;
+        const long size = keyctl_read_alloc(static_cast<key_serial_t>(key), &payload);
+        if (size < 0) {
+            return "cannot read key " + description_ + ": " + errno_text();
+        }
+        const SecureString text(std::string_view(static_cast<const char*>(payload), static_cast<std::size_t>(size)));
+        OPENSSL_cleanse(payload, static_cast<std::size_t>(size));
+        std::free(payload);
+        auto parsed = deserialize(text.view());
+        if (auto* problem = std::get_if<std::string>(&parsed)) {
+            return "key " + description_ + ": " + *problem;
+        }
+        return std::optional<StoredSignIn>(std::move(std::get<StoredSignIn>(parsed)));
+    }
+
+    std::optional<std::string> save(const StoredSignIn& sign_in) override
+    {
+        std::string text = serialize(sign_in);
+        const key_serial_t key = add_key("user", description_.c_str(), text.data(), text.size(), KEY_SPEC_USER_KEYRING);
+        OPENSSL_cleanse(text.data(), text.size());
+        if (key < 0) {
+            return "cannot add key " + description_ + " to the user keyring: " + errno_text();
+        }
+        constexpr key_perm_t owner_only = KEY_POS_ALL | KEY_USR_ALL;
+        if (keyctl_setperm(key, owner_only) != 0) {
+            const std::string problem = "cannot restrict key " + description_ + ": " + errno_text();
+            keyctl_invalidate(key);
+            return problem;
+        }
+        return std::nullopt;
+    }
+
+    std::optional<std::string> forget() override
+    {
+        const long key = keyctl_search(KEY_SPEC_USER_KEYRING, "user", description_.c_str(), 0);
+        if (key >= 0 && keyctl_invalidate(static_cast<key_serial_t>(key)) != 0) {
+            return "cannot remove key " + description_ + ": " + errno_text();
+        }
+        return std::nullopt;
+    }
+
+    [[nodiscard]] std::string where() const override
+    {
+        return "kernel keyring (user keyring, key " + description_ + ")";
+    }
+
+    /// Whether this process may use the user keyring at all (containers often forbid the keyring
+    /// system calls).
+    static bool usable() { return keyctl_get_keyring_ID(KEY_SPEC_USER_KEYRING, 1) >= 0; }
+
+private:
+    std::string description_;
+};
+
+std::string home_directory()
+{
+    if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') {
+        return home;
+    }
+    const passwd* entry = getpwuid(geteuid());
+    return entry != nullptr && entry->pw_dir != nullptr ? entry->pw_dir : "";
+}
+
+} // namespace
+
+std::string serialize(const StoredSignIn& sign_in)
+{
+    const nlohmann::json document{{"refresh_token", std::string(sign_in.refresh_token.view())},
+                                  {"access_token", std::string(sign_in.access_token.view())},
+                                  {"access_expires_at", sign_in.access_expires_at}};
+    // The json value's own copies are freed unwiped: this is a short-lived command, not the module.
+    return document.dump();
+}
+
+std::variant<StoredSignIn, std::string> deserialize(std::string_view text)
+{
+    const auto document = parse_json_object(text);
+    if (!document) {
+        return std::string("not a stored sign-in (JSON object expected)");
+    }
+    StoredSignIn sign_in;
+    sign_in.refresh_token = SecureString(string_member(*document, "refresh_token").value_or(""));
+    sign_in.access_token = SecureString(string_member(*document, "access_token").value_or(""));
+    sign_in.access_expires_at = integer_member(*document, "access_expires_at").value_or(0);
+    return sign_in;
+}
+
+std::variant<std::string, std::string> private_cache_directory()
+{
+    std::string base;
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
+        base = xdg;
+    } else {
+        const std::string home = home_directory();
+        if (home.empty()) {
+            return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                          "no home directory to keep the sign-in in");
+        }
+        base = home + "/.cache";
+    }
+    ::mkdir(base.c_str(), 0700); // the XDG base directory is created 0700 when missing, as the spec says
+    const std::string directory = base + "/pam_oauth2";
+    if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
+        return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                      "cannot create " + directory + ": " + errno_text());
+    }
+    struct stat info {};
+    if (::lstat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+        return std::variant<std::string, std::string>(std::in_place_index<1>, directory + " is not a directory");
+    }
+    if (info.st_uid != geteuid() || (info.st_mode & 077) != 0) {
+        return std::variant<std::string, std::string>(
+            std::in_place_index<1>, directory + " must be yours and closed to others (mode " + mode_text(info.st_mode) +
+                                        "): refusing to keep a sign-in there");
+    }
+    return std::variant<std::string, std::string>(std::in_place_index<0>, directory);
+}
+
+std::variant<std::unique_ptr<CredentialStore>, std::string> open_store(const std::string& kind, const std::string& key)
+{
+    using Opened = std::variant<std::unique_ptr<CredentialStore>, std::string>;
+    if (kind == "keyring" || (kind == "auto" && KeyringStore::usable())) {
+        if (!KeyringStore::usable()) {
+            return Opened(std::in_place_index<1>, "the kernel keyring is not available here: " + errno_text());
+        }
+        return Opened(std::make_unique<KeyringStore>("pam_oauth2:" + key));
+    }
+    auto directory = private_cache_directory();
+    if (directory.index() == 1) {
+        return Opened(std::in_place_index<1>, std::get<1>(directory));
+    }
+    return Opened(std::make_unique<FileStore>(std::get<0>(directory) + "/" + key + ".json"));
+}
+
+} // namespace pam_oauth2::token

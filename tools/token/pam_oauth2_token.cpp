@@ -1,0 +1,303 @@
+// pam_oauth2_token: signs a person in once at the identity provider (device authorization grant,
+// RFC 8628), keeps the refresh token safe, and hands a fresh access token to a client: on standard
+// output, or to one command run with it. See usage_text and pam_oauth2_token(1).
+#include "credential_store.hpp"
+#include "curl_http_client.hpp"
+#include "device_flow.hpp"
+#include "digest.hpp"
+#include "run_with_token.hpp"
+#include "terminal_qr.hpp"
+#include "text.hpp"
+#include "token_options.hpp"
+#include "unique_fd.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+namespace {
+
+using namespace pam_oauth2::token;
+using pam_oauth2::printable;
+using pam_oauth2::SecureString;
+
+// Exit statuses (also in the man page).
+constexpr int exit_ok = 0;
+constexpr int exit_not_signed_in = 1; // denied, code expired, or --no-prompt with no usable sign-in
+constexpr int exit_unavailable = 2;   // provider unreachable or answering badly
+constexpr int exit_configuration = 3; // options, profile, client refused, no device flow, unsafe store
+constexpr int exit_usage = 4;
+
+constexpr const char* usage_text =
+    "usage: pam_oauth2_token [-p PROFILE] [--issuer URL --client-id ID] [OPTION...]\n"
+    "       pam_oauth2_token [-p PROFILE] [OPTION...] [--passfile | --env NAME] -- COMMAND [ARG...]\n"
+    "       pam_oauth2_token [-p PROFILE] [OPTION...] --logout\n";
+
+constexpr const char* help_text =
+    "Prints a fresh access token on standard output (nothing else goes there), or runs COMMAND with\n"
+    "it in PGPASSWORD (or a temporary 0600 passfile in PGPASSFILE). The first call signs you in with\n"
+    "the device flow: open the URL shown (or scan the QR code) and enter the code. Later calls are\n"
+    "silent: the refresh token is kept in the kernel keyring, or a 0600 file under ~/.cache/pam_oauth2.\n"
+    "\n"
+    "  -p, --profile NAME    settings from [profile NAME] of ~/.config/pam_oauth2/token.conf\n"
+    "  --config FILE         another profile file\n"
+    "  --issuer URL          the provider (found by OpenID Connect discovery)\n"
+    "  --client-id ID        a public client allowed to use the device flow\n"
+    "  --scope SCOPES        default \"openid offline_access\" (offline_access asks for a refresh token)\n"
+    "  --audience AUD        audience= for providers that take it (Auth0)\n"
+    "  --resource URI        resource= (RFC 8707; Entra v1, others)\n"
+    "  --ca-file FILE        trust this CA for the provider instead of the system's\n"
+    "  --store auto|keyring|file   where the sign-in is kept (auto: keyring when available)\n"
+    "  --qr auto|always|never      the QR code of the sign-in URL (auto: on a UTF-8 terminal)\n"
+    "  --min-valid SECONDS   hand out a kept access token only with this much life left (60)\n"
+    "  --timeout SECONDS     for each request to the provider (10)\n"
+    "  --no-prompt           never start a sign-in: fail (exit 1) when none is kept\n"
+    "  --logout              forget the kept sign-in (and revoke its refresh token)\n"
+    "  --passfile            give COMMAND a temporary passfile instead of PGPASSWORD\n"
+    "  --env NAME            give COMMAND the token in NAME instead of PGPASSWORD\n"
+    "\n"
+    "Exit status: 0 ok (with COMMAND: its status), 1 not signed in (denied, expired, --no-prompt),\n"
+    "2 identity provider unavailable, 3 configuration error, 4 usage.\n";
+
+void say(const std::string& line)
+{
+    std::fprintf(stderr, "pam_oauth2_token: %s\n", printable(line).c_str());
+}
+
+int exit_for(GrantStatus status)
+{
+    switch (status) {
+    case GrantStatus::Issued: return exit_ok;
+    case GrantStatus::Denied:
+    case GrantStatus::Expired:
+    case GrantStatus::Pending:
+    case GrantStatus::SlowDown:
+    case GrantStatus::InvalidGrant: return exit_not_signed_in;
+    case GrantStatus::BadClient: return exit_configuration;
+    case GrantStatus::Unavailable: return exit_unavailable;
+    }
+    return exit_unavailable;
+}
+
+long long now_seconds()
+{
+    return static_cast<long long>(std::time(nullptr));
+}
+
+// The terminal side of the device flow: the URL and code, the QR code, and a waiting line.
+DeviceFlowHooks terminal_hooks(const TokenOptions& options)
+{
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    DeviceFlowHooks hooks;
+    hooks.show = [options, tty](const DeviceSignIn& sign_in) {
+        std::fprintf(stderr, "To sign in, open %s and enter the code %s\n", printable(sign_in.verification_uri).c_str(),
+                     printable(sign_in.user_code).c_str());
+        if (!sign_in.verification_uri_complete.empty()) {
+            std::fprintf(stderr, "or open %s\n", printable(sign_in.verification_uri_complete).c_str());
+            int columns = 0;
+            const bool can_show = terminal_can_show_qr(columns);
+            if (options.qr == "always" || (options.qr == "auto" && can_show)) {
+                if (auto qr = qr_code_text(sign_in.verification_uri_complete, options.qr == "always" ? 0 : columns)) {
+                    std::fprintf(stderr, "or scan:\n%s", qr->c_str());
+                }
+            }
+        }
+        std::fprintf(stderr, "The code expires in %lld s.%s", sign_in.expires_in, tty ? "" : "\n");
+        std::fflush(stderr);
+    };
+    hooks.wait = [tty](long long waited, long long left) {
+        if (tty) {
+            std::fprintf(stderr, "\rWaiting for the sign-in to be approved... %lld s (the code expires in %lld s) ",
+                         waited, left);
+            std::fflush(stderr);
+        }
+    };
+    hooks.sleep = [](long long seconds) { std::this_thread::sleep_for(std::chrono::seconds(seconds)); };
+    hooks.now = now_seconds;
+    return hooks;
+}
+
+// Serialises the callers of one sign-in (a connection pool may ask many times at once): a refresh
+// token rotated by one must not be replayed by another.
+pam_oauth2::UniqueFd lock_sign_in(const std::string& key)
+{
+    auto directory = private_cache_directory();
+    if (directory.index() == 1) {
+        return pam_oauth2::UniqueFd(-1);
+    }
+    const std::string path = std::get<0>(directory) + "/" + key + ".lock";
+    pam_oauth2::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (fd.get() >= 0) {
+        while (flock(fd.get(), LOCK_EX) != 0 && errno == EINTR) {
+        }
+    }
+    return fd;
+}
+
+void revoke(pam_oauth2::HttpClient& http, const ProviderEndpoints& endpoints, const ClientRequest& client,
+            const SecureString& refresh_token)
+{
+    if (endpoints.revocation.empty() || refresh_token.empty()) {
+        return;
+    }
+    std::deque<SecureString> keep;
+    keep.emplace_back("refresh_token");
+    pam_oauth2::HttpRequest request;
+    request.url = endpoints.revocation;
+    request.form_fields = {{"token", &refresh_token}, {"token_type_hint", &keep.front()}};
+    add_client_fields(request.form_fields, ClientRequest{client.client_id, nullptr, "", "", ""}, keep, false);
+    const auto answer = http.send(request);
+    if (!answer.transport_ok || answer.status != 200) {
+        say("the provider did not confirm the revocation (" +
+            (answer.transport_ok ? "HTTP " + std::to_string(answer.status) : answer.transport_error) +
+            "); the kept copy is forgotten anyway");
+    }
+}
+
+// The access token to hand out, or the exit status after saying why there is none.
+std::variant<SecureString, int> obtain(const TokenOptions& options, CredentialStore& store,
+                                       pam_oauth2::HttpClient& http)
+{
+    auto loaded = store.load();
+    if (auto* problem = std::get_if<std::string>(&loaded)) {
+        say(*problem);
+        return exit_configuration;
+    }
+    auto& kept = std::get<std::optional<StoredSignIn>>(loaded);
+    if (kept && !kept->access_token.empty() && kept->access_expires_at - now_seconds() >= options.min_valid) {
+        return std::move(kept->access_token);
+    }
+    if (kept && kept->refresh_token.empty() && options.no_prompt) {
+        say("not signed in (nothing kept in " + store.where() + ") and --no-prompt forbids a sign-in");
+        return exit_not_signed_in;
+    }
+    auto discovered = discover(http, options.issuer, false);
+    if (auto* problem = std::get_if<std::string>(&discovered)) {
+        say(*problem);
+        return exit_unavailable;
+    }
+    const auto& endpoints = std::get<ProviderEndpoints>(discovered);
+    const ClientRequest client{options.client_id, nullptr, options.scope, options.audience, options.resource};
+    GrantResult result;
+    if (kept && !kept->refresh_token.empty()) {
+        result = refresh(http, endpoints, client, kept->refresh_token);
+        if (result.status == GrantStatus::InvalidGrant) {
+            say("the kept sign-in is no longer accepted (" + result.problem + "); signing in again");
+            (void)store.forget();
+        } else if (result.status != GrantStatus::Issued) {
+            say("cannot refresh the sign-in: " + result.problem);
+            return exit_for(result.status);
+        }
+        if (result.status == GrantStatus::Issued && result.refresh_token.empty()) {
+            result.refresh_token = std::move(kept->refresh_token); // not rotated: the old one stays good
+        }
+    }
+    if (result.status != GrantStatus::Issued) {
+        if (options.no_prompt) {
+            say("not signed in and --no-prompt forbids a sign-in");
+            return exit_not_signed_in;
+        }
+        result = device_sign_in(http, endpoints, client, terminal_hooks(options));
+        if (isatty(STDERR_FILENO) != 0) {
+            std::fputc('\n', stderr);
+        }
+        if (result.status != GrantStatus::Issued) {
+            say(std::string(result.status == GrantStatus::Denied    ? "the sign-in was denied: "
+                            : result.status == GrantStatus::Expired ? "the sign-in was not completed in time: "
+                                                                    : "cannot sign in: ") +
+                result.problem);
+            return exit_for(result.status);
+        }
+        say("signed in");
+    }
+    StoredSignIn fresh;
+    fresh.refresh_token = std::move(result.refresh_token);
+    fresh.access_token = SecureString(result.access_token.view());
+    fresh.access_expires_at = now_seconds() + result.expires_in.value_or(0);
+    if (fresh.refresh_token.empty()) {
+        say("the provider issued no refresh token (ask for scope offline_access?): the next call signs in again");
+    }
+    if (auto problem = store.save(fresh)) {
+        say(*problem + "; the next call signs in again");
+    }
+    return std::move(result.access_token);
+}
+
+int run(int argc, char** argv)
+{
+    auto read = read_options(argc, argv);
+    if (auto* error = std::get_if<OptionsError>(&read)) {
+        say(error->message);
+        if (error->exit_code == exit_usage) {
+            std::fputs(usage_text, stderr);
+        }
+        return error->exit_code;
+    }
+    const TokenOptions& options = std::get<TokenOptions>(read);
+    if (options.help) {
+        std::printf("%s\n%s", usage_text, help_text);
+        return exit_ok;
+    }
+    if (options.version) {
+        std::printf("pam_oauth2_token %s\n", PAM_OAUTH2_VERSION);
+        return exit_ok;
+    }
+    const std::string key = sign_in_key(options);
+    auto opened = open_store(options.store, key);
+    if (auto* problem = std::get_if<std::string>(&opened)) {
+        say(*problem);
+        return exit_configuration;
+    }
+    CredentialStore& store = *std::get<std::unique_ptr<CredentialStore>>(opened);
+    pam_oauth2::HttpSettings http_settings;
+    http_settings.ca_file = options.ca_file;
+    http_settings.timeout_ms = options.timeout_seconds * 1000;
+    http_settings.connect_timeout_ms = std::min(options.timeout_seconds, 5L) * 1000;
+    const auto http = pam_oauth2::make_curl_http_client(http_settings);
+    const auto lock = lock_sign_in(key);
+
+    if (options.logout) {
+        auto loaded = store.load();
+        if (auto* kept = std::get_if<std::optional<StoredSignIn>>(&loaded); kept != nullptr && *kept) {
+            auto discovered = discover(*http, options.issuer, false);
+            if (const auto* endpoints = std::get_if<ProviderEndpoints>(&discovered)) {
+                revoke(*http, *endpoints, ClientRequest{options.client_id, nullptr, "", "", ""},
+                       (*kept)->refresh_token);
+            }
+        }
+        if (auto problem = store.forget()) {
+            say(*problem);
+            return exit_configuration;
+        }
+        say("signed out: nothing is kept in " + store.where());
+        return exit_ok;
+    }
+    auto token = obtain(options, store, *http);
+    if (const int* failed = std::get_if<int>(&token)) {
+        return *failed;
+    }
+    const auto& access_token = std::get<SecureString>(token);
+    if (!options.command.empty()) {
+        return run_with_token(options.command, access_token, ChildHandoff{options.variable, options.passfile});
+    }
+    std::fwrite(access_token.view().data(), 1, access_token.size(), stdout);
+    std::fputc('\n', stdout);
+    return std::fflush(stdout) == 0 ? exit_ok : exit_unavailable;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try {
+        return run(argc, argv);
+    } catch (const std::exception&) {
+        std::fputs("pam_oauth2_token: internal error\n", stderr);
+        return exit_unavailable;
+    }
+}

@@ -1,0 +1,256 @@
+#include "token_options.hpp"
+
+#include "digest.hpp"
+#include "text.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <pwd.h>
+
+namespace pam_oauth2::token {
+namespace {
+
+using Setter = std::function<std::optional<std::string>(TokenOptions&, const std::string&)>;
+
+std::optional<std::string> one_of(const std::string& value, std::initializer_list<const char*> allowed)
+{
+    for (const char* word : allowed) {
+        if (value == word) {
+            return std::nullopt;
+        }
+    }
+    return std::string("is not one of the accepted values");
+}
+
+std::optional<std::string> seconds(const std::string& value, long long& into, long long most)
+{
+    char* end = nullptr;
+    errno = 0;
+    const long long parsed = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno != 0 || parsed < 0 || parsed > most) {
+        return "must be a number of seconds from 0 to " + std::to_string(most);
+    }
+    into = parsed;
+    return std::nullopt;
+}
+
+// The settings a profile and the command line share, by their profile key (the option without --
+// and with _ for -).
+const std::map<std::string, Setter>& settings()
+{
+    static const std::map<std::string, Setter> table{
+        {"issuer",
+         [](TokenOptions& o, const std::string& v) {
+             o.issuer = v;
+             return std::optional<std::string>();
+         }},
+        {"client_id",
+         [](TokenOptions& o, const std::string& v) {
+             o.client_id = v;
+             return std::optional<std::string>();
+         }},
+        {"scope",
+         [](TokenOptions& o, const std::string& v) {
+             o.scope = v;
+             return std::optional<std::string>();
+         }},
+        {"audience",
+         [](TokenOptions& o, const std::string& v) {
+             o.audience = v;
+             return std::optional<std::string>();
+         }},
+        {"resource",
+         [](TokenOptions& o, const std::string& v) {
+             o.resource = v;
+             return std::optional<std::string>();
+         }},
+        {"ca_file",
+         [](TokenOptions& o, const std::string& v) {
+             o.ca_file = v;
+             return std::optional<std::string>();
+         }},
+        {"store",
+         [](TokenOptions& o, const std::string& v) {
+             o.store = v;
+             return one_of(v, {"auto", "keyring", "file"});
+         }},
+        {"qr",
+         [](TokenOptions& o, const std::string& v) {
+             o.qr = v;
+             return one_of(v, {"auto", "always", "never"});
+         }},
+        {"min_valid", [](TokenOptions& o, const std::string& v) { return seconds(v, o.min_valid, 3600); }},
+        {"timeout",
+         [](TokenOptions& o, const std::string& v) {
+             long long parsed = 0;
+             auto problem = seconds(v, parsed, 120);
+             o.timeout_seconds = static_cast<long>(parsed);
+             return problem ? problem : parsed == 0 ? std::optional<std::string>("must be at least 1") : std::nullopt;
+         }},
+        {"env",
+         [](TokenOptions& o, const std::string& v) {
+             o.variable = v;
+             return std::optional<std::string>();
+         }},
+    };
+    return table;
+}
+
+std::string default_config_file()
+{
+    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && xdg[0] == '/') {
+        return std::string(xdg) + "/pam_oauth2/token.conf";
+    }
+    const char* home = std::getenv("HOME");
+    if (home == nullptr || home[0] != '/') {
+        const passwd* entry = getpwuid(geteuid());
+        home = entry != nullptr ? entry->pw_dir : nullptr;
+    }
+    return home != nullptr ? std::string(home) + "/.config/pam_oauth2/token.conf" : "";
+}
+
+// `[profile NAME]` sections of `key = value` lines; keys before the first section apply to all.
+std::optional<OptionsError> apply_profile(TokenOptions& options, const std::string& path, bool named_explicitly)
+{
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        if (named_explicitly) {
+            return OptionsError{"cannot read " + path + ": no such file", 3};
+        }
+        return std::nullopt;
+    }
+    if (!S_ISREG(info.st_mode) || (info.st_uid != geteuid() && info.st_uid != 0) || (info.st_mode & 022) != 0) {
+        return OptionsError{path + " must be a regular file owned by you (or root) and writable by no one else: it "
+                                   "decides where your sign-in goes",
+                            3};
+    }
+    std::ifstream file(path);
+    std::string line;
+    std::string section;
+    // Without -p the [profile default] section applies, when the file has one.
+    const std::string wanted = options.profile.empty() ? "default" : options.profile;
+    bool found = options.profile.empty();
+    int number = 0;
+    while (std::getline(file, line)) {
+        ++number;
+        const auto hash = line.find('#');
+        const std::string text(trim(std::string_view(line).substr(0, hash)));
+        if (text.empty()) {
+            continue;
+        }
+        const std::string where = path + " line " + std::to_string(number) + ": ";
+        if (text.front() == '[') {
+            constexpr std::string_view header = "[profile ";
+            if (text.back() != ']' || text.compare(0, header.size(), header) != 0) {
+                return OptionsError{where + "a section is written [profile NAME]", 3};
+            }
+            section = std::string(trim(std::string_view(text).substr(header.size(), text.size() - header.size() - 1)));
+            found = found || section == wanted;
+            continue;
+        }
+        if (!section.empty() && section != wanted) {
+            continue;
+        }
+        const auto equals = text.find('=');
+        const std::string key(trim(std::string_view(text).substr(0, equals)));
+        const auto setter = settings().find(key);
+        if (equals == std::string::npos || setter == settings().end()) {
+            return OptionsError{where + "unknown setting '" + printable(key) + "'", 3};
+        }
+        if (auto problem = setter->second(options, std::string(trim(std::string_view(text).substr(equals + 1))))) {
+            return OptionsError{where + key + " " + *problem, 3};
+        }
+    }
+    if (!found) {
+        return OptionsError{"no [profile " + options.profile + "] in " + path, 3};
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::variant<TokenOptions, OptionsError> read_options(int argc, char** argv)
+{
+    TokenOptions options;
+    // The profile and the config file first, so that every other flag overrides the profile.
+    std::vector<std::pair<std::string, std::string>> given;
+    for (int i = 1; i < argc; ++i) {
+        const std::string flag = argv[i];
+        if (flag == "--") {
+            options.command.assign(argv + i + 1, argv + argc);
+            if (options.command.empty()) {
+                return OptionsError{"-- needs a command to run", 4};
+            }
+            break;
+        }
+        if (flag == "--help" || flag == "-h") {
+            options.help = true;
+        } else if (flag == "--version") {
+            options.version = true;
+        } else if (flag == "--no-prompt") {
+            options.no_prompt = true;
+        } else if (flag == "--logout") {
+            options.logout = true;
+        } else if (flag == "--passfile") {
+            options.passfile = true;
+        } else if (flag.rfind("--", 0) == 0 || flag == "-p") {
+            if (i + 1 >= argc) {
+                return OptionsError{flag + " needs a value", 4};
+            }
+            std::string key = flag == "-p" ? "profile" : flag.substr(2);
+            std::replace(key.begin(), key.end(), '-', '_');
+            const std::string value = argv[++i];
+            if (key == "profile") {
+                options.profile = value;
+            } else if (key == "config") {
+                options.config_file = value;
+            } else if (settings().count(key) == 0) {
+                return OptionsError{"unknown option " + flag, 4};
+            } else {
+                given.emplace_back(key, value);
+            }
+        } else {
+            return OptionsError{"unexpected argument '" + printable(flag) + "' (a command goes after --)", 4};
+        }
+    }
+    if (options.help || options.version) {
+        return options;
+    }
+    const bool named = !options.config_file.empty();
+    const std::string path = named ? options.config_file : default_config_file();
+    if (!path.empty()) {
+        if (auto problem = apply_profile(options, path, named || !options.profile.empty())) {
+            return *problem;
+        }
+    }
+    for (const auto& [key, value] : given) {
+        if (auto problem = settings().at(key)(options, value)) {
+            return OptionsError{"--" + key + " " + *problem, 4};
+        }
+    }
+    if (options.issuer.empty() || options.client_id.empty()) {
+        return OptionsError{"no issuer and client id: give --issuer and --client-id, or a profile with -p", 3};
+    }
+    if (options.passfile && options.variable != "PGPASSWORD") {
+        return OptionsError{"--passfile and --env exclude each other", 4};
+    }
+    if ((options.passfile || options.variable != "PGPASSWORD") && options.command.empty()) {
+        return OptionsError{"--passfile and --env go with a command after --", 4};
+    }
+    return options;
+}
+
+std::string sign_in_key(const TokenOptions& options)
+{
+    const std::string identity = options.issuer + "\n" + options.client_id + "\n" + options.scope + "\n" +
+                                 options.audience + "\n" + options.resource;
+    return sha256_hex(identity).substr(0, 16);
+}
+
+} // namespace pam_oauth2::token

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace pam_oauth2::token {
+
+// Everything one call of pam_oauth2_token needs: from the command line over the profile.
+struct TokenOptions {
+    std::string profile;     // -p NAME; "default" is used when the file has it and none is named
+    std::string config_file; // --config FILE, else $XDG_CONFIG_HOME/pam_oauth2/token.conf
+    std::string issuer;
+    std::string client_id;
+    std::string scope = "openid offline_access";
+    std::string audience;
+    std::string resource;
+    std::string ca_file;
+    std::string store = "auto"; // auto, keyring, file
+    std::string qr = "auto";    // auto, always, never
+    long long min_valid = 60;   // an access token with less left is not handed out again
+    long timeout_seconds = 10;
+    bool no_prompt = false;
+    bool logout = false;
+    bool passfile = false;
+    std::string variable = "PGPASSWORD";
+    std::vector<std::string> command; // after --
+    bool help = false;
+    bool version = false;
+};
+
+// A command line that could not be understood (exit 4), or a profile that could not be used (exit 3).
+struct OptionsError {
+    std::string message;
+    int exit_code;
+};
+
+/// The options of this call: the profile's keys (from the config file, when there is one), then the
+/// command line over them. The config file must be owned by the caller or root and writable by no
+/// one else: it decides where a sign-in goes.
+std::variant<TokenOptions, OptionsError> read_options(int argc, char** argv);
+
+/// What identifies a stored sign-in: the first 16 hex digits of SHA-256 over issuer, client, scope,
+/// audience and resource.
+std::string sign_in_key(const TokenOptions& options);
+
+} // namespace pam_oauth2::token
