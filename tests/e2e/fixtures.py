@@ -128,6 +128,27 @@ class OidcProvider:
     def revoke(self, token):
         self._post("/token/revocation", {"token": token, "token_type_hint": "access_token"})
 
+    def approve_device(self, user_code, username=None, deny=False):
+        """What a person does at the verification page: approve the sign-in as `username`, or deny it."""
+        fields = {"user_code": user_code, "deny": "1"} if deny else {"user_code": user_code, "username": username}
+        request = urllib.request.Request(self.issuer + "/test/device/approve",
+                                         data=urllib.parse.urlencode(fields).encode())
+        with urllib.request.urlopen(request, context=self._tls, timeout=10) as answer:
+            return answer.status
+
+    def device_polls(self):
+        """Every device-code poll so far: [{client, at_ms, error}]."""
+        with urllib.request.urlopen(self.issuer + "/test/device/polls", context=self._tls, timeout=10) as answer:
+            return json.loads(answer.read())
+
+    def revoke_refresh_token(self, token, client_id):
+        """Revokes a public client's refresh token, as the provider's admin would."""
+        data = urllib.parse.urlencode({"token": token, "token_type_hint": "refresh_token",
+                                       "client_id": client_id}).encode()
+        with urllib.request.urlopen(urllib.request.Request(self.issuer + "/token/revocation", data=data),
+                                    context=self._tls, timeout=10) as answer:
+            return answer.status
+
     def pause(self):
         self.process.send_signal(signal.SIGSTOP)
 
@@ -138,6 +159,58 @@ class OidcProvider:
         stop_process(self.process)
         self.process.stdout.close()
         self.log.close()
+
+
+class TokenHelper:
+    """pam_oauth2_token signing in at this provider, with a private HOME (its cache and profiles).
+    A sign-in it shows is approved (or denied) through the provider's test route, as a person would
+    at the verification page."""
+
+    RESOURCE = "urn:pam-oauth2:postgres"  # the provider's name for the postgres audience
+
+    def __init__(self, binary, idp, workspace, client="pg-cli"):
+        self.idp = idp
+        self.home = tempfile.mkdtemp(prefix="pam_oauth2_token_home_")
+        os.chmod(self.home, 0o700)
+        self.env = dict(os.environ, HOME=self.home, XDG_CACHE_HOME=os.path.join(self.home, ".cache"),
+                        XDG_CONFIG_HOME=os.path.join(self.home, ".config"))
+        self.env.pop("PGPASSWORD", None)
+        self.command = [binary, "--issuer", idp.issuer, "--client-id", client, "--resource", self.RESOURCE,
+                        "--ca-file", workspace.ca]
+
+    def run(self, *args, approve_as=None, deny=False, before_answer=None, timeout=60, base=True):
+        """Runs the helper. When it shows a code: `before_answer()` (if given), then approve as
+        `approve_as` or deny. Returns (exit code, stdout, stderr, user code shown or None)."""
+        process = subprocess.Popen((self.command if base else self.command[:1]) + list(args),
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, env=self.env)
+        seen = []
+        user_code = None
+        try:
+            while user_code is None:
+                line = process.stderr.readline()
+                if not line:
+                    break
+                seen.append(line)
+                if "enter the code " in line:
+                    user_code = line.rsplit(" ", 1)[1].strip()
+            if user_code is not None and (approve_as or deny):
+                if before_answer:
+                    before_answer()
+                self.idp.approve_device(user_code, approve_as, deny)
+            out, err = process.communicate(timeout=timeout)
+        except BaseException:
+            stop_process(process)
+            raise
+        return process.returncode, out, "".join(seen) + err, user_code
+
+    def cache_files(self):
+        directory = os.path.join(self.home, ".cache", "pam_oauth2")
+        return sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith(".json")) \
+            if os.path.isdir(directory) else []
+
+    def remove(self):
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 def stop_process(process):

@@ -12,8 +12,8 @@
 // Without `resource` the access token is opaque (accepted by userinfo and introspection); with
 // `resource` it is an RS256 JWT access token (RFC 9068) for that audience, meant for local checks.
 //
-// The device authorization grant (RFC 8628) is enabled for the public clients pg-cli and
-// pg-cli-slow (the latter answers its first poll with slow_down). Polls are paced at --interval
+// The device authorization grant (RFC 8628) is enabled for the public clients pg-cli, pg-cli-slow
+// (its first poll is answered slow_down) and pg-cli-short (its device codes expire after 3 s). Polls are paced at --interval
 // seconds (default 1). With no browser in a test, a sign-in is approved or denied through test-only
 // routes, and every poll is recorded:
 //
@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import Provider, { errors } from 'oidc-provider';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-const DEVICE_CLIENTS = ['pg-cli', 'pg-cli-slow'];
+const DEVICE_CLIENTS = ['pg-cli', 'pg-cli-slow', 'pg-cli-short'];
 
 const { values: args } = parseArgs({
   options: {
@@ -136,7 +136,11 @@ const provider = new Provider(issuer, {
     const { preferred_username: preferredUsername, groups } = accountClaims(username);
     return { preferred_username: preferredUsername, groups };
   },
-  ttl: { AccessToken: 600, Grant: 3600 },
+  ttl: {
+    AccessToken: 600,
+    Grant: 3600,
+    DeviceCode: (_ctx, _token, client) => (client.clientId === 'pg-cli-short' ? 3 : 600),
+  },
   // Expired test tokens must be refused at once, not 15 s later (the default tolerance).
   clockTolerance: 0,
 });
