@@ -175,8 +175,23 @@ class TokenHelper:
         self.env = dict(os.environ, HOME=self.home, XDG_CACHE_HOME=os.path.join(self.home, ".cache"),
                         XDG_CONFIG_HOME=os.path.join(self.home, ".config"))
         self.env.pop("PGPASSWORD", None)
+        # Recipes call the helper by name, as a person's PATH would find it.
+        self.env["PATH"] = os.path.dirname(os.path.abspath(binary)) + os.pathsep + os.environ.get("PATH", "")
+        self.workspace = workspace
+        self.client = client
         self.command = [binary, "--issuer", idp.issuer, "--client-id", client, "--resource", self.RESOURCE,
                         "--ca-file", workspace.ca]
+
+    def write_profile(self, name, store="file"):
+        """[profile NAME] in ~/.config/pam_oauth2/token.conf for this provider and client."""
+        directory = os.path.join(self.home, ".config", "pam_oauth2")
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        path = os.path.join(directory, "token.conf")
+        with open(path, "a") as f:
+            f.write(f"[profile {name}]\nissuer = {self.idp.issuer}\nclient_id = {self.client}\n"
+                    f"resource = {self.RESOURCE}\nca_file = {self.workspace.ca}\nstore = {store}\n")
+        os.chmod(path, 0o600)
+        return path
 
     def run(self, *args, approve_as=None, deny=False, before_answer=None, timeout=60, base=True):
         """Runs the helper. When it shows a code: `before_answer()` (if given), then approve as

@@ -25,6 +25,8 @@ import fixtures
 
 MODULE = None
 DAEMON = None
+TOKEN_HELPER = None
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs")
 SERVICE = f"pam_oauth2_e2e_{os.getpid()}"
 TIMEOUT = 2  # the module's timeout= in these runs
 TOKENS_USED = []
@@ -557,6 +559,75 @@ class NodePostgres(unittest.TestCase):
         self.assertIn("PAM authentication failed", err)
 
 
+class ClientRecipes(unittest.TestCase):
+    """docs/clients.md, run as written: pam_oauth2_token signs alice in once with the device flow,
+    then psql, a libpq service file, node-postgres, pgjdbc and psycopg log in with the tokens it
+    hands out."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.helper = fixtures.TokenHelper(TOKEN_HELPER, IDP, WS)
+        cls.helper.write_profile("prod")
+        code, _, err, user_code = cls.helper.run("-p", "prod", approve_as="alice", base=False)
+        if code != 0 or user_code is None:
+            cls.helper.remove()
+            raise RuntimeError("the device-flow sign-in failed: " + err)
+        cls.env = dict(cls.helper.env, PGHOST="127.0.0.1", PGPORT=str(PG.port), PGUSER="alice",
+                       PGDATABASE="postgres")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.helper.run("-p", "prod", "--logout", base=False)
+        cls.helper.remove()
+
+    def run_recipe(self, *command, env=None):
+        done = subprocess.run(command, env=env or self.env, capture_output=True, text=True, timeout=120)
+        return done.returncode, done.stdout.strip(), done.stderr.strip()
+
+    def test_psql_through_the_helper(self):
+        code, out, err = self.run_recipe(TOKEN_HELPER, "-p", "prod", "--", "psql", "-Atc", "select current_user")
+        self.assertEqual((code, out), (0, "alice"), err)
+        code, out, err = self.run_recipe(TOKEN_HELPER, "-p", "prod", "--passfile", "--", "psql", "-Atc",
+                                         "select count(*) from notes")
+        self.assertEqual((code, out), (0, "2"), err)  # row level security: alice's two notes
+
+    def test_psql_with_a_service_file(self):
+        with open(os.path.join(self.helper.home, ".pg_service.conf"), "w") as f:
+            f.write(f"[db]\nhost=127.0.0.1\nport={PG.port}\nuser=alice\ndbname=postgres\n")
+        code, out, err = self.run_recipe(TOKEN_HELPER, "-p", "prod", "--", "psql", "service=db", "-Atc",
+                                         "select current_user", env=self.helper.env)
+        self.assertEqual((code, out), (0, "alice"), err)
+
+    def test_node_postgres(self):
+        env = dict(self.env, NODE_PATH=os.path.join(fixtures.HERE, "idp", "node_modules"))
+        code, out, err = self.run_recipe("node", os.path.join(DOCS, "clients", "node-postgres.cjs"), env=env)
+        self.assertEqual((code, out), (0, "alice"), err)
+
+    def test_pgjdbc_plugin(self):
+        classes = os.path.join(self.helper.home, "classes")
+        jar = "/usr/share/java/postgresql.jar"
+        subprocess.run(["javac", "-d", classes, "-cp", jar, os.path.join(DOCS, "clients", "PamOauth2TokenPlugin.java"),
+                        os.path.join(fixtures.HERE, "JdbcLogin.java")], check=True, capture_output=True, timeout=180)
+        url = (f"jdbc:postgresql://127.0.0.1:{PG.port}/postgres?user=alice"
+               "&authenticationPluginClassName=PamOauth2TokenPlugin")
+        code, out, err = self.run_recipe("java", "-cp", classes + os.pathsep + jar, "JdbcLogin", url)
+        self.assertEqual((code, out), (0, "alice"), err)
+
+    def test_psycopg(self):
+        # Debian's python3-psycopg belongs to Debian's interpreter.
+        code, out, err = self.run_recipe("/usr/bin/python3", os.path.join(DOCS, "clients", "psycopg_token.py"))
+        self.assertEqual((code, out), (0, "alice"), err)
+
+    def test_without_a_sign_in_the_recipes_fail_clearly(self):
+        other = fixtures.TokenHelper(TOKEN_HELPER, IDP, WS)
+        self.addCleanup(other.remove)
+        other.write_profile("prod")
+        env = dict(other.env, PGHOST="127.0.0.1", PGPORT=str(PG.port), PGUSER="alice", PGDATABASE="postgres")
+        code, _, err = self.run_recipe("/usr/bin/python3", os.path.join(DOCS, "clients", "psycopg_token.py"), env=env)
+        self.assertNotEqual(code, 0)
+        self.assertIn("--no-prompt forbids a sign-in", err)
+
+
 class ZzIdentityProviderStopped(unittest.TestCase):
     """Runs last: stops the identity provider for good."""
 
@@ -594,7 +665,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--module", required=True)
     parser.add_argument("--daemon", help="pam_oauth2d (default: beside the module's build tree, or the installed one)")
+    parser.add_argument("--token-helper", help="pam_oauth2_token (default: the build tree's, or the installed one)")
     options, rest = parser.parse_known_args()
+    TOKEN_HELPER = options.token_helper or (
+        os.path.join(os.path.dirname(os.path.abspath(options.module)), "..", "tools", "pam_oauth2_token")
+        if os.sep in options.module else "/usr/bin/pam_oauth2_token")
+    TOKEN_HELPER = os.path.abspath(TOKEN_HELPER)
     DAEMON = options.daemon or (os.path.join(os.path.dirname(os.path.abspath(options.module)), "daemon", "pam_oauth2d")
                                 if os.sep in options.module else "/usr/sbin/pam_oauth2d")
     # A bare name (pam_oauth2.so) means the installed module, found by libpam in its own directory.
