@@ -18,7 +18,7 @@ get_filename_component(transport_dir "${pam_dir}/../pam_oauth2" ABSOLUTE)
 install(TARGETS pam_oauth2 LIBRARY DESTINATION "${pam_dir}" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(TARGETS pam_oauth2_transport pam_oauth2_inprocess LIBRARY DESTINATION "${transport_dir}"
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-install(TARGETS pam_oauth2_check RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+install(TARGETS pam_oauth2_check pam_oauth2_token RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 install(TARGETS pam_oauth2d RUNTIME DESTINATION "${CMAKE_INSTALL_SBINDIR}")
 # The broker's units ship disabled: `systemctl enable --now pam_oauth2d.socket` turns it on. Debian 12
 # keeps units in /lib/systemd/system, RPM distributions in /usr/lib/systemd/system.
@@ -31,7 +31,7 @@ install(FILES packaging/systemd/pam_oauth2d.service packaging/systemd/pam_oauth2
         DESTINATION "${systemd_unit_dir}" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # Man pages and changelog, compressed as Debian policy wants them (gzip -9n: reproducible).
-foreach(page pam_oauth2.8 pam_oauth2_check.1 pam_oauth2d.8)
+foreach(page pam_oauth2.8 pam_oauth2_check.1 pam_oauth2_token.1 pam_oauth2d.8)
   string(REGEX REPLACE ".*\\.([0-9])$" "\\1" section "${page}")
   add_custom_command(OUTPUT "${CMAKE_BINARY_DIR}/${page}.gz"
                      COMMAND gzip -9nc "${CMAKE_SOURCE_DIR}/docs/man/${page}" > "${CMAKE_BINARY_DIR}/${page}.gz"
@@ -70,7 +70,8 @@ set(CPACK_PACKAGE_DESCRIPTION "pam_oauth2 lets PAM-using programs, first of all 
 pam authentication method, accept an OAuth 2.0 / OpenID Connect access token as
 the password. Tokens are checked at the userinfo endpoint, by RFC 7662
 introspection, or locally as JWTs against the issuer's JWKS; a configured claim
-must match the PAM user.")
+must match the PAM user. pam_oauth2_token signs a person in once (device
+flow) and hands fresh access tokens to psql and other clients.")
 set(CPACK_RESOURCE_FILE_LICENSE "${CMAKE_SOURCE_DIR}/LICENSE")
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_STRIP_FILES ON)

@@ -19,7 +19,8 @@ rpm -qRp "$rpm" > build-release/rpm-requires.txt
 for wanted in /usr/lib64/security/pam_oauth2.so /usr/lib64/pam_oauth2/pam_oauth2_transport.so \
               /usr/lib64/pam_oauth2/pam_oauth2_inprocess.so /usr/sbin/pam_oauth2d /usr/lib/systemd/system/pam_oauth2d.service \
               /usr/lib/systemd/system/pam_oauth2d.socket /usr/share/man/man8/pam_oauth2d.8.gz \
-              /usr/bin/pam_oauth2_check /usr/share/man/man8/pam_oauth2.8.gz \
+              /usr/bin/pam_oauth2_check /usr/bin/pam_oauth2_token /usr/share/man/man1/pam_oauth2_token.1.gz \
+              /usr/share/man/man8/pam_oauth2.8.gz \
               /usr/share/doc/pam-oauth2/examples/pg_auth.jwt /usr/share/doc/pam-oauth2/copyright; do
     grep -qx "$wanted" build-release/rpm-files.txt || { echo "rpm lacks $wanted" >&2; exit 1; }
 done
@@ -38,6 +39,8 @@ postgres_cache=/var/cache/pam_oauth2/$(id -u postgres)
 [ "$(stat -c %U:%a "$postgres_cache")" = postgres:700 ] || { echo "$postgres_cache is not postgres:700" >&2; exit 1; }
 man -w pam_oauth2 >/dev/null
 man -w pam_oauth2d >/dev/null
+man -w pam_oauth2_token >/dev/null
+pam_oauth2_token --version
 # The broker: its user exists, its units are valid and shipped disabled, the binary runs.
 getent passwd pam_oauth2 >/dev/null || { echo "no pam_oauth2 system user" >&2; exit 1; }
 pam_oauth2d --version
