@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The pam_oauth2 demo: a local OpenID provider, a throwaway PostgreSQL, the module installed as a
-PAM service, and psql logging in with an access token instead of a password. Cleans up after itself.
+PAM service, alice signing in with pam_oauth2_token (device flow) and psql logging in with her access
+token instead of a password. Cleans up after itself.
 
     demo.py --module build/pam_oauth2/pam_oauth2.so
 """
@@ -28,18 +29,23 @@ def show(text):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--module", required=True)
-    module = os.path.abspath(parser.parse_args().module)
+    parser.add_argument("--token-helper", help="pam_oauth2_token (default: beside the module's build tree)")
+    options = parser.parse_args()
+    module = os.path.abspath(options.module)
+    token_helper = os.path.abspath(options.token_helper or
+                                   os.path.join(os.path.dirname(module), "..", "tools", "pam_oauth2_token"))
 
     workspace = fixtures.Workspace(module)
-    idp = pam = cluster = None
+    idp = pam = cluster = helper = None
     try:
         say("Starting a local OpenID provider (oidc-provider) over HTTPS, with a CA made just now")
         idp = fixtures.OidcProvider(workspace)
         show(f"issuer:            {idp.issuer}\nuserinfo endpoint: {idp.userinfo_url}")
 
         say(f"Installing the PAM service /etc/pam.d/{SERVICE} that uses pam_oauth2.so")
-        args = ["log=stderr", f"userinfo_url={idp.userinfo_url}", f"ca_file={workspace.ca}",
-                "username_claim=preferred_username", "timeout=3", f"cache_dir={workspace.cache_dir}"]
+        args = ["log=stderr", "verify=jwt,userinfo", f"issuer={idp.issuer}", "audience=postgres",
+                f"userinfo_url={idp.userinfo_url}", f"ca_file={workspace.ca}", "username_claim=preferred_username",
+                "timeout=3", f"cache_dir={workspace.cache_dir}"]
         pam = fixtures.PamServiceFile(SERVICE, workspace.module, args)
         with open(pam.path) as f:
             show(f.read())
@@ -60,19 +66,29 @@ def main():
         """)
         show("notes: 2 rows owned by alice, 1 row owned by bob")
 
-        say("Signing in alice at the identity provider to get an access token")
-        token = idp.mint("alice")
-        show(f"access token: {token[:6]}... ({len(token)} bytes)")
-
-        say("Connecting as alice with the token as the password:")
-        show(f"PGPASSWORD=$ACCESS_TOKEN psql -h 127.0.0.1 -p {cluster.port} -U alice "
-             "-c 'select current_user' -c 'select * from notes'")
-        code, out, err, seconds = fixtures.psql(cluster.port, "alice", token,
-                                                "select current_user; select owner || ' | ' || body from notes")
+        say("alice signs in once with pam_oauth2_token (device flow) and psql connects through it:")
+        helper = fixtures.TokenHelper(token_helper, idp, workspace)
+        psql_args = ["--", "psql", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "alice", "-d", "postgres",
+                     "-Atc", "select current_user", "-c", "select owner || ' | ' || body from notes"]
+        show(f"pam_oauth2_token --issuer {idp.issuer} --client-id pg-cli \\\n"
+             f"    --resource {helper.RESOURCE} -- psql -h 127.0.0.1 -p {cluster.port} -U alice ...")
+        code, out, err, user_code = helper.run("--store", "file", "--qr", "always", *psql_args, approve_as="alice")
         if code != 0:
-            raise RuntimeError("alice could not log in: " + err)
+            raise RuntimeError("the helper could not sign alice in: " + err)
+        show(err)
+        show(f"(the demo approved code {user_code} at the provider, as alice would in her browser)")
         show(out)
-        show(f"(logged in as alice in {seconds * 1000:.0f} ms; row level security shows only her rows)")
+        show("(row level security shows only her rows; the token went to psql only, in its environment)")
+
+        say("Her next connection is silent: the helper keeps her sign-in (refresh token, file mode 0600)")
+        started = time.monotonic()
+        code, out, err, user_code = helper.run("--store", "file", *psql_args)
+        if code != 0 or user_code is not None:
+            raise RuntimeError("the second connection was not silent: " + err)
+        show(out)
+        show(f"(no prompt; {(time.monotonic() - started) * 1000:.0f} ms including psql)")
+        code, out, _, _ = helper.run("--store", "file")
+        token = out.strip()
 
         say("Connecting as bob with alice's token: refused")
         offset = len(cluster.log_text())
@@ -84,8 +100,12 @@ def main():
         lines = [line for line in cluster.log_text()[offset:].splitlines() if "pam_oauth2" in line]
         say("The PostgreSQL server log says why (the token itself is never logged, only a fingerprint):")
         show("\n".join(lines))
-        say("Demo finished: cleaning up (PostgreSQL stopped, identity provider stopped, PAM service removed)")
+        say("Demo finished: cleaning up (sign-in forgotten, PostgreSQL and the identity provider stopped, PAM "
+            "service removed)")
     finally:
+        if helper is not None:
+            helper.run("--store", "file", "--logout")
+            helper.remove()
         for part in (cluster, idp):
             if part is not None:
                 part.stop()
