@@ -233,7 +233,7 @@ int configuration_error(const std::string& message, Output output, nlohmann::jso
     return 3;
 }
 
-int run_dry(const Request& request, nlohmann::json report)
+int run_dry(const Request& request, const nlohmann::json& report)
 {
     auto checked = pam_oauth2::dry_run(request.options);
     checked.report.update(report);
@@ -256,8 +256,8 @@ int run(int argc, char** argv)
     if (const int* answered = std::get_if<int>(&parsed)) {
         return *answered;
     }
-    Request& request = std::get<Request>(parsed);
-    nlohmann::json report = nlohmann::json::object();
+    auto& request = std::get<Request>(parsed);
+    auto report = nlohmann::json::object();
     if (!request.service.empty()) {
         auto found = find_service_line(request);
         if (auto* problem = std::get_if<std::string>(&found)) {
@@ -272,7 +272,7 @@ int run(int argc, char** argv)
         request.options = service.line.args;
     }
     if (request.dry_run) {
-        return run_dry(request, std::move(report));
+        return run_dry(request, report);
     }
     const std::vector<std::string_view> args(request.options.begin(), request.options.end());
 

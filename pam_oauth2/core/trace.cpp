@@ -2,7 +2,7 @@
 
 namespace pam_oauth2 {
 
-void Trace::add(const std::string& step, nlohmann::json detail)
+void Trace::add(const std::string& step, const nlohmann::json& detail)
 {
     nlohmann::json entry{{"step", step}};
     entry.update(detail);

@@ -14,7 +14,7 @@ namespace pam_oauth2 {
 class Trace {
 public:
     /// Appends `{"step": step, ...detail}`; `detail` must be an object.
-    void add(const std::string& step, nlohmann::json detail);
+    void add(const std::string& step, const nlohmann::json& detail);
     /// Every step so far, as a JSON array.
     [[nodiscard]] const nlohmann::json& steps() const noexcept { return steps_; }
 

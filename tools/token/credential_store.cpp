@@ -243,18 +243,17 @@ std::variant<std::string, std::string> private_cache_directory()
 
 std::variant<std::unique_ptr<CredentialStore>, std::string> open_store(const std::string& kind, const std::string& key)
 {
-    using Opened = std::variant<std::unique_ptr<CredentialStore>, std::string>;
     if (kind == "keyring" || (kind == "auto" && KeyringStore::usable())) {
         if (!KeyringStore::usable()) {
-            return Opened(std::in_place_index<1>, "the kernel keyring is not available here: " + errno_text());
+            return "the kernel keyring is not available here: " + errno_text();
         }
-        return Opened(std::make_unique<KeyringStore>("pam_oauth2:" + key));
+        return std::make_unique<KeyringStore>("pam_oauth2:" + key);
     }
     auto directory = private_cache_directory();
     if (directory.index() == 1) {
-        return Opened(std::in_place_index<1>, std::get<1>(directory));
+        return std::get<1>(directory);
     }
-    return Opened(std::make_unique<FileStore>(std::get<0>(directory) + "/" + key + ".json"));
+    return std::make_unique<FileStore>(std::get<0>(directory) + "/" + key + ".json");
 }
 
 } // namespace pam_oauth2::token

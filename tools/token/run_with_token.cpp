@@ -88,6 +88,7 @@ int run_with_token(const std::vector<std::string>& command, const SecureString& 
     // The child's own passwords must not win over the token: both names are replaced.
     auto environment = child_environment({handoff.variable, "PGPASSFILE", "PGPASSWORD"}, extra);
     std::vector<char*> argv;
+    argv.reserve(command.size() + 1);
     for (const auto& arg : command) {
         argv.push_back(const_cast<char*>(arg.c_str()));
     }
