@@ -1,5 +1,6 @@
 // In-process cost of verifying one JWT access token (signature + claims) with keys already loaded:
-// the floor under a `verify=jwt` login once the JWKS is cached.
+// the floor under a `verify=jwt` login once the JWKS is cached; then the claim rules alone (issuer,
+// audience, username, scope, groups, a required claim) for a token that passes and one that fails.
 //
 //   jwt_verify_bench [iterations]
 #include "claims.hpp"
@@ -54,6 +55,30 @@ int main(int argc, char** argv)
         }
         const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count();
         std::printf("| %s | %.1f |\n", alg, us / static_cast<double>(iterations));
+    }
+    std::printf("\n| claim rules | ns per login |\n|---|---:|\n");
+    pam_oauth2::Settings settings;
+    settings.token.issuer = "https://idp.example.com";
+    settings.token.audience = "postgres";
+    settings.users.scope = {"db"};
+    settings.users.groups = {"dba"};
+    settings.users.require_claims = {{"email_verified", "true"}};
+    const nlohmann::json claims{{"iss", settings.token.issuer}, {"aud", "postgres"},    {"preferred_username", "alice"},
+                                {"exp", 4'000'000'000LL},       {"scope", "openid db"}, {"groups", {"dev", "dba"}},
+                                {"email_verified", true}};
+    for (const char* user : {"alice", "bob"}) {
+        const long rounds = iterations * 100;
+        long refused = 0;
+        const auto started = std::chrono::steady_clock::now();
+        for (long i = 0; i < rounds; ++i) {
+            refused += pam_oauth2::check_claims(claims, user, settings.token, settings.users, 1'700'000'000,
+                                                pam_oauth2::VerifyMethod::Jwt)
+                           ? 1
+                           : 0;
+        }
+        const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - started).count();
+        std::printf("| %s (%s) | %.0f |\n", user, refused == 0 ? "all hold" : "username fails",
+                    ns / static_cast<double>(rounds));
     }
     return 0;
 }
