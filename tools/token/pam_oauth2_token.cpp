@@ -172,7 +172,7 @@ std::variant<SecureString, int> obtain(const TokenOptions& options, CredentialSt
     if (kept && !kept->access_token.empty() && kept->access_expires_at - now_seconds() >= options.min_valid) {
         return std::move(kept->access_token);
     }
-    if (kept && kept->refresh_token.empty() && options.no_prompt) {
+    if ((!kept || kept->refresh_token.empty()) && options.no_prompt) {
         say("not signed in (nothing kept in " + store.where() + ") and --no-prompt forbids a sign-in");
         return exit_not_signed_in;
     }
