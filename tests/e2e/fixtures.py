@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -200,24 +201,35 @@ class TokenHelper:
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, env=self.env)
         seen = []
-        user_code = None
-        try:
-            while user_code is None:
-                line = process.stderr.readline()
-                if not line:
-                    break
+        codes = []
+        shown = threading.Event()
+
+        def read_stderr():
+            for line in process.stderr:
                 seen.append(line)
-                if "enter the code " in line:
-                    user_code = line.rsplit(" ", 1)[1].strip()
-            if user_code is not None and (approve_as or deny):
+                if "enter the code " in line and not codes:
+                    codes.append(line.rsplit(" ", 1)[1].strip())
+                    shown.set()
+            shown.set()
+
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        try:
+            shown.wait(timeout)
+            if codes and (approve_as or deny):
                 if before_answer:
                     before_answer()
-                self.idp.approve_device(user_code, approve_as, deny)
-            out, err = process.communicate(timeout=timeout)
+                self.idp.approve_device(codes[0], approve_as, deny)
+            out = process.stdout.read()
+            process.wait(timeout=timeout)
+            reader.join(timeout=timeout)
         except BaseException:
             stop_process(process)
             raise
-        return process.returncode, out, "".join(seen) + err, user_code
+        finally:
+            process.stdout.close()
+            process.stderr.close()
+        return process.returncode, out, "".join(seen), codes[0] if codes else None
 
     def cache_files(self):
         directory = os.path.join(self.home, ".cache", "pam_oauth2")
