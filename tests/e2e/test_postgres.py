@@ -530,6 +530,19 @@ class ThroughPgbouncer(unittest.TestCase):
         code, out, err, _ = fixtures.psql(self.bouncer.port, "alice", mint("alice"), "select current_user")
         self.assertEqual((code, out), (0, "alice"), err)
 
+    def test_token_helper_through_pgbouncer(self):
+        # docs/clients.md, pgbouncer: an opaque token (no resource) stays far below 2047 bytes.
+        helper = fixtures.TokenHelper(TOKEN_HELPER, IDP, WS)
+        self.addCleanup(helper.remove)
+        args = ["--issuer", IDP.issuer, "--client-id", "pg-cli", "--scope", "openid profile offline_access",
+                "--ca-file", WS.ca, "--store", "file"]
+        code, out, err, user_code = helper.run(*args, "--", "psql", "-h", "127.0.0.1", "-p", str(self.bouncer.port),
+                                               "-U", "alice", "-d", "postgres", "-Atc", "select current_user",
+                                               approve_as="alice", base=False)
+        self.assertEqual((code, out.strip()), (0, "alice"), err)
+        self.assertIsNotNone(user_code)
+        helper.run(*args, "--logout", base=False)
+
     def test_long_token_is_cut_and_the_log_says_so(self):
         token = mint("erin", scope="openid profile groups db", resource="postgres")
         self.assertTrue(2048 <= len(token) <= 4090, len(token))
