@@ -6,6 +6,7 @@
 #include "curl_http_client.hpp"
 #include "http_trace.hpp"
 #include "introspection_verifier.hpp"
+#include "json.hpp"
 #include "key_source.hpp"
 #include "userinfo_verifier.hpp"
 
@@ -123,19 +124,18 @@ void check_exchanges(const nlohmann::json& steps, const Settings& settings, Chec
     bool dated = false;
     const long long now = system_now();
     for (const auto& step : steps) {
-        if (step.value("step", "") != "http") {
+        if (step.find("step") == step.end() || step.at("step") != "http") {
             continue;
         }
-        if (step.contains("error")) {
-            const std::string error = step["error"].get<std::string>();
-            if (error.find("SSL") != std::string::npos || error.find("certificate") != std::string::npos) {
-                tls_problem = step["url"].get<std::string>() + ": " + error;
+        if (const auto error = string_member(step, "error")) {
+            if (error->find("SSL") != std::string::npos || error->find("certificate") != std::string::npos) {
+                tls_problem = string_member(step, "url").value_or("") + ": " + *error;
             }
             continue;
         }
         ++answered;
-        if (step.contains("date")) {
-            const long long skew = step["date"].get<long long>() - now;
+        if (const auto date = integer_member(step, "date")) {
+            const long long skew = *date - now;
             if (!dated || std::llabs(skew) > std::llabs(worst_skew)) {
                 worst_skew = skew;
             }

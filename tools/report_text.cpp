@@ -20,9 +20,16 @@ std::string member(const nlohmann::json& object, const char* name)
     return found == object.end() ? std::string() : shown(*found);
 }
 
+// A boolean member; false when absent or not a boolean.
+bool flag(const nlohmann::json& object, const char* name)
+{
+    const auto found = object.find(name);
+    return found != object.end() && *found == true;
+}
+
 std::string holds_word(const nlohmann::json& step)
 {
-    return step.value("holds", false) ? "holds" : "FAILS: " + member(step, "problem");
+    return flag(step, "holds") ? "holds" : "FAILS: " + member(step, "problem");
 }
 
 std::string time_text(const nlohmann::json& time)
@@ -88,14 +95,14 @@ std::string step_text(const nlohmann::json& step)
 {
     const std::string kind = member(step, "step");
     if (kind == "before verifying") {
-        return "user and token syntax: " + (step.value("holds", false) ? "hold" : holds_word(step));
+        return "user and token syntax: " + (flag(step, "holds") ? "hold" : holds_word(step));
     }
     if (kind == "method") {
-        return "method " + member(step, "method") + (step.value("applies", false) ? ": applies (" : ": skipped (") +
+        return "method " + member(step, "method") + (flag(step, "applies") ? ": applies (" : ": skipped (") +
                member(step, "why") + ")";
     }
     if (kind == "issuer section") {
-        return step.value("found", false)
+        return flag(step, "found")
                    ? "issuer section [issuer " + member(step, "section") + "] (" + member(step, "issuer") + ")"
                    : "issuer section: none matches: " + member(step, "problem");
     }
@@ -146,7 +153,7 @@ std::string step_text(const nlohmann::json& step)
         if (step.contains("written")) {
             return "verdict cache: written, reused for up to " + member(step, "for_seconds") + " s";
         }
-        return step.value("hit", false) ? "verdict cache: hit, " + member(step, "detail") : "verdict cache: miss";
+        return flag(step, "hit") ? "verdict cache: hit, " + member(step, "detail") : "verdict cache: miss";
     }
     std::string line = kind;
     for (const auto& field : step.items()) {
@@ -194,10 +201,10 @@ std::string dry_run_text(const nlohmann::json& report)
         out += "service: " + member(report["service"], "line") + "\n";
     }
     for (const auto& check : report["checks"]) {
-        out += (check.value("holds", false) ? "ok    " : "FAIL  ") + member(check, "check") + ": " +
-               member(check, "detail") + "\n";
+        out += (flag(check, "holds") ? "ok    " : "FAIL  ") + member(check, "check") + ": " + member(check, "detail") +
+               "\n";
     }
-    out += std::string("result: ") + (report.value("holds", false) ? "every check holds" : "a check fails") + "\n";
+    out += std::string("result: ") + (flag(report, "holds") ? "every check holds" : "a check fails") + "\n";
     return out;
 }
 

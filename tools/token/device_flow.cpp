@@ -49,22 +49,21 @@ start(HttpClient& http, const ProviderEndpoints& endpoints, const ClientRequest&
         return failed(answer.status >= 500 || error.empty() ? GrantStatus::Unavailable : GrantStatus::BadClient,
                       where + " refused the request: " + said);
     }
-    const auto device_code = document ? string_member(*document, "device_code") : std::nullopt;
-    const auto user_code = document ? string_member(*document, "user_code") : std::nullopt;
+    const nlohmann::json answered = document ? *document : nlohmann::json::object();
+    const std::string device_code = string_member(answered, "device_code").value_or("");
+    const std::string user_code = string_member(answered, "user_code").value_or("");
     // "verification_url" is what some providers (Google) send instead of the RFC's name.
-    auto uri = document ? string_member(*document, "verification_uri") : std::nullopt;
-    if (!uri && document) {
-        uri = string_member(*document, "verification_url");
-    }
-    const auto expires_in = document ? integer_member(*document, "expires_in") : std::nullopt;
-    if (!device_code || !user_code || !uri || !expires_in || *expires_in <= 0) {
+    const std::string uri =
+        string_member(answered, "verification_uri").value_or(string_member(answered, "verification_url").value_or(""));
+    const long long expires_in = integer_member(answered, "expires_in").value_or(0);
+    if (device_code.empty() || user_code.empty() || uri.empty() || expires_in <= 0) {
         return failed(GrantStatus::Unavailable,
                       where + " answered without device_code, user_code, verification_uri and expires_in");
     }
     DeviceSignIn sign_in{
-        *user_code, *uri, string_member(*document, "verification_uri_complete").value_or(""), *expires_in,
-        std::clamp(integer_member(*document, "interval").value_or(default_interval), 1LL, longest_interval)};
-    return std::make_pair(std::move(sign_in), SecureString(*device_code));
+        user_code, uri, string_member(answered, "verification_uri_complete").value_or(""), expires_in,
+        std::clamp(integer_member(answered, "interval").value_or(default_interval), 1LL, longest_interval)};
+    return std::make_pair(std::move(sign_in), SecureString(device_code));
 }
 
 } // namespace
