@@ -8,6 +8,7 @@
 #include "introspection_verifier.hpp"
 #include "json.hpp"
 #include "key_source.hpp"
+#include "text.hpp"
 #include "userinfo_verifier.hpp"
 
 #include <sys/stat.h>
@@ -57,10 +58,8 @@ std::string owner_and_mode(const std::string& path)
     }
     const passwd* user = getpwuid(info.st_uid);
     const group* grp = getgrgid(info.st_gid);
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
     return std::string("owner ") + (user != nullptr ? user->pw_name : std::to_string(info.st_uid)) + ":" +
-           (grp != nullptr ? grp->gr_name : std::to_string(info.st_gid)) + ", mode " + mode +
+           (grp != nullptr ? grp->gr_name : std::to_string(info.st_gid)) + ", mode " + octal_mode(info.st_mode) +
            ((info.st_mode & S_IROTH) != 0 ? ", world-readable" : ", not world-readable");
 }
 

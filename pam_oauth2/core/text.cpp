@@ -84,4 +84,13 @@ bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) noexcept
            std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
+std::string octal_mode(unsigned mode)
+{
+    std::string digits;
+    for (int shift = 9; shift >= 0; shift -= 3) {
+        digits += static_cast<char>('0' + ((mode >> shift) & 07U));
+    }
+    return digits;
+}
+
 } // namespace pam_oauth2

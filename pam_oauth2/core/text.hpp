@@ -28,6 +28,9 @@ std::string log_safe(std::string_view value, std::size_t limit = 64);
 /// and nothing cut. Whatever a token holds cannot move the cursor, repaint the screen or add a line.
 std::string printable(std::string_view text);
 
+/// The permission bits of a file mode as written for chmod ("0640"), for messages about files.
+std::string octal_mode(unsigned mode);
+
 /// Equality ignoring ASCII case only (user names, deny_users, case_insensitive).
 bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) noexcept;
 

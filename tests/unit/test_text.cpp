@@ -35,3 +35,11 @@ TEST_CASE("ASCII case only")
     CHECK(ascii_lower('Z') == 'z');
     CHECK(ascii_lower('\xc9') == '\xc9');
 }
+
+TEST_CASE("file modes are written as chmod takes them")
+{
+    CHECK(octal_mode(0100640) == "0640"); // a regular file's st_mode: the type bits are not shown
+    CHECK(octal_mode(040700) == "0700");
+    CHECK(octal_mode(01733) == "1733");
+    CHECK(octal_mode(0) == "0000");
+}

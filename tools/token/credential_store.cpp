@@ -1,7 +1,9 @@
 #include "credential_store.hpp"
 
 #include "json.hpp"
+#include "text.hpp"
 #include "unique_fd.hpp"
+#include "user_directories.hpp"
 
 #include <fcntl.h>
 #include <keyutils.h>
@@ -13,7 +15,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <pwd.h>
 
 namespace pam_oauth2::token {
 namespace {
@@ -23,13 +24,6 @@ constexpr std::size_t max_stored_bytes = std::size_t{256} * 1024;
 std::string errno_text()
 {
     return std::strerror(errno);
-}
-
-std::string mode_text(mode_t mode)
-{
-    char text[8];
-    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-    return text;
 }
 
 // A 0600 file owned by us under the private cache directory.
@@ -54,7 +48,7 @@ public:
             return path_ + " belongs to uid " + std::to_string(info.st_uid) + ", not to you: refusing it";
         }
         if ((info.st_mode & 077) != 0) {
-            return path_ + " is readable or writable by others (mode " + mode_text(info.st_mode) +
+            return path_ + " is readable or writable by others (mode " + octal_mode(info.st_mode) +
                    "): refusing it; remove it (pam_oauth2_token --logout) and sign in again";
         }
         if (static_cast<std::size_t>(info.st_size) > max_stored_bytes) {
@@ -177,15 +171,6 @@ private:
     std::string description_;
 };
 
-std::string home_directory()
-{
-    if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') {
-        return home;
-    }
-    const passwd* entry = getpwuid(geteuid());
-    return entry != nullptr && entry->pw_dir != nullptr ? entry->pw_dir : "";
-}
-
 } // namespace
 
 std::string serialize(const StoredSignIn& sign_in)
@@ -212,16 +197,10 @@ std::variant<StoredSignIn, std::string> deserialize(std::string_view text)
 
 std::variant<std::string, std::string> private_cache_directory()
 {
-    std::string base;
-    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
-        base = xdg;
-    } else {
-        const std::string home = home_directory();
-        if (home.empty()) {
-            return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                          "no home directory to keep the sign-in in");
-        }
-        base = home + "/.cache";
+    const std::string base = xdg_base_directory("XDG_CACHE_HOME", ".cache");
+    if (base.empty()) {
+        return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                      "no home directory to keep the sign-in in");
     }
     ::mkdir(base.c_str(), 0700); // the XDG base directory is created 0700 when missing, as the spec says
     const std::string directory = base + "/pam_oauth2";
@@ -235,8 +214,8 @@ std::variant<std::string, std::string> private_cache_directory()
     }
     if (info.st_uid != geteuid() || (info.st_mode & 077) != 0) {
         return std::variant<std::string, std::string>(
-            std::in_place_index<1>, directory + " must be yours and closed to others (mode " + mode_text(info.st_mode) +
-                                        "): refusing to keep a sign-in there");
+            std::in_place_index<1>, directory + " must be yours and closed to others (mode " +
+                                        octal_mode(info.st_mode) + "): refusing to keep a sign-in there");
     }
     return std::variant<std::string, std::string>(std::in_place_index<0>, directory);
 }

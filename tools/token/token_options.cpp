@@ -2,6 +2,7 @@
 
 #include "digest.hpp"
 #include "text.hpp"
+#include "user_directories.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,22 +12,11 @@
 #include <fstream>
 #include <functional>
 #include <map>
-#include <pwd.h>
 
 namespace pam_oauth2::token {
 namespace {
 
 using Setter = std::function<std::optional<std::string>(TokenOptions&, const std::string&)>;
-
-std::optional<std::string> one_of(const std::string& value, std::initializer_list<const char*> allowed)
-{
-    for (const char* word : allowed) {
-        if (value == word) {
-            return std::nullopt;
-        }
-    }
-    return std::string("is not one of the accepted values");
-}
 
 std::optional<std::string> seconds(const std::string& value, long long& into, long long most)
 {
@@ -40,51 +30,39 @@ std::optional<std::string> seconds(const std::string& value, long long& into, lo
     return std::nullopt;
 }
 
+// A setting that takes any text.
+Setter text(std::string TokenOptions::*field)
+{
+    return [field](TokenOptions& options, const std::string& value) {
+        options.*field = value;
+        return std::optional<std::string>();
+    };
+}
+
+// A setting that takes one of `allowed`.
+Setter one_of(std::string TokenOptions::*field, std::vector<std::string> allowed)
+{
+    return [field, allowed = std::move(allowed)](TokenOptions& options, const std::string& value) {
+        options.*field = value;
+        return std::find(allowed.begin(), allowed.end(), value) != allowed.end()
+                   ? std::nullopt
+                   : std::optional<std::string>("is not one of the accepted values");
+    };
+}
+
 // The settings a profile and the command line share, by their profile key (the option without --
 // and with _ for -).
 const std::map<std::string, Setter>& settings()
 {
     static const std::map<std::string, Setter> table{
-        {"issuer",
-         [](TokenOptions& o, const std::string& v) {
-             o.issuer = v;
-             return std::optional<std::string>();
-         }},
-        {"client_id",
-         [](TokenOptions& o, const std::string& v) {
-             o.client_id = v;
-             return std::optional<std::string>();
-         }},
-        {"scope",
-         [](TokenOptions& o, const std::string& v) {
-             o.scope = v;
-             return std::optional<std::string>();
-         }},
-        {"audience",
-         [](TokenOptions& o, const std::string& v) {
-             o.audience = v;
-             return std::optional<std::string>();
-         }},
-        {"resource",
-         [](TokenOptions& o, const std::string& v) {
-             o.resource = v;
-             return std::optional<std::string>();
-         }},
-        {"ca_file",
-         [](TokenOptions& o, const std::string& v) {
-             o.ca_file = v;
-             return std::optional<std::string>();
-         }},
-        {"store",
-         [](TokenOptions& o, const std::string& v) {
-             o.store = v;
-             return one_of(v, {"auto", "keyring", "file"});
-         }},
-        {"qr",
-         [](TokenOptions& o, const std::string& v) {
-             o.qr = v;
-             return one_of(v, {"auto", "always", "never"});
-         }},
+        {"issuer", text(&TokenOptions::issuer)},
+        {"client_id", text(&TokenOptions::client_id)},
+        {"scope", text(&TokenOptions::scope)},
+        {"audience", text(&TokenOptions::audience)},
+        {"resource", text(&TokenOptions::resource)},
+        {"ca_file", text(&TokenOptions::ca_file)},
+        {"store", one_of(&TokenOptions::store, {"auto", "keyring", "file"})},
+        {"qr", one_of(&TokenOptions::qr, {"auto", "always", "never"})},
         {"min_valid", [](TokenOptions& o, const std::string& v) { return seconds(v, o.min_valid, 3600); }},
         {"timeout",
          [](TokenOptions& o, const std::string& v) {
@@ -93,26 +71,15 @@ const std::map<std::string, Setter>& settings()
              o.timeout_seconds = static_cast<long>(parsed);
              return problem ? problem : parsed == 0 ? std::optional<std::string>("must be at least 1") : std::nullopt;
          }},
-        {"env",
-         [](TokenOptions& o, const std::string& v) {
-             o.variable = v;
-             return std::optional<std::string>();
-         }},
+        {"env", text(&TokenOptions::variable)},
     };
     return table;
 }
 
 std::string default_config_file()
 {
-    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && xdg[0] == '/') {
-        return std::string(xdg) + "/pam_oauth2/token.conf";
-    }
-    const char* home = std::getenv("HOME");
-    if (home == nullptr || home[0] != '/') {
-        const passwd* entry = getpwuid(geteuid());
-        home = entry != nullptr ? entry->pw_dir : nullptr;
-    }
-    return home != nullptr ? std::string(home) + "/.config/pam_oauth2/token.conf" : "";
+    const std::string base = xdg_base_directory("XDG_CONFIG_HOME", ".config");
+    return base.empty() ? "" : base + "/pam_oauth2/token.conf";
 }
 
 // `[profile NAME]` sections of `key = value` lines; keys before the first section apply to all.
