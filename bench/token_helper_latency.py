@@ -35,10 +35,9 @@ def main():
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
-    workspace = fixtures.Workspace("pam_oauth2.so")
-    idp = helper = None
+    workspace, idp = fixtures.start_provider()
+    helper = None
     try:
-        idp = fixtures.OidcProvider(workspace)
         helper = fixtures.TokenHelper(options.helper, idp, workspace)
         code, _, err, _ = helper.run("--store", "file", approve_as="alice")
         if code != 0:
@@ -57,9 +56,7 @@ def main():
     finally:
         if helper is not None:
             helper.remove()
-        if idp is not None:
-            idp.stop()
-        workspace.remove()
+        fixtures.stop_provider(workspace, idp)
 
 
 if __name__ == "__main__":

@@ -217,7 +217,7 @@ void print_report(const nlohmann::json& report, Output output, bool dry_run)
 // A configuration error, in the form the output asks for.
 int configuration_error(const std::string& message, Output output, nlohmann::json report)
 {
-    if (output == Output::Plain) {
+    if (output != Output::Json) {
         std::printf("configuration error: %s\n", pam_oauth2::printable(message).c_str());
         return 3;
     }
@@ -227,9 +227,7 @@ int configuration_error(const std::string& message, Output output, nlohmann::jso
                         {"reason", message},
                         {"pam_code", code},
                         {"pam_code_name", pam_oauth2::pam_code_name(code)}};
-    std::fputs(output == Output::Json ? (pam_oauth2::report_json(report) + "\n").c_str()
-                                      : ("configuration error: " + pam_oauth2::printable(message) + "\n").c_str(),
-               stdout);
+    print_report(report, output, false);
     return 3;
 }
 

@@ -88,6 +88,24 @@ class Workspace:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def start_provider():
+    """A workspace without a module (the CA, the provider's certificate, a cache directory) and the
+    test identity provider running in it, for suites that need no PostgreSQL. Stop both with
+    stop_provider()."""
+    workspace = Workspace("pam_oauth2.so")
+    try:
+        return workspace, OidcProvider(workspace)
+    except BaseException:
+        workspace.remove()
+        raise
+
+
+def stop_provider(workspace, idp):
+    if idp is not None:
+        idp.stop()
+    workspace.remove()
+
+
 class OidcProvider:
     """tests/e2e/idp/idp.js (oidc-provider) over HTTPS with the workspace CA."""
 

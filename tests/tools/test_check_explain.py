@@ -27,19 +27,11 @@ WS = IDP = None
 
 def setUpModule():
     global WS, IDP
-    # No module is loaded here; the workspace gives the CA, the server certificate and a cache dir.
-    WS = fixtures.Workspace("pam_oauth2.so")
-    try:
-        IDP = fixtures.OidcProvider(WS)
-    except BaseException:
-        WS.remove()
-        raise
+    WS, IDP = fixtures.start_provider()
 
 
 def tearDownModule():
-    if IDP is not None:
-        IDP.stop()
-    WS.remove()
+    fixtures.stop_provider(WS, IDP)
 
 
 def closed_url(path):

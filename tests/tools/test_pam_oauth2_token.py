@@ -28,18 +28,11 @@ WS = IDP = None
 
 def setUpModule():
     global WS, IDP
-    WS = fixtures.Workspace("pam_oauth2.so")
-    try:
-        IDP = fixtures.OidcProvider(WS)
-    except BaseException:
-        WS.remove()
-        raise
+    WS, IDP = fixtures.start_provider()
 
 
 def tearDownModule():
-    if IDP is not None:
-        IDP.stop()
-    WS.remove()
+    fixtures.stop_provider(WS, IDP)
 
 
 def claims(token):
