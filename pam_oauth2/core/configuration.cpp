@@ -1,42 +1,40 @@
 #include "configuration.hpp"
 
-#include "config_file.hpp"
 #include "settings_parser.hpp"
+
+#include <algorithm>
 
 namespace pam_oauth2 {
 namespace {
 
 std::variant<Configuration, ConfigError> read_settings(const std::vector<std::string_view>& args)
 {
-    const auto conf_path = conf_path_from_args(args);
-    if (!conf_path) {
-        auto settings = parse_settings(args, nullptr);
-        if (auto* error = std::get_if<ConfigError>(&settings)) {
+    std::optional<ConfigFileText> file;
+    if (const auto conf_path = conf_path_from_args(args)) {
+        auto read = read_config_file(*conf_path);
+        if (auto* error = std::get_if<ConfigError>(&read)) {
             return *error;
         }
-        return Configuration{std::move(std::get<Settings>(settings)), std::nullopt, {}};
+        file = std::move(std::get<ConfigFileText>(read));
     }
-    auto file = read_config_file(*conf_path);
-    if (auto* error = std::get_if<ConfigError>(&file)) {
+    auto parsed = parse_all_settings(args, file ? &*file : nullptr);
+    if (auto* error = std::get_if<ConfigError>(&parsed)) {
         return *error;
     }
-    const auto& text = std::get<ConfigFileText>(file);
-    auto settings = parse_settings(args, &text);
-    if (auto* error = std::get_if<ConfigError>(&settings)) {
-        return *error;
-    }
-    auto sections = parse_issuer_sections(args, text);
-    if (auto* error = std::get_if<ConfigError>(&sections)) {
-        return *error;
-    }
-    Configuration configuration{std::move(std::get<Settings>(settings)), std::nullopt, {}};
-    for (auto& section : std::get<std::vector<IssuerSettings>>(sections)) {
+    auto& settings = std::get<ParsedSettings>(parsed);
+    Configuration configuration{std::move(settings.settings), std::nullopt, {}, {}};
+    for (auto& section : settings.issuers) {
         configuration.issuers.push_back({std::move(section.name), std::move(section.settings), std::nullopt});
+    }
+    if (file) {
+        configuration.files.push_back({file->path, file->identity});
     }
     return configuration;
 }
 
-std::variant<std::optional<UsernameMap>, ConfigError> read_username_map(const UserRules& users)
+// The map named by `users`, compiled; its file recorded in `files` (once, however many use it).
+std::variant<std::optional<UsernameMap>, ConfigError> read_username_map(const UserRules& users,
+                                                                        std::vector<SourceFile>& files)
 {
     if (users.username_map.empty()) {
         return std::optional<UsernameMap>{};
@@ -45,9 +43,16 @@ std::variant<std::optional<UsernameMap>, ConfigError> read_username_map(const Us
     if (auto* error = std::get_if<ConfigError>(&file)) {
         return *error;
     }
-    auto parsed = UsernameMap::parse(std::get<ConfigFileText>(file).text, users.case_insensitive);
+    const auto& text = std::get<ConfigFileText>(file);
+    auto parsed = UsernameMap::parse(text.text, users.case_insensitive);
     if (auto* problem = std::get_if<std::string>(&parsed)) {
         return ConfigError{users.username_map + ": " + *problem, true};
+    }
+    const bool known = std::any_of(files.begin(), files.end(), [&](const SourceFile& seen) {
+        return seen.path == text.path && same_file(seen.identity, text.identity);
+    });
+    if (!known) {
+        files.push_back({text.path, text.identity});
     }
     return std::optional<UsernameMap>(std::move(std::get<UsernameMap>(parsed)));
 }
@@ -61,13 +66,13 @@ std::variant<Configuration, ConfigError> load_configuration(const std::vector<st
         return *error;
     }
     auto& configuration = std::get<Configuration>(read);
-    auto map = read_username_map(configuration.settings.users);
+    auto map = read_username_map(configuration.settings.users, configuration.files);
     if (auto* error = std::get_if<ConfigError>(&map)) {
         return *error;
     }
     configuration.username_map = std::move(std::get<std::optional<UsernameMap>>(map));
     for (auto& issuer : configuration.issuers) {
-        auto own = read_username_map(issuer.settings.users);
+        auto own = read_username_map(issuer.settings.users, configuration.files);
         if (auto* error = std::get_if<ConfigError>(&own)) {
             return *error;
         }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config_error.hpp"
+#include "config_file.hpp"
 #include "settings.hpp"
 #include "username_map.hpp"
 
@@ -11,6 +12,12 @@
 #include <vector>
 
 namespace pam_oauth2 {
+
+// A file a configuration was built from, as it was when read.
+struct SourceFile {
+    std::string path;
+    FileIdentity identity;
+};
 
 // Everything a login needs from the configuration, complete and checked: the settings, and the
 // username_map file read and compiled. Loading it is the only way the front ends get one.
@@ -27,6 +34,10 @@ struct Configuration {
     /// When not empty, jwt judges a token with the section whose issuer is the token's iss, and
     /// refuses tokens of any other issuer. Opaque tokens use `settings`.
     std::vector<Issuer> issuers;
+    /// Every file read to build this (the conf= file first, then each username_map file once), with
+    /// the identity fstat gave on the opened descriptor: the same arguments and files with the same
+    /// identities give the same configuration.
+    std::vector<SourceFile> files{};
 };
 
 /// The one configuration load, shared by the module and pam_oauth2_check: the conf= file named in

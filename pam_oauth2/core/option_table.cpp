@@ -190,7 +190,7 @@ Problem set_client_secret(Settings& settings, Value value)
     if (auto problem = need_value(value)) {
         return problem;
     }
-    settings.endpoints.client_secret = SecureString(*value);
+    settings.endpoints.client_secret = SettingsSecret(*value);
     return std::nullopt;
 }
 

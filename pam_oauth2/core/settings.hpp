@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,12 +18,38 @@ enum class LogTarget { Syslog, Stderr };
 /// Name of a method as written in `verify=` and in log lines.
 const char* method_name(VerifyMethod method) noexcept;
 
+// The client secret as the settings hold it: a SecureString that may be copied on purpose, because
+// the settings of each [issuer NAME] section start as a copy of the shared ones. Every copy is wiped
+// when it dies, like the original.
+class SettingsSecret : public SecureString {
+public:
+    SettingsSecret() = default;
+    explicit SettingsSecret(std::string_view text) : SecureString(text) {}
+    ~SettingsSecret() = default;
+    SettingsSecret(const SettingsSecret& other) : SecureString(other.view()) {}
+    SettingsSecret& operator=(const SettingsSecret& other)
+    {
+        if (this != &other) {
+            SecureString::operator=(SecureString(other.view()));
+        }
+        return *this;
+    }
+    SettingsSecret(SettingsSecret&&) noexcept = default;
+    SettingsSecret& operator=(SettingsSecret&&) noexcept = default;
+    /// Takes a secret over without a copy.
+    SettingsSecret& operator=(SecureString&& other) noexcept
+    {
+        SecureString::operator=(std::move(other));
+        return *this;
+    }
+};
+
 // The identity provider endpoints the endpoint verifiers call, and the introspection client.
 struct EndpointSettings {
     std::string userinfo_url;
     std::string introspection_url;
     std::string client_id;
-    SecureString client_secret;
+    SettingsSecret client_secret;
 };
 
 // Where the jwt method finds the issuer's keys and which signatures it accepts.

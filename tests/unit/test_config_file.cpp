@@ -88,3 +88,36 @@ TEST_CASE("review #14: a FIFO never blocks a login, and directories others can w
     CHECK(error_of(read_config_file(temp.path + "/../" + temp.path.substr(1) + "/shared/pam_oauth2.conf", geteuid()))
               .find("must not contain . or ..") != std::string::npos);
 }
+
+TEST_CASE("a user's own file: owned by that user or root, absence told apart, identity from the opened file")
+{
+    const TempDir dir;
+    const auto path = write_file(dir.path + "/token.conf", "issuer = x\n", 0600);
+    const TrustRule users_file{geteuid(), true, "profile file"};
+    auto read = read_trusted_file(path, users_file);
+    REQUIRE(std::holds_alternative<ConfigFileText>(read));
+    const auto& text = std::get<ConfigFileText>(read);
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK(text.identity.device == st.st_dev);
+    CHECK(text.identity.inode == st.st_ino);
+    CHECK(text.identity.size == st.st_size);
+    CHECK(same_file(text.identity, FileIdentity{st.st_dev, st.st_ino, st.st_size, st.st_mtim}));
+    CHECK_FALSE(same_file(text.identity, FileIdentity{st.st_dev, st.st_ino, st.st_size + 1, st.st_mtim}));
+
+    const auto problem_of = [&](const std::string& file) {
+        auto result = read_trusted_file(file, users_file);
+        REQUIRE(std::holds_alternative<FileProblem>(result));
+        return std::get<FileProblem>(result);
+    };
+    CHECK(problem_of(dir.path + "/missing.conf").absent);
+    CHECK(problem_of(dir.path + "/no-such-dir/token.conf").absent);
+    CHECK(problem_of(dir.path + "/missing.conf").message.rfind("profile file " + dir.path + "/missing.conf: ", 0) == 0);
+    write_file(path, "issuer = x\n", 0620);
+    CHECK_FALSE(problem_of(path).absent);
+    CHECK(problem_of(path).message.find("group- or world-writable") != std::string::npos);
+    write_file(path, "issuer = x\n", 0600);
+    const std::string link = dir.path + "/link.conf";
+    REQUIRE(symlink(path.c_str(), link.c_str()) == 0);
+    CHECK(problem_of(link).message.find("cannot open") != std::string::npos); // no symlink as the file
+}

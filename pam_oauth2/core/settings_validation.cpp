@@ -1,0 +1,150 @@
+#include "settings_validation.hpp"
+
+#include "claim_reference.hpp"
+#include "jws.hpp"
+#include "url_policy.hpp"
+
+#include <string>
+#include <utility>
+
+namespace pam_oauth2 {
+namespace {
+
+using Problem = std::optional<ConfigError>;
+
+// URLs are read as text; the policy depends on allow_http, so it is checked once everything is read.
+Problem check_urls(const Settings& settings)
+{
+    for (const auto& [key, url] :
+         {std::pair<const char*, const std::string&>{"userinfo_url", settings.endpoints.userinfo_url},
+          {"introspection_url", settings.endpoints.introspection_url},
+          {"jwks_url", settings.jwt.jwks_url},
+          {"discovery_url", settings.jwt.discovery_url},
+          {"issuer", settings.token.issuer}}) {
+        if (url.empty()) {
+            continue;
+        }
+        if (auto problem = check_endpoint_url(url, settings.http.allow_http)) {
+            return ConfigError{std::string("option ") + key + " " + *problem};
+        }
+    }
+    return std::nullopt;
+}
+
+Problem check_methods(const Settings& settings, bool jwt_issuers_in_sections)
+{
+    const auto& endpoints = settings.endpoints;
+    if (settings.uses(VerifyMethod::Userinfo) && endpoints.userinfo_url.empty()) {
+        return ConfigError{"verify=userinfo needs userinfo_url"};
+    }
+    if (settings.uses(VerifyMethod::Introspect) &&
+        (endpoints.introspection_url.empty() || endpoints.client_id.empty() || endpoints.client_secret.empty())) {
+        return ConfigError{
+            "verify=introspect needs introspection_url, client_id and client_secret (from a conf= file)"};
+    }
+    if (settings.uses(VerifyMethod::Jwt) && settings.token.issuer.empty() && !jwt_issuers_in_sections) {
+        return ConfigError{"verify=jwt needs issuer (its JWKS is found through discovery unless jwks_url is set)"};
+    }
+    return std::nullopt;
+}
+
+Problem check_audience(const Settings& settings, bool jwt_issuers_in_sections)
+{
+    for (const auto method : {VerifyMethod::Jwt, VerifyMethod::Introspect}) {
+        if (method == VerifyMethod::Jwt && jwt_issuers_in_sections) {
+            continue;
+        }
+        // Fail closed: without an audience, any token the issuer ever signed for any application
+        // (another API's access token, a single-page app's ID token) would open the database.
+        if (settings.uses(method) && settings.token.audience.empty() && !settings.token.allow_any_audience) {
+            return ConfigError{std::string("verify=") + method_name(method) +
+                               " needs audience (the value your provider puts in aud for this service, e.g. "
+                               "audience=postgres); set allow_any_audience only if every token of the issuer "
+                               "may log in"};
+        }
+    }
+    return std::nullopt;
+}
+
+Problem check_issuer_template(const Settings& settings)
+{
+    const bool template_issuer = settings.token.issuer.find("{tenantid}") != std::string::npos;
+    if (template_issuer && (settings.token.tenants.empty() || settings.jwt.jwks_url.empty())) {
+        // Multi-tenant (Entra): the template names no single issuer, so neither its discovery
+        // document nor "any tenant" can be assumed.
+        return ConfigError{"an issuer with {tenantid} needs tenants= (the tenant ids accepted) and jwks_url= "
+                           "(e.g. https://login.microsoftonline.com/common/discovery/v2.0/keys)"};
+    }
+    if (!settings.token.tenants.empty() && !template_issuer) {
+        return ConfigError{"option tenants needs an issuer with {tenantid}"};
+    }
+    return std::nullopt;
+}
+
+Problem check_algorithms(const Settings& settings)
+{
+    for (const auto& algorithm : settings.jwt.algorithms) {
+        // none and HMAC are refused outright: an HMAC "key" would be the issuer's public key.
+        if (algorithm == "none" || algorithm.rfind("HS", 0) == 0) {
+            return ConfigError{"option algorithms may not contain " + algorithm + " (never accepted)"};
+        }
+        if (!is_supported_algorithm(algorithm)) {
+            return ConfigError{"option algorithms has unknown algorithm " + algorithm};
+        }
+    }
+    return std::nullopt;
+}
+
+Problem check_users(const Settings& settings)
+{
+    if (!settings.users.username_map.empty() && settings.users.username_map.front() != '/') {
+        return ConfigError{"option username_map must be an absolute path"};
+    }
+    const bool only_userinfo = settings.verify.size() == 1 && settings.verify.front() == VerifyMethod::Userinfo;
+    if (!settings.token.audience.empty() && only_userinfo) {
+        // Userinfo answers carry no aud; accepting the option would promise a check that never runs.
+        return ConfigError{
+            "option audience needs verify=jwt or verify=introspect (userinfo answers carry no audience)"};
+    }
+    if (settings.users.username_claim.empty() || settings.users.groups_claim.empty()) {
+        return ConfigError{"claim names must not be empty"};
+    }
+    for (const auto& [key, reference] :
+         {std::pair<const char*, const std::string&>{"username_claim", settings.users.username_claim},
+          {"groups_claim", settings.users.groups_claim}}) {
+        if (auto problem = check_claim_reference(reference)) {
+            return ConfigError{std::string("option ") + key + " " + *problem};
+        }
+    }
+    for (const auto& rule : settings.users.require_claims) {
+        if (auto problem = check_claim_reference(rule.first)) {
+            return ConfigError{"option require_claim " + *problem};
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::optional<ConfigError> validate_settings(const Settings& settings, bool jwt_issuers_in_sections)
+{
+    // The order is the order the rules were written in: the first broken one is reported.
+    if (auto problem = check_urls(settings)) {
+        return problem;
+    }
+    if (auto problem = check_methods(settings, jwt_issuers_in_sections)) {
+        return problem;
+    }
+    if (auto problem = check_audience(settings, jwt_issuers_in_sections)) {
+        return problem;
+    }
+    if (auto problem = check_issuer_template(settings)) {
+        return problem;
+    }
+    if (auto problem = check_algorithms(settings)) {
+        return problem;
+    }
+    return check_users(settings);
+}
+
+} // namespace pam_oauth2
