@@ -2,13 +2,17 @@
 
 #include "broker_protocol.h"
 #include "config_file.hpp"
+#include "config_reader.hpp"
+#include "logger.hpp"
 #include "text.hpp"
 #include "url_policy.hpp"
 
+#include <nlohmann/json.hpp>
 #include <pwd.h>
 
+#include <algorithm>
 #include <charconv>
-#include <optional>
+#include <iterator>
 
 #ifndef PAM_OAUTH2_DAEMON_USER
 #define PAM_OAUTH2_DAEMON_USER "pam_oauth2"
@@ -16,6 +20,9 @@
 
 namespace pam_oauth2 {
 namespace {
+
+using Problem = std::optional<std::string>;
+using C = DaemonConfig;
 
 std::optional<uid_t> uid_of(const std::string& name)
 {
@@ -33,7 +40,7 @@ std::optional<uid_t> uid_of(const std::string& name)
     return found->pw_uid;
 }
 
-std::optional<std::string> set_number(long& target, std::string_view value, long minimum, long maximum)
+Problem set_number(long& target, std::string_view value, long minimum, long maximum)
 {
     long parsed = 0;
     const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
@@ -44,77 +51,175 @@ std::optional<std::string> set_number(long& target, std::string_view value, long
     return std::nullopt;
 }
 
-std::optional<std::string> check_metrics(const std::string& value)
+template <typename Item> std::string join(const std::vector<Item>& items)
 {
-    if (value.empty() || value.rfind("unix:/", 0) == 0) {
-        return std::nullopt;
+    std::string joined;
+    for (const auto& item : items) {
+        if constexpr (std::is_same_v<Item, std::string>) {
+            joined.append(joined.empty() ? "" : ",").append(item);
+        } else {
+            joined.append(joined.empty() ? "" : ",").append(std::to_string(item));
+        }
     }
-    const auto colon = value.rfind(':');
-    if (colon == std::string::npos || !is_loopback_host(value.substr(0, colon))) {
-        return std::string("must be unix:/path or a loopback HOST:PORT (metrics are never served beyond this machine)");
-    }
-    long port = 0;
-    return set_number(port, std::string_view(value).substr(colon + 1), 1, 65535);
+    return joined;
 }
 
-std::optional<std::string> apply(DaemonConfig& config, const std::string& key, const std::string& value)
+// --- how each key is read and shown -------------------------------------------------------------------
+
+template <long C::*Field, long Minimum, long Maximum> Problem set_long(C& config, std::string_view value)
 {
-    if (key == "socket") {
-        if (value.empty() || value.front() != '/') {
-            return std::string("must be an absolute path");
+    return set_number(config.*Field, value, Minimum, Maximum);
+}
+
+template <long C::*Field> std::string show_long(const C& config)
+{
+    return std::to_string(config.*Field);
+}
+
+template <std::string C::*Field> std::string show_text(const C& config)
+{
+    return config.*Field;
+}
+
+Problem set_socket(C& config, std::string_view value)
+{
+    if (value.empty() || value.front() != '/') {
+        return std::string("must be an absolute path");
+    }
+    config.socket = std::string(value);
+    return std::nullopt;
+}
+
+Problem set_user(C& config, std::string_view value)
+{
+    config.user = std::string(value);
+    return std::nullopt;
+}
+
+Problem set_allow_users(C& config, std::string_view value)
+{
+    config.allow_uids.clear();
+    for (const auto& name : split_list(value)) {
+        const auto uid = uid_of(name);
+        if (!uid) {
+            return "names an unknown user '" + log_safe(name) + "'";
         }
-        config.socket = value;
-    } else if (key == "user") {
-        config.user = value;
-    } else if (key == "allow_users") {
-        config.allow_uids.clear();
-        for (const auto& name : split_list(value)) {
-            const auto uid = uid_of(name);
-            if (!uid) {
-                return "names an unknown user '" + log_safe(name) + "'";
-            }
-            config.allow_uids.push_back(*uid);
-        }
-    } else if (key == "allow_hosts") {
-        config.allow_hosts.clear();
-        for (auto host : split_list(value)) {
-            for (char& c : host) {
-                c = ascii_lower(c);
-            }
-            if (host.find('/') != std::string::npos || host.front() == ':') {
-                return "takes host names (or host:port), not URLs: '" + log_safe(host) + "'";
-            }
-            config.allow_hosts.push_back(host);
-        }
-    } else if (key == "max_provider_requests") {
-        return set_number(config.max_provider_requests, value, 1, 1024);
-    } else if (key == "negative_cache") {
-        return set_number(config.negative_cache_seconds, value, 0, 300);
-    } else if (key == "max_clients") {
-        return set_number(config.max_clients, value, 1, 65536);
-    } else if (key == "cache_entries") {
-        return set_number(config.cache_entries, value, 0, 10000000);
-    } else if (key == "metrics") {
-        if (auto problem = check_metrics(value)) {
-            return problem;
-        }
-        config.metrics = value;
-    } else {
-        return std::string("is not a pam_oauth2d option");
+        config.allow_uids.push_back(*uid);
     }
     return std::nullopt;
 }
 
-std::string join(const std::vector<std::string>& items)
+std::string show_allow_users(const C& config)
 {
-    std::string joined;
-    for (const auto& item : items) {
-        joined += (joined.empty() ? "" : ",") + item;
+    return join(config.allow_uids);
+}
+
+Problem set_allow_hosts(C& config, std::string_view value)
+{
+    config.allow_hosts.clear();
+    for (auto host : split_list(value)) {
+        std::transform(host.begin(), host.end(), host.begin(), ascii_lower);
+        if (host.find('/') != std::string::npos || host.front() == ':') {
+            return "takes host names (or host:port), not URLs: '" + log_safe(host) + "'";
+        }
+        config.allow_hosts.push_back(host);
     }
-    return joined.empty() ? "(none)" : joined;
+    return std::nullopt;
+}
+
+std::string show_allow_hosts(const C& config)
+{
+    return join(config.allow_hosts);
+}
+
+Problem set_metrics(C& config, std::string_view value)
+{
+    if (!value.empty() && value.substr(0, 6) != "unix:/") {
+        const auto colon = value.rfind(':');
+        if (colon == std::string_view::npos || !is_loopback_host(std::string(value.substr(0, colon)))) {
+            return std::string(
+                "must be unix:/path or a loopback HOST:PORT (metrics are never served beyond this machine)");
+        }
+        long port = 0;
+        if (auto problem = set_number(port, value.substr(colon + 1), 1, 65535)) {
+            return problem;
+        }
+    }
+    config.metrics = std::string(value);
+    return std::nullopt;
+}
+
+// --- the table ----------------------------------------------------------------------------------------
+
+constexpr DaemonOptionSpec daemon_options[] = {
+    {"allow_users", "users (names or uids) whose processes are answered (SO_PEERCRED); required", false,
+     &set_allow_users, &show_allow_users},
+    {"allow_hosts", "the only identity provider hosts (host or host:port) the daemon contacts", false, &set_allow_hosts,
+     &show_allow_hosts},
+    {"max_provider_requests", "concurrent requests per identity provider host", false,
+     &set_long<&C::max_provider_requests, 1, 1024>, &show_long<&C::max_provider_requests>},
+    {"negative_cache", "seconds a refused (arguments, user, token) is answered from memory", false,
+     &set_long<&C::negative_cache_seconds, 0, 300>, &show_long<&C::negative_cache_seconds>},
+    {"max_clients", "connections served at once; more wait in the socket's backlog", false,
+     &set_long<&C::max_clients, 1, 65536>, &show_long<&C::max_clients>},
+    {"cache_entries", "discovery documents, JWKS and verdicts kept in memory", false,
+     &set_long<&C::cache_entries, 0, 10000000>, &show_long<&C::cache_entries>},
+    {"metrics", "Prometheus text on a loopback HOST:PORT or unix:/path; off when unset", false, &set_metrics,
+     &show_text<&C::metrics>},
+    {"socket", "where to listen without socket activation", false, &set_socket, &show_text<&C::socket>},
+    {"user", "the user to become after listening, when started as root", false, &set_user, &show_text<&C::user>},
+};
+
+const DaemonOptionSpec* find_daemon_option(std::string_view name)
+{
+    const auto found = std::find_if(std::begin(daemon_options), std::end(daemon_options),
+                                    [&](const DaemonOptionSpec& spec) { return spec.name == name; });
+    return found == std::end(daemon_options) ? nullptr : found;
+}
+
+std::string shown(const DaemonOptionSpec& spec, const DaemonConfig& config)
+{
+    const std::string value = spec.show(config);
+    return spec.secret && !value.empty() ? "<redacted>" : value;
+}
+
+std::optional<std::string> apply_lines(DaemonConfig& config, const std::string& path, std::string_view text)
+{
+    auto read = read_config_lines(text, "");
+    if (auto* error = std::get_if<ConfigSyntaxError>(&read)) {
+        return path + " line " + std::to_string(error->number) + ": " + error->problem;
+    }
+    for (const auto& line : std::get<std::vector<ConfigLine>>(read)) {
+        const std::string where = path + " line " + std::to_string(line.number) + ": ";
+        if (!line.value) {
+            return where + "expected key = value";
+        }
+        const std::string key(line.key);
+        const DaemonOptionSpec* spec = find_daemon_option(key);
+        if (spec == nullptr) {
+            return where + key + " is not a pam_oauth2d option";
+        }
+        if (auto problem = spec->set(config, *line.value)) {
+            return where + key + " " + *problem;
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace
+
+DaemonOptionTable daemon_option_table() noexcept
+{
+    return {std::begin(daemon_options), std::end(daemon_options)};
+}
+
+DaemonConfig default_daemon_config()
+{
+    DaemonConfig config;
+    config.socket = BROKER_DEFAULT_SOCKET;
+    config.user = PAM_OAUTH2_DAEMON_USER;
+    return config;
+}
 
 std::variant<DaemonConfig, std::string> load_daemon_config(const std::string& path)
 {
@@ -122,32 +227,10 @@ std::variant<DaemonConfig, std::string> load_daemon_config(const std::string& pa
     if (auto* error = std::get_if<ConfigError>(&file)) {
         return error->message;
     }
-    const std::string& text = std::get<ConfigFileText>(file).text;
-    DaemonConfig config;
+    DaemonConfig config = default_daemon_config();
     config.path = path;
-    config.socket = BROKER_DEFAULT_SOCKET;
-    config.user = PAM_OAUTH2_DAEMON_USER;
-    std::size_t line_number = 0;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        const auto end = std::min(text.find('\n', start), text.size());
-        std::string_view line = std::string_view(text).substr(start, end - start);
-        start = end + 1;
-        ++line_number;
-        const auto comment = line.find('#');
-        line = trim(comment == std::string_view::npos ? line : line.substr(0, comment));
-        if (line.empty()) {
-            continue;
-        }
-        const auto equals = line.find('=');
-        const std::string where = path + " line " + std::to_string(line_number) + ": ";
-        if (equals == std::string_view::npos) {
-            return where + "expected key = value";
-        }
-        const std::string key(trim(line.substr(0, equals)));
-        if (auto problem = apply(config, key, std::string(trim(line.substr(equals + 1))))) {
-            return where + key + " " + *problem;
-        }
+    if (auto problem = apply_lines(config, path, std::get<ConfigFileText>(file).text)) {
+        return *problem;
     }
     if (config.allow_uids.empty()) {
         return path + ": allow_users is empty, so no process could use pam_oauth2d";
@@ -184,16 +267,24 @@ bool host_allowed(const std::vector<std::string>& allow_hosts, std::string_view 
 
 std::string describe_daemon_config(const DaemonConfig& config)
 {
-    std::string uids;
-    for (const auto uid : config.allow_uids) {
-        uids += (uids.empty() ? "" : ",") + std::to_string(uid);
+    std::string out;
+    for (const auto& spec : daemon_options) {
+        out.append(out.empty() ? "" : " ").append(spec.name).append("=").append(log_value(shown(spec, config)));
     }
-    return "socket=" + config.socket + " allow_uids=" + uids + " allow_hosts=" + join(config.allow_hosts) +
-           " max_provider_requests=" + std::to_string(config.max_provider_requests) +
-           " negative_cache=" + std::to_string(config.negative_cache_seconds) +
-           " max_clients=" + std::to_string(config.max_clients) +
-           " cache_entries=" + std::to_string(config.cache_entries) +
-           " metrics=" + (config.metrics.empty() ? "off" : config.metrics);
+    return out;
+}
+
+std::string list_daemon_options_json()
+{
+    const DaemonConfig defaults = default_daemon_config();
+    auto listing = nlohmann::json::array();
+    for (const auto& spec : daemon_options) {
+        listing.push_back({{"name", spec.name},
+                           {"default", shown(spec, defaults)},
+                           {"secret", spec.secret},
+                           {"summary", spec.summary}});
+    }
+    return listing.dump(2);
 }
 
 } // namespace pam_oauth2

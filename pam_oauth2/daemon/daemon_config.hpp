@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -11,7 +12,8 @@ namespace pam_oauth2 {
 
 // pam_oauth2d's own configuration (/etc/pam_oauth2/pam_oauth2d.conf, root-owned): who may ask, which
 // identity provider hosts it may contact, and its limits. What a login must satisfy comes from the
-// module arguments each client sends, parsed by the same option table as in-process.
+// module arguments each client sends, parsed by the same option table as in-process. The defaults
+// are those of default_daemon_config().
 struct DaemonConfig {
     std::string path;                     // where it was read from
     std::string socket;                   // ignored under socket activation
@@ -25,13 +27,45 @@ struct DaemonConfig {
     std::string metrics;                  // "", "HOST:PORT" (loopback only) or "unix:/path"
 };
 
-/// Reads and checks the file (owned by root, not writable by others, every key known, users exist).
+// One key of pam_oauth2d.conf, declared once: parsing, the describe line and --list-options (and so
+// the documentation check) come from its line in the table.
+struct DaemonOptionSpec {
+    std::string_view name;
+    std::string_view summary;
+    bool secret; // shown as <redacted> when set
+    /// Stores the value or says what is wrong with it, worded to follow "KEY ".
+    std::optional<std::string> (*set)(DaemonConfig& config, std::string_view value);
+    /// The value as it would be written in the file ("" when unset).
+    std::string (*show)(const DaemonConfig& config);
+};
+
+// Every key, in documentation order.
+struct DaemonOptionTable {
+    const DaemonOptionSpec* first;
+    const DaemonOptionSpec* last;
+    [[nodiscard]] const DaemonOptionSpec* begin() const { return first; }
+    [[nodiscard]] const DaemonOptionSpec* end() const { return last; }
+};
+
+/// Every key pam_oauth2d.conf may hold.
+DaemonOptionTable daemon_option_table() noexcept;
+
+/// The configuration before any line of the file: every key at its documented default.
+DaemonConfig default_daemon_config();
+
+/// Reads and checks the file through the project's one reader (owned by root, not writable by
+/// others, every key known, users exist).
 std::variant<DaemonConfig, std::string> load_daemon_config(const std::string& path);
 
 /// Whether `url`'s host (and port, when the entry names one) is in `allow_hosts`.
 bool host_allowed(const std::vector<std::string>& allow_hosts, std::string_view url);
 
-/// One line describing the configuration, for the start-up log and --check-config.
+/// One line describing the configuration, for the start-up log and --check-config: every key of the
+/// table, in its order, as `key=value`; secret values show as <redacted>.
 std::string describe_daemon_config(const DaemonConfig& config);
+
+/// Every key as a JSON array of {name, default, secret, summary}, for `pam_oauth2d --list-options` and
+/// the test that keeps pam_oauth2d(8) in step with the table.
+std::string list_daemon_options_json();
 
 } // namespace pam_oauth2

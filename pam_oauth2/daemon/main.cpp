@@ -22,11 +22,12 @@ void usage(std::FILE* to)
 {
     static_cast<void>(std::fprintf(to,
                                    "usage: pam_oauth2d [--config FILE] [--check-config]\n"
-                                   "       pam_oauth2d --version | --help\n"
+                                   "       pam_oauth2d --list-options | --version | --help\n"
                                    "\n"
                                    "Serves pam_oauth2.so's `broker` logins on a Unix socket (see pam_oauth2d(8)).\n"
                                    "  --config FILE    configuration file (default %s)\n"
-                                   "  --check-config   check the configuration, print it, exit 0 when it is usable\n",
+                                   "  --check-config   check the configuration, print it, exit 0 when it is usable\n"
+                                   "  --list-options   print every configuration key with its default, as JSON\n",
                                    default_config));
 }
 
@@ -55,6 +56,10 @@ int run(int argc, char** argv)
         }
         if (arg == "--version") {
             static_cast<void>(std::printf("pam_oauth2d %s\n", PAM_OAUTH2_VERSION));
+            return 0;
+        }
+        if (arg == "--list-options") {
+            static_cast<void>(std::printf("%s\n", pam_oauth2::list_daemon_options_json().c_str()));
             return 0;
         }
         if (arg == "--check-config") {
