@@ -1,15 +1,15 @@
 #include "token_options.hpp"
 
+#include "config_file.hpp"
+#include "config_reader.hpp"
 #include "digest.hpp"
 #include "text.hpp"
 #include "user_directories.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <map>
 
@@ -82,55 +82,69 @@ std::string default_config_file()
     return base.empty() ? "" : base + "/pam_oauth2/token.conf";
 }
 
+// The profile file as an absolute path, for the trusted opener (a --config given relative is taken
+// from the working directory).
+std::string absolute(const std::string& path)
+{
+    if (path.empty() || path.front() == '/') {
+        return path;
+    }
+    char here[4096];
+    return ::getcwd(here, sizeof here) != nullptr ? std::string(here) + "/" + path : path;
+}
+
+// The profile file, opened like every trusted file of the project (no symlink, checked on the opened
+// descriptor, directories on the way safe), owned by the caller or root: it decides where a sign-in
+// goes. nullopt in `text` with no error: there is no file and none was asked for.
+std::optional<OptionsError> read_profile_file(const std::string& path, bool named_explicitly,
+                                              std::optional<ConfigFileText>& text)
+{
+    auto read = read_trusted_file(absolute(path), TrustRule{::geteuid(), true, "profile file"});
+    if (auto* problem = std::get_if<FileProblem>(&read)) {
+        if (problem->absent) {
+            return named_explicitly ? std::optional(OptionsError{"cannot read " + path + ": no such file", 3})
+                                    : std::nullopt;
+        }
+        return OptionsError{problem->message + "; " + path +
+                                " must be a regular file owned by you (or root) and writable by no one else: it "
+                                "decides where your sign-in goes",
+                            3};
+    }
+    text = std::move(std::get<ConfigFileText>(read));
+    return std::nullopt;
+}
+
 // `[profile NAME]` sections of `key = value` lines; keys before the first section apply to all.
 std::optional<OptionsError> apply_profile(TokenOptions& options, const std::string& path, bool named_explicitly)
 {
-    struct stat info {};
-    if (::stat(path.c_str(), &info) != 0) {
-        if (named_explicitly) {
-            return OptionsError{"cannot read " + path + ": no such file", 3};
-        }
-        return std::nullopt;
+    std::optional<ConfigFileText> file;
+    if (auto problem = read_profile_file(path, named_explicitly, file); problem || !file) {
+        return problem;
     }
-    if (!S_ISREG(info.st_mode) || (info.st_uid != geteuid() && info.st_uid != 0) || (info.st_mode & 022) != 0) {
-        return OptionsError{path + " must be a regular file owned by you (or root) and writable by no one else: it "
-                                   "decides where your sign-in goes",
-                            3};
+    auto read = read_config_lines(file->text, "profile");
+    if (auto* error = std::get_if<ConfigSyntaxError>(&read)) {
+        return OptionsError{path + " line " + std::to_string(error->number) + ": " + error->problem, 3};
     }
-    std::ifstream file(path);
-    std::string line;
-    std::string section;
     // Without -p the [profile default] section applies, when the file has one.
     const std::string wanted = options.profile.empty() ? "default" : options.profile;
     bool found = options.profile.empty();
-    int number = 0;
-    while (std::getline(file, line)) {
-        ++number;
-        const auto hash = line.find('#');
-        const std::string text(trim(std::string_view(line).substr(0, hash)));
-        if (text.empty()) {
-            continue;
-        }
-        const std::string where = path + " line " + std::to_string(number) + ": ";
-        if (text.front() == '[') {
-            constexpr std::string_view header = "[profile ";
-            if (text.back() != ']' || text.compare(0, header.size(), header) != 0) {
-                return OptionsError{where + "a section is written [profile NAME]", 3};
-            }
-            section = std::string(trim(std::string_view(text).substr(header.size(), text.size() - header.size() - 1)));
+    std::string_view section;
+    for (const auto& line : std::get<std::vector<ConfigLine>>(read)) {
+        if (line.section) {
+            section = line.key;
             found = found || section == wanted;
             continue;
         }
         if (!section.empty() && section != wanted) {
             continue;
         }
-        const auto equals = text.find('=');
-        const std::string key(trim(std::string_view(text).substr(0, equals)));
+        const std::string where = path + " line " + std::to_string(line.number) + ": ";
+        const std::string key(line.key);
         const auto setter = settings().find(key);
-        if (equals == std::string::npos || setter == settings().end()) {
+        if (!line.value || setter == settings().end()) {
             return OptionsError{where + "unknown setting '" + printable(key) + "'", 3};
         }
-        if (auto problem = setter->second(options, std::string(trim(std::string_view(text).substr(equals + 1))))) {
+        if (auto problem = setter->second(options, std::string(*line.value))) {
             return OptionsError{where + key + " " + *problem, 3};
         }
     }

@@ -37,8 +37,9 @@ struct OptionsError {
 };
 
 /// The options of this call: the profile's keys (from the config file, when there is one), then the
-/// command line over them. The config file must be owned by the caller or root and writable by no
-/// one else: it decides where a sign-in goes.
+/// command line over them. The config file is opened like every trusted file (not through a symlink,
+/// in directories only root or the caller can write) and must be owned by the caller or root and
+/// writable by no one else: it decides where a sign-in goes.
 std::variant<TokenOptions, OptionsError> read_options(int argc, char** argv);
 
 /// What identifies a stored sign-in: the first 16 hex digits of SHA-256 over issuer, client, scope,
