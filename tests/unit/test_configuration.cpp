@@ -106,3 +106,29 @@ TEST_CASE("review #13: a bracketed or bare conf is treated like every other key"
     CHECK(error_of({userinfo, "conf"}) == "option conf needs a value");
     CHECK(error_of({userinfo, "conf="}) == "option conf needs a value");
 }
+
+TEST_CASE("a configuration lists the files it was built from, with their identity when read")
+{
+    CHECK(std::get<Configuration>(load_configuration({userinfo})).files.empty());
+    if (geteuid() != 0) {
+        WARN("needs root: conf files must be owned by root");
+        return;
+    }
+    const RootFiles files;
+    const std::string map = files.write("users.map", "alice@corp.example alice\n");
+    const std::string conf =
+        files.write("pam_oauth2.conf", "userinfo_url = https://a.example/u\nusername_map = " + map +
+                                           "\nverify = jwt\naudience = db\n"
+                                           "[issuer a]\nissuer = https://a.example\n"
+                                           "username_map = " +
+                                           map + "\n");
+    const auto loaded = load_configuration({"conf=" + conf});
+    REQUIRE(std::holds_alternative<Configuration>(loaded));
+    const auto& read = std::get<Configuration>(loaded).files;
+    REQUIRE(read.size() == 2); // the map once, however many sections name it
+    CHECK(read[0].path == conf);
+    CHECK(read[1].path == map);
+    struct stat st {};
+    REQUIRE(::stat(conf.c_str(), &st) == 0);
+    CHECK(same_file(read[0].identity, FileIdentity{st.st_dev, st.st_ino, st.st_size, st.st_mtim}));
+}

@@ -387,3 +387,25 @@ TEST_CASE("option origins: the last place that set each option, as parsing reads
     CHECK(staff.at("client_id") == "conf file /etc/pam_oauth2/pg.conf line 1");
     CHECK(option_origins({"verify=jwt"}, nullptr) == std::map<std::string, std::string>{{"verify", "argument"}});
 }
+
+TEST_CASE("one walk: the origins recorded as the values are set, sections from a copy of the shared keys")
+{
+    ConfigFileText file{"/etc/pam_oauth2/pg.conf",
+                        "verify = jwt\naudience = db\ntimeout = 3\n"
+                        "[issuer staff]\nissuer = https://staff.example.com\n"
+                        "[issuer ci]\nissuer = https://ci.example.com\naudience = ci-db\n",
+                        false};
+    auto parsed = parse_all_settings({"conf=/etc/pam_oauth2/pg.conf", "timeout=4"}, &file);
+    REQUIRE(std::holds_alternative<ParsedSettings>(parsed));
+    const auto& all = std::get<ParsedSettings>(parsed);
+    CHECK(all.settings.http.timeout_ms == 4000);
+    CHECK(all.origins.at("timeout") == "argument");
+    CHECK(all.origins.at("verify") == "conf file /etc/pam_oauth2/pg.conf line 1");
+    REQUIRE(all.issuers.size() == 2);
+    CHECK(all.issuers[0].settings.http.timeout_ms == 4000); // the arguments come before the sections
+    CHECK(all.issuers[0].origins.at("issuer") == "conf file /etc/pam_oauth2/pg.conf [issuer staff] line 5");
+    CHECK(all.issuers[0].origins.at("audience") == "conf file /etc/pam_oauth2/pg.conf line 2");
+    CHECK(all.issuers[1].settings.token.audience == "ci-db");
+    CHECK(all.issuers[1].origins.at("audience") == "conf file /etc/pam_oauth2/pg.conf [issuer ci] line 8");
+    CHECK(all.issuers[1].origins == option_origins({"conf=/etc/pam_oauth2/pg.conf", "timeout=4"}, &file, "ci"));
+}
