@@ -46,9 +46,9 @@ Place argument_place()
     return Place{false, false, "", "argument"};
 }
 
-Place file_place(const ConfigFileText& file, int line, const std::string& section)
+Place file_place(const std::string& path, int line, const std::string& section)
 {
-    const std::string at = "conf file " + file.path;
+    const std::string at = "conf file " + path;
     return Place{true, !section.empty(), at + " line " + std::to_string(line) + ": ",
                  at + (section.empty() ? "" : " [issuer " + section + "]") + " line " + std::to_string(line)};
 }
@@ -118,7 +118,7 @@ class SettingsWalk {
 public:
     // Without `validate` the walk only reads and records (for option_origins on any configuration).
     SettingsWalk(const std::vector<std::string_view>& args, const ConfigFileText* file, bool validate = true)
-        : args_(args), file_(file), validate_(validate)
+        : args_(args), file_(file), path_(file != nullptr ? file->path : ""), validate_(validate)
     {
     }
 
@@ -147,14 +147,14 @@ public:
 private:
     [[nodiscard]] std::string where(int line) const
     {
-        return "conf file " + file_->path + " line " + std::to_string(line) + ": ";
+        return "conf file " + path_ + " line " + std::to_string(line) + ": ";
     }
 
     std::optional<ConfigError> apply_line(const ConfigLine& line)
     {
         auto& target = section_ ? *section_ : shared_;
         return apply(target.settings, target.origins, {line.key, line.value},
-                     file_place(*file_, line.number, section_ ? section_->name : ""));
+                     file_place(path_, line.number, section_ ? section_->name : ""));
     }
 
     std::optional<ConfigError> start_section(const ConfigLine& line)
@@ -177,6 +177,7 @@ private:
 
     const std::vector<std::string_view>& args_;
     const ConfigFileText* file_;
+    std::string path_; // the conf= file's, "" without one
     bool validate_;
     ParsedSettings result_;
     IssuerSettings shared_;                 // the shared lines read so far, before the arguments
@@ -186,7 +187,7 @@ private:
 std::optional<ConfigError> SettingsWalk::finish_shared(bool sections_follow)
 {
     result_.settings = std::move(shared_.settings);
-    result_.settings.conf = file_ != nullptr ? file_->path : "";
+    result_.settings.conf = path_;
     result_.origins = std::move(shared_.origins);
     auto& settings = result_.settings;
     if (file_ != nullptr && !settings.endpoints.client_secret.empty() && file_->world_readable) {
@@ -202,7 +203,7 @@ std::optional<ConfigError> SettingsWalk::finish_shared(bool sections_follow)
         return std::nullopt;
     }
     if (sections_follow && !settings.uses(VerifyMethod::Jwt)) {
-        return ConfigError{"[issuer] sections in " + file_->path + " need verify=jwt", true};
+        return ConfigError{"[issuer] sections in " + path_ + " need verify=jwt", true};
     }
     return validate_settings(settings, sections_follow);
 }
@@ -211,7 +212,7 @@ std::optional<ConfigError> SettingsWalk::finish_section()
 {
     auto own = std::move(*section_);
     section_.reset();
-    const std::string where = "conf file " + file_->path + " [issuer " + own.name + "]: ";
+    const std::string where = "conf file " + path_ + " [issuer " + own.name + "]: ";
     if (!validate_) {
         result_.issuers.push_back(std::move(own));
         return std::nullopt;
