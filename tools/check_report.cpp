@@ -130,16 +130,16 @@ const char* pam_code_name(int code) noexcept
     }
 }
 
-nlohmann::json result_report(const Decision& decision, long long now)
+nlohmann::json result_report(const LoginResult& result, long long now)
 {
-    const int code = to_pam_code(decision.outcome);
-    nlohmann::json report{{"result", result_word(decision.outcome)},
-                          {"method", decision.method.empty() ? "none" : decision.method},
-                          {"reason", decision.reason},
-                          {"pam_code", code},
-                          {"pam_code_name", pam_code_name(code)}};
-    if (decision.valid_until) {
-        report["valid_until"] = describe_time(*decision.valid_until, now);
+    const auto& record = result.record;
+    nlohmann::json report{{"result", result_word(record.outcome)},
+                          {"method", record.method.empty() ? "none" : record.method},
+                          {"reason", record.reason},
+                          {"pam_code", result.pam_code},
+                          {"pam_code_name", pam_code_name(result.pam_code)}};
+    if (result.verdict.valid_until) {
+        report["valid_until"] = describe_time(*result.verdict.valid_until, now);
     }
     return report;
 }

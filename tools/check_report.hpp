@@ -1,7 +1,7 @@
 #pragma once
 
-#include "authenticator.hpp"
 #include "configuration.hpp"
+#include "login.hpp"
 #include "secure_string.hpp"
 
 #include <nlohmann/json.hpp>
@@ -13,7 +13,7 @@
 namespace pam_oauth2 {
 
 // The parts of what `pam_oauth2_check --explain` and `--json` show that the tool adds around the
-// decision's own trace. Everything is JSON first; report_text.cpp renders it for a terminal.
+// decision's own trace (trace.hpp). Everything is JSON first; report_text.cpp renders it for a terminal.
 
 /// The effective options (secrets redacted) and where each came from: "argument", "conf file PATH
 /// line N" or "default"; then each [issuer] section's own options. `args` are the module arguments.
@@ -27,7 +27,7 @@ nlohmann::json token_report(const SecureString& token, long long now);
 nlohmann::json describe_time(long long epoch, long long now);
 
 /// The verdict and the PAM code the module would return for it.
-nlohmann::json result_report(const Decision& decision, long long now);
+nlohmann::json result_report(const LoginResult& result, long long now);
 
 /// The name of a PAM return code ("PAM_AUTH_ERR").
 const char* pam_code_name(int code) noexcept;

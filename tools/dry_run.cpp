@@ -9,6 +9,7 @@
 #include "json.hpp"
 #include "key_source.hpp"
 #include "text.hpp"
+#include "trace.hpp"
 #include "userinfo_verifier.hpp"
 
 #include <sys/stat.h>
@@ -188,7 +189,7 @@ DryRunReport dry_run(const std::vector<std::string>& args)
 
     Trace trace;
     Logger logger([](int, const std::string&) {});
-    logger.set_trace(&trace);
+    logger.set_observer(&trace);
     TracedClient http(settings.http, logger);
     for (const auto method : settings.verify) {
         switch (method) {

@@ -2,16 +2,17 @@
 // it, so an administrator can test a pam.d line before PostgreSQL depends on it. See usage() and
 // pam_oauth2_check(1). Exit status: 0 granted, 1 refused, 2 identity provider unavailable,
 // 3 configuration error, 4 usage.
-#include "authenticator.hpp"
 #include "check_report.hpp"
 #include "configuration.hpp"
 #include "curl_http_client.hpp"
 #include "dry_run.hpp"
+#include "login.hpp"
 #include "outcome.hpp"
 #include "pam_service_file.hpp"
 #include "report_text.hpp"
 #include "settings_parser.hpp"
 #include "text.hpp"
+#include "trace.hpp"
 
 #include <syslog.h>
 
@@ -214,17 +215,17 @@ void print_report(const nlohmann::json& report, Output output, bool dry_run)
     std::fputs(text.c_str(), stdout);
 }
 
-// A configuration error, in the form the output asks for.
-int configuration_error(const std::string& message, Output output, nlohmann::json report)
+// A configuration error, in the form the output asks for (its log line is already on stderr).
+int configuration_error(const pam_oauth2::ConfigError& error, Output output, nlohmann::json report)
 {
     if (output != Output::Json) {
-        std::printf("configuration error: %s\n", pam_oauth2::printable(message).c_str());
+        std::printf("configuration error: %s\n", pam_oauth2::printable(error.message).c_str());
         return 3;
     }
     const int code = pam_oauth2::to_pam_code(pam_oauth2::Outcome::ConfigError);
-    report["configuration_error"] = message;
+    report["configuration_error"] = error.message;
     report["result"] = {{"result", "config_error"},
-                        {"reason", message},
+                        {"reason", error.message},
                         {"pam_code", code},
                         {"pam_code_name", pam_oauth2::pam_code_name(code)}};
     print_report(report, output, false);
@@ -248,6 +249,80 @@ pam_oauth2::SecureString read_token()
     return token;
 }
 
+// The module's log lines on standard error ("log:" and, with --debug, "debug:"): the decision line
+// among them is the one the module would write.
+pam_oauth2::LoginDependencies login_dependencies(const Request& request, pam_oauth2::LoginObserver* observer)
+{
+    pam_oauth2::LoginDependencies dependencies;
+    dependencies.make_http = [](const pam_oauth2::HttpSettings& s) { return pam_oauth2::make_curl_http_client(s); };
+    const bool debug = request.debug;
+    dependencies.make_logger = [debug](const pam_oauth2::LogSettings&) {
+        return pam_oauth2::Logger(
+            [](int priority, const std::string& line) {
+                std::fprintf(stderr, "%s %s\n",
+                             priority == LOG_DEBUG ? "debug:" : "log:", pam_oauth2::printable(line).c_str());
+            },
+            debug);
+    };
+    dependencies.observer = observer;
+    return dependencies;
+}
+
+void print_result(const pam_oauth2::LoginResult& result, std::size_t token_bytes)
+{
+    const auto& record = result.record;
+    std::printf("result:   %s\nmethod:   %s\nreason:   %s\ntoken:    %s (%zu bytes)\n",
+                pam_oauth2::result_word(record.outcome), record.method.empty() ? "none" : record.method.c_str(),
+                pam_oauth2::printable(record.reason).c_str(), record.token_fingerprint.c_str(), token_bytes);
+    if (const auto& until = result.verdict.valid_until) {
+        std::printf("valid until: %lld (in %lld s, leeway included)\n", *until, *until - pam_oauth2::system_now());
+    }
+}
+
+// The login through the core, with the token from standard input; the report (for --explain and
+// --json) gathers the configuration and the token once they are known, and the trace.
+int run_login(const Request& request, nlohmann::json report)
+{
+    const bool explain = request.output != Output::Plain;
+    const std::vector<std::string_view> args(request.options.begin(), request.options.end());
+    pam_oauth2::Trace trace;
+    std::size_t token_bytes = 0;
+    pam_oauth2::LoginRequest login;
+    login.args = args;
+    login.collect = [&](const pam_oauth2::Configuration& configuration) {
+        pam_oauth2::Collected collected;
+        collected.user = request.user;
+        const auto& token = collected.token.emplace(read_token());
+        token_bytes = token.size();
+        if (explain) {
+            report["user"] = request.user;
+            report["configuration"] = pam_oauth2::configuration_report(configuration, args);
+            report["token"] = pam_oauth2::token_report(token, pam_oauth2::system_now());
+        }
+        return collected;
+    };
+    const auto result = pam_oauth2::login(login, login_dependencies(request, explain ? &trace : nullptr));
+    if (result.configuration_error) {
+        return configuration_error(*result.configuration_error, request.output, std::move(report));
+    }
+    if (explain) {
+        report["steps"] = trace.steps();
+        report["result"] = pam_oauth2::result_report(result, pam_oauth2::system_now());
+        print_report(report, request.output, false);
+    } else {
+        print_result(result, token_bytes);
+    }
+    return exit_code(result.record.outcome);
+}
+
+// A service file without a usable line: a configuration error like any other, through the core.
+int service_error(const Request& request, const std::string& problem, nlohmann::json report)
+{
+    const pam_oauth2::ConfigError error{problem, false};
+    pam_oauth2::login(error, pam_oauth2::LoginRequest{}, login_dependencies(request, nullptr));
+    return configuration_error(error, request.output, std::move(report));
+}
+
 int run(int argc, char** argv)
 {
     auto parsed = parse_command_line(argc, argv);
@@ -259,7 +334,7 @@ int run(int argc, char** argv)
     if (!request.service.empty()) {
         auto found = find_service_line(request);
         if (auto* problem = std::get_if<std::string>(&found)) {
-            return configuration_error(*problem, request.output, report);
+            return service_error(request, *problem, std::move(report));
         }
         auto& service = std::get<FoundService>(found);
         if (request.output == Output::Plain) {
@@ -272,48 +347,7 @@ int run(int argc, char** argv)
     if (request.dry_run) {
         return run_dry(request, report);
     }
-    const std::vector<std::string_view> args(request.options.begin(), request.options.end());
-
-    pam_oauth2::Logger logger(
-        [](int priority, const std::string& line) {
-            std::fprintf(stderr, "%s %s\n",
-                         priority == LOG_DEBUG ? "debug:" : "log:", pam_oauth2::printable(line).c_str());
-        },
-        request.debug);
-    const auto loaded = pam_oauth2::load_configuration(args);
-    if (const auto* error = std::get_if<pam_oauth2::ConfigError>(&loaded)) {
-        return configuration_error(error->message, request.output, std::move(report));
-    }
-    const auto& configuration = std::get<pam_oauth2::Configuration>(loaded);
-    logger.debug("options: " + pam_oauth2::describe_settings(configuration.settings));
-
-    const pam_oauth2::SecureString token = read_token();
-    pam_oauth2::Trace trace;
-    if (request.output != Output::Plain) {
-        logger.set_trace(&trace);
-        report["user"] = request.user;
-        report["configuration"] = pam_oauth2::configuration_report(configuration, args);
-        report["token"] = pam_oauth2::token_report(token, pam_oauth2::system_now());
-    }
-    const auto decision = pam_oauth2::decide_login(
-        request.user, token, configuration,
-        [](const pam_oauth2::HttpSettings& s) { return pam_oauth2::make_curl_http_client(s); }, pam_oauth2::system_now,
-        logger);
-    if (request.output != Output::Plain) {
-        report["steps"] = trace.steps();
-        report["result"] = pam_oauth2::result_report(decision, pam_oauth2::system_now());
-        print_report(report, request.output, false);
-        return exit_code(decision.outcome);
-    }
-    std::printf("result:   %s\nmethod:   %s\nreason:   %s\ntoken:    %s (%zu bytes)\n",
-                pam_oauth2::result_word(decision.outcome), decision.method.empty() ? "none" : decision.method.c_str(),
-                pam_oauth2::printable(decision.reason).c_str(), pam_oauth2::token_fingerprint(token.view()).c_str(),
-                token.size());
-    if (decision.valid_until) {
-        std::printf("valid until: %lld (in %lld s, leeway included)\n", *decision.valid_until,
-                    *decision.valid_until - pam_oauth2::system_now());
-    }
-    return exit_code(decision.outcome);
+    return run_login(request, std::move(report));
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #include "claims.hpp"
 #include "json.hpp"
 #include "lifetime.hpp"
+#include "login_observer.hpp"
 #include "login_verifiers.hpp"
 #include "presented_token.hpp"
 #include "text.hpp"
@@ -83,21 +84,24 @@ std::variant<Judge, std::string> judge_for(const LoginVerifiers::Entry& entry, c
 VerifyResult verify_or_reuse(const Judge& judge, const VerdictCache& verdicts, const PresentedToken& token,
                              const Logger& logger, bool& fresh)
 {
+    LoginObserver* observer = logger.observer();
     if (auto cached = verdicts.find(judge.method, token)) {
         logger.debug(std::string(judge.verifier->name()) + ": " + cached->detail);
-        logger.step("verdict cache", [&] { return nlohmann::json{{"hit", true}, {"detail", cached->detail}}; });
+        if (observer != nullptr) {
+            observer->verdict_cache_hit(cached->detail);
+        }
         fresh = false;
         return std::move(*cached);
     }
-    if (judge.method != VerifyMethod::Jwt && judge.settings->cache.ttl_seconds > 0) {
-        logger.step("verdict cache", [&] { return nlohmann::json{{"hit", false}}; });
+    if (observer != nullptr && judge.method != VerifyMethod::Jwt && judge.settings->cache.ttl_seconds > 0) {
+        observer->verdict_cache_miss();
     }
     fresh = true;
     return judge.verifier->verify(token);
 }
 
 // The rules every verified token must pass: access token, lifetime, issuer, audience, user, scope,
-// groups, required claims. The first that fails, after each was traced.
+// groups, required claims. The first that fails, after each was shown to the observer.
 std::optional<std::string> check_verified(const VerifyResult& result, std::string_view user, const Judge& judge,
                                           long long now, const Logger& logger)
 {
@@ -112,13 +116,9 @@ std::optional<std::string> check_verified(const VerifyResult& result, std::strin
     std::move(claim_rules.begin(), claim_rules.end(), std::back_inserter(checks));
     std::optional<std::string> first_problem;
     for (auto& check : checks) {
-        logger.step("rule", [&] {
-            nlohmann::json step{{"rule", check.rule}, {"holds", !check.problem}};
-            if (check.problem) {
-                step["problem"] = *check.problem;
-            }
-            return step;
-        });
+        if (auto* observer = logger.observer()) {
+            observer->rule(check);
+        }
         if (check.problem && !first_problem) {
             first_problem = std::move(check.problem);
         }
@@ -126,23 +126,71 @@ std::optional<std::string> check_verified(const VerifyResult& result, std::strin
     return first_problem;
 }
 
-// What a verifier answered, for the trace: its status and what it vouched with.
-nlohmann::json verification_step(const Judge& judge, const VerifyResult& result)
+// Tells the observer which [issuer] section judges the token, when the conf= file has sections.
+void observe_section(const Judge& judge, const Configuration& configuration, const Logger& logger)
 {
-    const char* status = "unavailable";
+    LoginObserver* observer = logger.observer();
+    if (observer == nullptr || judge.settings == &configuration.settings) {
+        return;
+    }
+    IssuerSectionEvent event;
+    event.found = true;
+    event.issuer = judge.settings->token.issuer;
+    for (const auto& issuer : configuration.issuers) {
+        if (&issuer.settings == judge.settings) {
+            event.section = issuer.name;
+        }
+    }
+    observer->issuer_section(event);
+}
+
+// The verifier's answer and the rules, for the method `entry` that applies to the token. A failed
+// check never falls through to another method.
+Decision judge_token(std::string_view user, const PresentedToken& token, const Configuration& configuration,
+                     const LoginVerifiers& verifiers, const LoginVerifiers::Entry& entry, long long now,
+                     const Logger& logger)
+{
+    Decision decision = refuse(Outcome::Denied, "", true);
+    decision.method = entry.verifier->name();
+    auto chosen = judge_for(entry, token, configuration, verifiers);
+    if (auto* refusal = std::get_if<std::string>(&chosen)) {
+        if (auto* observer = logger.observer()) {
+            observer->issuer_section({false, {}, {}, *refusal});
+        }
+        decision.reason = std::move(*refusal);
+        return decision;
+    }
+    const Judge& judge = std::get<Judge>(chosen);
+    observe_section(judge, configuration, logger);
+    bool fresh = false;
+    const VerifyResult result = verify_or_reuse(judge, verifiers.verdicts(), token, logger, fresh);
+    if (auto* observer = logger.observer()) {
+        observer->verified(judge.verifier->name(), judge.method, result);
+    }
     switch (result.status) {
-    case VerifyStatus::Valid: status = "valid"; break;
-    case VerifyStatus::Invalid: status = "invalid"; break;
-    case VerifyStatus::Unavailable: break;
+    case VerifyStatus::Unavailable:
+        decision.outcome = Outcome::Unavailable;
+        decision.reason = result.detail;
+        return decision;
+    case VerifyStatus::Invalid: decision.reason = with_truncation_hint(result.detail, token); return decision;
+    case VerifyStatus::Valid: break;
     }
-    nlohmann::json step{{"method", judge.verifier->name()}, {"status", status}, {"detail", result.detail}};
-    if (!result.signing_key.empty()) {
-        step["signing_key"] = result.signing_key;
+    if (auto problem = check_verified(result, user, judge, now, logger)) {
+        decision.reason = *problem;
+        return decision;
     }
-    if (result.status == VerifyStatus::Valid && judge.method != VerifyMethod::Jwt) {
-        step["claims"] = result.claims; // the provider's answer; a JWT's claims are the token's own
+    // Only verdicts that passed every rule are kept: a refused login leaves nothing on disk.
+    if (fresh && verifiers.verdicts().store(entry.method, token, result)) {
+        if (auto* observer = logger.observer()) {
+            observer->verdict_cache_written(judge.settings->cache.ttl_seconds);
+        }
     }
-    return step;
+    decision.outcome = Outcome::Granted;
+    decision.reason = "token accepted";
+    if (result.expires_at) {
+        decision.valid_until = accepted_until(*result.expires_at, judge.settings->token.leeway_seconds);
+    }
+    return decision;
 }
 
 // Only decides: the first method that applies judges the token, then the claim rules.
@@ -151,72 +199,13 @@ Decision decide(std::string_view user, const PresentedToken& token, const Config
 {
     for (const auto& entry : verifiers.in_order()) {
         const bool applies = entry.verifier->applies_to(token);
-        logger.step("method", [&] {
-            return nlohmann::json{{"method", entry.verifier->name()},
-                                  {"applies", applies},
-                                  {"why", entry.method != VerifyMethod::Jwt
-                                              ? "asks the identity provider about any token"
-                                          : applies ? "the token looks like a JWT"
-                                                    : "the token does not look like a JWT"}};
-        });
-        if (!applies) {
-            logger.debug(std::string("method ") + entry.verifier->name() + " does not apply to this token");
-            continue;
+        if (auto* observer = logger.observer()) {
+            observer->method(entry.verifier->name(), entry.method, applies);
         }
-        Decision decision;
-        decision.method = entry.verifier->name();
-        decision.user_loggable = true;
-        // A failed check never falls through to another method.
-        auto chosen = judge_for(entry, token, configuration, verifiers);
-        if (auto* refusal = std::get_if<std::string>(&chosen)) {
-            logger.step("issuer section", [&] { return nlohmann::json{{"found", false}, {"problem", *refusal}}; });
-            decision.outcome = Outcome::Denied;
-            decision.reason = std::move(*refusal);
-            return decision;
+        if (applies) {
+            return judge_token(user, token, configuration, verifiers, entry, now, logger);
         }
-        const Judge& judge = std::get<Judge>(chosen);
-        if (judge.settings != &configuration.settings) {
-            logger.step("issuer section", [&] {
-                nlohmann::json step{{"found", true}, {"issuer", judge.settings->token.issuer}};
-                for (const auto& issuer : configuration.issuers) {
-                    if (&issuer.settings == judge.settings) {
-                        step["section"] = issuer.name;
-                    }
-                }
-                return step;
-            });
-        }
-        bool fresh = false;
-        const VerifyResult result = verify_or_reuse(judge, verifiers.verdicts(), token, logger, fresh);
-        logger.step("verify", [&] { return verification_step(judge, result); });
-        switch (result.status) {
-        case VerifyStatus::Unavailable:
-            decision.outcome = Outcome::Unavailable;
-            decision.reason = result.detail;
-            return decision;
-        case VerifyStatus::Invalid:
-            decision.outcome = Outcome::Denied;
-            decision.reason = with_truncation_hint(result.detail, token);
-            return decision;
-        case VerifyStatus::Valid: break;
-        }
-        if (auto problem = check_verified(result, user, judge, now, logger)) {
-            decision.outcome = Outcome::Denied;
-            decision.reason = *problem;
-            return decision;
-        }
-        // Only verdicts that passed every rule are kept: a refused login leaves nothing on disk.
-        if (fresh && verifiers.verdicts().store(entry.method, token, result)) {
-            logger.step("verdict cache", [&] {
-                return nlohmann::json{{"written", true}, {"for_seconds", judge.settings->cache.ttl_seconds}};
-            });
-        }
-        decision.outcome = Outcome::Granted;
-        decision.reason = "token accepted";
-        if (result.expires_at) {
-            decision.valid_until = accepted_until(*result.expires_at, judge.settings->token.leeway_seconds);
-        }
-        return decision;
+        logger.debug(std::string("method ") + entry.verifier->name() + " does not apply to this token");
     }
     return refuse(Outcome::Denied, "no verify method applies to this token", true);
 }
@@ -227,13 +216,13 @@ Decision decide_login(std::string_view user, const SecureString& token, const Co
                       const HttpClientFactory& make_http, const Clock& now, const Logger& logger,
                       const DocumentStore* store)
 {
-    if (auto refusal = check_before_verifying(user, token, configuration.settings)) {
-        logger.step("before verifying", [&] { return nlohmann::json{{"holds", false}, {"problem", refusal->reason}}; });
+    auto refusal = check_before_verifying(user, token, configuration.settings);
+    if (auto* observer = logger.observer()) {
+        observer->before_verifying(refusal ? &refusal->reason : nullptr);
+    }
+    if (refusal) {
         return std::move(*refusal);
     }
-    logger.step("before verifying", [&] {
-        return nlohmann::json{{"holds", true}, {"checked", "PAM user, deny_users, token syntax and max_token_bytes"}};
-    });
     const PresentedToken presented(token);
     const LoginVerifiers verifiers(configuration, make_http, now, logger, store);
     return decide(user, presented, configuration, verifiers, now(), logger);

@@ -5,9 +5,9 @@
 
 namespace pam_oauth2 {
 
-/// Sends `request` through `client` and, when the logger has a trace, records the exchange as an
-/// "http" step: request kind, URL, status or transport error, size, time, Cache-Control and Date.
-/// Never the token, a form value or a header.
+/// Sends `request` through `client` and, when the logger has an observer, tells it the exchange and
+/// its time (the observer sees the request and the answer; it must show neither the token, a form
+/// value nor a header).
 HttpResult send_traced(HttpClient& client, const HttpRequest& request, const Logger& logger);
 
 } // namespace pam_oauth2

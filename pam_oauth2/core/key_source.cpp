@@ -1,6 +1,7 @@
 #include "key_source.hpp"
 
 #include "json.hpp"
+#include "login_observer.hpp"
 #include "provider_json.hpp"
 #include "url_policy.hpp"
 
@@ -50,14 +51,14 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
         if (age >= 0 && age < limit) {
             if (auto memo = cache_->memo(cache_key, cached->stored_at)) {
                 logger_.debug(what + " from cache (" + std::to_string(age) + " s old, parsed)");
-                trace_document(what, url, "cache", age, stored.lifetime);
+                trace_document(what, url, DocumentSource::Cache, age, stored.lifetime);
                 return std::variant<Parsed, std::string>(std::in_place_index<0>,
                                                          *std::static_pointer_cast<const Parsed>(memo));
             }
             auto parsed = parse(stored.body);
             if (parsed.index() == 0) {
                 logger_.debug(what + " from cache (" + std::to_string(age) + " s old)");
-                trace_document(what, url, "cache", age, stored.lifetime);
+                trace_document(what, url, DocumentSource::Cache, age, stored.lifetime);
                 cache_->remember(cache_key, cached->stored_at, std::make_shared<const Parsed>(std::get<0>(parsed)));
                 return parsed;
             }
@@ -82,7 +83,7 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
                 if (parsed.index() == 0) {
                     logger_.log(LOG_WARNING, "using a " + std::to_string(age) + " s old " + what +
                                                  " while the identity provider fails: " + *problem);
-                    trace_document(what, url, "stale cache copy (the provider fails)", age, stored.lifetime);
+                    trace_document(what, url, DocumentSource::StaleCache, age, stored.lifetime);
                     return parsed;
                 }
             }
@@ -103,33 +104,28 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
         } else {
             logger_.debug("cannot write " + what + " to the cache in " + cache_->where());
         }
-        logger_.step("document", [&] {
-            return nlohmann::json{{"document", what},
-                                  {"url", url},
-                                  {"from", "identity provider"},
-                                  {"written", written},
-                                  {"kept_seconds", lifetime},
-                                  {"store", cache_->where()}};
-        });
-    } else {
-        logger_.step("document", [&] {
-            nlohmann::json step{{"document", what}, {"url", url}, {"from", "identity provider"}, {"written", false}};
-            if (parsed.index() == 1) {
-                step["problem"] = std::get<1>(parsed);
-            }
-            return step;
-        });
+        if (auto* observer = logger_.observer()) {
+            const std::string store = cache_->where();
+            observer->document(
+                {what, url, DocumentSource::IdentityProvider, std::nullopt, lifetime, written, store, std::nullopt});
+        }
+    } else if (auto* observer = logger_.observer()) {
+        std::optional<std::string_view> problem;
+        if (parsed.index() == 1) {
+            problem = std::get<1>(parsed);
+        }
+        observer->document(
+            {what, url, DocumentSource::IdentityProvider, std::nullopt, std::nullopt, false, std::nullopt, problem});
     }
     return parsed;
 }
 
-void RemoteKeySource::trace_document(const std::string& what, const std::string& url, const char* from, long long age,
-                                     long long lifetime) const
+void RemoteKeySource::trace_document(const std::string& what, const std::string& url, DocumentSource from,
+                                     long long age, long long lifetime) const
 {
-    logger_.step("document", [&] {
-        return nlohmann::json{
-            {"document", what}, {"url", url}, {"from", from}, {"age_seconds", age}, {"kept_seconds", lifetime}};
-    });
+    if (auto* observer = logger_.observer()) {
+        observer->document({what, url, from, age, lifetime, std::nullopt, std::nullopt, std::nullopt});
+    }
 }
 
 std::variant<std::string, std::string> RemoteKeySource::jwks_url()

@@ -6,6 +6,7 @@
 #include "http_client.hpp"
 #include "jwks.hpp"
 #include "logger.hpp"
+#include "login_observer.hpp"
 #include "settings.hpp"
 
 #include <string>
@@ -57,7 +58,8 @@ private:
     std::variant<Parsed, std::string> fetch(const std::string& url, const std::string& what, bool refresh,
                                             const Parse& parse);
     std::variant<std::string, std::string> jwks_url();
-    void trace_document(const std::string& what, const std::string& url, const char* from, long long age,
+    // Tells the observer, when there is one, that `what` was read from the cache.
+    void trace_document(const std::string& what, const std::string& url, DocumentSource from, long long age,
                         long long lifetime) const;
 
     std::string issuer_;

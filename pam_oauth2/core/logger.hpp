@@ -1,13 +1,14 @@
 #pragma once
 
 #include "outcome.hpp"
-#include "trace.hpp"
 
 #include <functional>
 #include <string>
 #include <string_view>
 
 namespace pam_oauth2 {
+
+class LoginObserver;
 
 // Writes the module's log lines through a sink (pam_syslog or stderr, chosen by pam_context). All
 // formatting happens here, in C++; the sink receives finished lines and passes them as "%s".
@@ -25,23 +26,16 @@ public:
     /// Writes at LOG_DEBUG only when `debug` is on.
     void debug(const std::string& line) const;
 
-    /// Where the steps of a decision are recorded, for front ends that explain one; the trace must
-    /// outlive the decision. Without one (the module, pam_oauth2d) `trace()` is null and callers
-    /// build no step.
-    void set_trace(Trace* trace) { trace_ = trace; }
-    [[nodiscard]] Trace* trace() const { return trace_; }
-    /// Records a step when there is a trace. `detail` (returning a JSON object) is called only then.
-    template <typename Detail> void step(const char* name, const Detail& detail) const
-    {
-        if (trace_ != nullptr) {
-            trace_->add(name, detail());
-        }
-    }
+    /// Who is told each step of a decision, for front ends that explain one (pam_oauth2_check); the
+    /// observer must outlive the decision. Without one (the module, pam_oauth2d) `observer()` is null
+    /// and callers build no event.
+    void set_observer(LoginObserver* observer) { observer_ = observer; }
+    [[nodiscard]] LoginObserver* observer() const { return observer_; }
 
 private:
     Sink sink_;
     bool debug_;
-    Trace* trace_ = nullptr;
+    LoginObserver* observer_ = nullptr;
 };
 
 /// `sha256:` and the first 8 hex digits of SHA-256(token): enough to correlate lines, useless to replay.

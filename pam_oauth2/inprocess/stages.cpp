@@ -1,15 +1,11 @@
 #include "stages.hpp"
 
-#include "authenticator.hpp"
 #include "firewall.hpp"
+#include "login.hpp"
 #include "pam_context.hpp"
-#include "settings_parser.hpp"
 #include "transport_loader.hpp"
 
 #include <security/pam_modules.h>
-
-#include <chrono>
-#include <variant>
 
 namespace pam_oauth2 {
 namespace {
@@ -25,16 +21,24 @@ std::vector<std::string_view> to_args(int argc, const char** argv)
     return args;
 }
 
-// Before options are parsed we still need somewhere to report a broken configuration; honour a
-// log=stderr argument so container setups see the error where they look.
-LogTarget early_log_target(const std::vector<std::string_view>& args)
+// User and token from libpam as the configuration asks; the broker path hands over the token it
+// already collected (`token`), so the user is not asked twice.
+Collected collect(pam_handle_t* pamh, const Settings& settings, const char* token)
 {
-    for (const auto arg : args) {
-        if (arg == "log=stderr") {
-            return LogTarget::Stderr;
-        }
+    const char* user = nullptr;
+    const char* collected = nullptr;
+    char why[256] = {};
+    Collected result;
+    if (const int status = handle_collect(pamh, settings.conversation.use_first_pass ? 1 : 0,
+                                          settings.conversation.prompt.c_str(), &user, &collected, why, sizeof why);
+        status != PAM_SUCCESS) {
+        result.refusal = status == PAM_INCOMPLETE ? Outcome::ConversationAgain : Outcome::Denied;
+        result.why = why;
+        return result;
     }
-    return LogTarget::Syslog;
+    result.user = user;
+    result.token.emplace(token != nullptr ? token : collected);
+    return result;
 }
 
 } // namespace
@@ -46,58 +50,24 @@ void log_firewall(pam_handle_t* pamh, int priority, const char* what) noexcept
 
 int authentication_stage(pam_handle_t* pamh, int argc, const char** argv, const char* token, handle_verdict& verdict)
 {
-    const auto started = std::chrono::steady_clock::now();
     const PamContext pam(pamh);
-    const auto args = to_args(argc, argv);
-
-    auto loaded = load_configuration(args);
-    if (auto* error = std::get_if<ConfigError>(&loaded)) {
-        const Logger logger = pam.make_logger(LogSettings{false, early_log_target(args)}, "auth");
-        DecisionRecord record;
-        record.outcome = Outcome::ConfigError;
-        record.reason = "configuration error: " + error->message;
-        logger.log(error->in_file ? LOG_ALERT : LOG_ERR, format_decision(record));
-        return to_pam_code(Outcome::ConfigError);
-    }
-    const Configuration& configuration = std::get<Configuration>(loaded);
-    const Settings& settings = configuration.settings;
-    const Logger logger = pam.make_logger(settings.log, "auth");
-    logger.debug("options: " + describe_settings(settings));
-
-    DecisionRecord record;
-    record.rhost = pam.rhost();
-    const auto finish = [&](Outcome outcome, std::string reason) {
-        record.outcome = outcome;
-        record.reason = std::move(reason);
-        record.elapsed_ms = static_cast<long>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
-        logger.log(decision_priority(outcome), format_decision(record));
-        return to_pam_code(outcome);
+    LoginRequest request;
+    request.args = to_args(argc, argv);
+    request.rhost = pam.rhost();
+    request.collect = [pamh, token](const Configuration& configuration) {
+        return collect(pamh, configuration.settings, token);
     };
+    LoginDependencies dependencies;
+    dependencies.make_http = make_loaded_http_client;
+    dependencies.make_logger = [&pam](const LogSettings& log) { return pam.make_logger(log, "auth"); };
 
-    const char* user = nullptr;
-    const char* collected = nullptr;
-    char why[256] = {};
-    if (const int status = handle_collect(pamh, settings.conversation.use_first_pass ? 1 : 0,
-                                          settings.conversation.prompt.c_str(), &user, &collected, why, sizeof why);
-        status != PAM_SUCCESS) {
-        return finish(status == PAM_INCOMPLETE ? Outcome::ConversationAgain : Outcome::Denied, why);
-    }
-    // The broker path hands over the token it already collected, so the user is not asked twice.
-    const SecureString secret(token != nullptr ? token : collected);
-    record.token_fingerprint = token_fingerprint(secret.view());
-
-    const Decision decision = decide_login(user, secret, configuration, make_loaded_http_client, system_now, logger);
-    record.method = decision.method;
-    if (decision.user_loggable) {
-        record.user = user;
-    }
-    if (decision.outcome == Outcome::Granted) {
+    const LoginResult result = login(request, dependencies);
+    if (result.verdict.granted) {
         verdict.granted = 1;
-        verdict.has_valid_until = decision.valid_until ? 1 : 0;
-        verdict.valid_until = decision.valid_until.value_or(0);
+        verdict.has_valid_until = result.verdict.valid_until ? 1 : 0;
+        verdict.valid_until = result.verdict.valid_until.value_or(0);
     }
-    return finish(decision.outcome, decision.reason);
+    return result.pam_code;
 }
 
 } // namespace pam_oauth2

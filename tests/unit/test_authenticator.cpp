@@ -2,6 +2,7 @@
 #include "fakes.hpp"
 #include "jose_testkit.hpp"
 #include "temp_dir.hpp"
+#include "trace.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -45,7 +46,7 @@ struct Harness {
                 }
             },
             true);
-        logger.set_trace(trace);
+        logger.set_observer(trace);
         return decide_login(
             user, SecureString(token), configuration, factory, [this] { return now; }, logger);
     }
