@@ -3,6 +3,7 @@
  * host process; without it (or when the daemon cannot answer and broker_fallback=local) the C++
  * verifier pam_oauth2_inprocess.so is loaded and decides here. The only file that defines pam_sm_*. */
 #include "broker_client.h"
+#include "decision_line.h"
 #include "front_options.h"
 #include "handle_io.h"
 #include "inprocess_loader.h"
@@ -14,22 +15,30 @@
 
 #define PAM_OAUTH2_EXPORT __attribute__((visibility("default")))
 
+/* A decision the front makes itself, as one line in the core's form (decision_line.h). The reasons
+ * here are at most a few hundred bytes; escaping can make each byte four. */
+static void log_decision(pam_handle_t* pamh, int log_stderr, int priority, const char* result, const char* reason,
+                         const char* method)
+{
+    char line[3072];
+    const struct decision_fields fields = {result, reason, NULL, method, NULL, NULL, 0};
+    decision_line(line, sizeof line, &fields);
+    handle_log(pamh, log_stderr, "auth", priority, line);
+}
+
 static int verify_in_process(pam_handle_t* pamh, int flags, int argc, const char** argv, const char* token,
                              int log_stderr)
 {
     char why[600];
     inprocess_authenticate_function authenticate = inprocess_load(why, sizeof why);
     if (authenticate == NULL) {
-        char line[700];
-        snprintf(line, sizeof line, "result=error reason=\"%s\" method=none", why);
-        handle_log(pamh, log_stderr, "auth", LOG_ERR, line);
+        log_decision(pamh, log_stderr, LOG_ERR, "error", why, NULL);
         return PAM_SYSTEM_ERR;
     }
     struct handle_verdict verdict = {0, 0, 0};
     const int code = authenticate(pamh, flags, argc, argv, token, &verdict);
     if (code == PAM_SUCCESS && handle_store_verdict(pamh, &verdict) != PAM_SUCCESS) {
-        handle_log(pamh, log_stderr, "auth", LOG_ERR,
-                   "result=error reason=\"cannot store the verdict on the PAM handle\" method=none");
+        log_decision(pamh, log_stderr, LOG_ERR, "error", "cannot store the verdict on the PAM handle", NULL);
         return PAM_SYSTEM_ERR;
     }
     return code;
@@ -45,9 +54,9 @@ PAM_OAUTH2_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int flags, int arg
         return PAM_BUF_ERR;
     }
     if (front_parse_options(argc, argv, &options, why, sizeof why) != 0) {
-        char line[400];
-        snprintf(line, sizeof line, "result=config_error reason=\"configuration error: %s\" method=none", why);
-        handle_log(pamh, options.log_stderr, "auth", LOG_ERR, line);
+        char reason[400];
+        snprintf(reason, sizeof reason, "configuration error: %s", why);
+        log_decision(pamh, options.log_stderr, LOG_ERR, "config_error", reason, NULL);
         return PAM_SERVICE_ERR;
     }
     if (options.socket_path == NULL) {
@@ -63,8 +72,9 @@ PAM_OAUTH2_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int flags, int arg
     }
     char line[700];
     if (options.fallback == fallback_deny) {
-        snprintf(line, sizeof line, "result=unavailable reason=\"%s; broker_fallback=deny\" method=broker", login.why);
-        handle_log(pamh, options.log_stderr, "auth", LOG_ERR, line);
+        char reason[700];
+        snprintf(reason, sizeof reason, "%s; broker_fallback=deny", login.why);
+        log_decision(pamh, options.log_stderr, LOG_ERR, "unavailable", reason, "broker");
         return PAM_AUTHINFO_UNAVAIL;
     }
     snprintf(line, sizeof line, "broker unavailable, verifying in-process: %s", login.why);
