@@ -104,18 +104,10 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
         } else {
             logger_.debug("cannot write " + what + " to the cache in " + cache_->where());
         }
-        if (auto* observer = logger_.observer()) {
-            const std::string store = cache_->where();
-            observer->document(
-                {what, url, DocumentSource::IdentityProvider, std::nullopt, lifetime, written, store, std::nullopt});
-        }
-    } else if (auto* observer = logger_.observer()) {
-        std::optional<std::string_view> problem;
-        if (parsed.index() == 1) {
-            problem = std::get<1>(parsed);
-        }
-        observer->document(
-            {what, url, DocumentSource::IdentityProvider, std::nullopt, std::nullopt, false, std::nullopt, problem});
+        trace_fetched(what, url, lifetime, written, std::nullopt);
+    } else {
+        trace_fetched(what, url, std::nullopt, false,
+                      parsed.index() == 1 ? std::optional<std::string_view>(std::get<1>(parsed)) : std::nullopt);
     }
     return parsed;
 }
@@ -125,6 +117,16 @@ void RemoteKeySource::trace_document(const std::string& what, const std::string&
 {
     if (auto* observer = logger_.observer()) {
         observer->document({what, url, from, age, lifetime, std::nullopt, std::nullopt, std::nullopt});
+    }
+}
+
+void RemoteKeySource::trace_fetched(const std::string& what, const std::string& url, std::optional<long long> kept,
+                                    bool written, std::optional<std::string_view> problem) const
+{
+    if (auto* observer = logger_.observer()) {
+        const std::string store = kept ? cache_->where() : std::string();
+        observer->document({what, url, DocumentSource::IdentityProvider, std::nullopt, kept, written,
+                            kept ? std::optional<std::string_view>(store) : std::nullopt, problem});
     }
 }
 

@@ -61,6 +61,10 @@ private:
     // Tells the observer, when there is one, that `what` was read from the cache.
     void trace_document(const std::string& what, const std::string& url, DocumentSource from, long long age,
                         long long lifetime) const;
+    // Tells the observer that `what` was fetched: kept for `kept` seconds (when it parsed and there is
+    // a cache), or why it does not parse.
+    void trace_fetched(const std::string& what, const std::string& url, std::optional<long long> kept, bool written,
+                       std::optional<std::string_view> problem) const;
 
     std::string issuer_;
     const JwtSettings& settings_;

@@ -81,7 +81,7 @@ LoginResult login(const std::variant<Configuration, ConfigError>& loaded, const 
     if (const auto* error = std::get_if<ConfigError>(&loaded)) {
         return configuration_failed(*error, request, dependencies);
     }
-    const Configuration& configuration = std::get<Configuration>(loaded);
+    const auto& configuration = std::get<Configuration>(loaded);
     Logger logger = dependencies.make_logger(configuration.settings.log);
     logger.set_observer(dependencies.observer);
     logger.debug("options: " + describe_settings(configuration.settings));

@@ -20,7 +20,7 @@ std::string c_line(const DecisionRecord& record)
     std::vector<char> out(4 * (record.reason.size() + record.user.size() + record.rhost.size()) + 256);
     const std::size_t length = decision_line(out.data(), out.size(), &fields);
     REQUIRE(length < out.size());
-    return std::string(out.data(), length);
+    return {out.data(), length};
 }
 
 } // namespace
