@@ -50,7 +50,7 @@ static void put_escaped(struct line_buffer* buffer, const char* value)
             put_char(buffer, (char)byte);
         } else if (byte < 0x20 || byte >= 0x7f) {
             char escaped[5];
-            snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+            (void)snprintf(escaped, sizeof escaped, "\\x%02x", byte);
             put_text(buffer, escaped);
         } else {
             put_char(buffer, (char)byte);
@@ -93,7 +93,7 @@ size_t decision_line(char* out, size_t size, const struct decision_fields* field
     put_text(&buffer, or_default(fields->token, "-"));
     put_text(&buffer, " rhost=");
     put_value(&buffer, fields->rhost, "-");
-    snprintf(ms, sizeof ms, " ms=%ld", fields->elapsed_ms);
+    (void)snprintf(ms, sizeof ms, " ms=%ld", fields->elapsed_ms);
     put_text(&buffer, ms);
     if (size > 0) {
         out[buffer.length < size ? buffer.length : size - 1] = '\0';

@@ -55,7 +55,7 @@ PAM_OAUTH2_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int flags, int arg
     }
     if (front_parse_options(argc, argv, &options, why, sizeof why) != 0) {
         char reason[400];
-        snprintf(reason, sizeof reason, "configuration error: %s", why);
+        (void)snprintf(reason, sizeof reason, "configuration error: %s", why);
         log_decision(pamh, options.log_stderr, LOG_ERR, "config_error", reason, NULL);
         return PAM_SERVICE_ERR;
     }
@@ -73,7 +73,7 @@ PAM_OAUTH2_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int flags, int arg
     char line[700];
     if (options.fallback == fallback_deny) {
         char reason[700];
-        snprintf(reason, sizeof reason, "%s; broker_fallback=deny", login.why);
+        (void)snprintf(reason, sizeof reason, "%s; broker_fallback=deny", login.why);
         log_decision(pamh, options.log_stderr, LOG_ERR, "unavailable", reason, "broker");
         return PAM_AUTHINFO_UNAVAIL;
     }

@@ -34,7 +34,7 @@ struct LoginHarness {
         return result;
     }
 
-    static LoginRequest request(std::vector<std::string_view> args, std::string user, std::string token)
+    static LoginRequest request(std::vector<std::string_view> args, const std::string& user, const std::string& token)
     {
         LoginRequest request;
         request.args = std::move(args);
