@@ -105,15 +105,15 @@ std::string file_name(const std::string& path)
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-std::variant<std::string, std::string> read_whole_file(const std::string& path)
+Fallible<std::string> read_whole_file(const std::string& path)
 {
     std::ifstream in(path);
     if (!in) {
-        return std::variant<std::string, std::string>(std::in_place_index<1>, "cannot read " + path);
+        return Failure{"cannot read " + path};
     }
     std::ostringstream text;
     text << in.rdbuf();
-    return std::variant<std::string, std::string>(std::in_place_index<0>, text.str());
+    return text.str();
 }
 
 struct Walk {
@@ -130,10 +130,10 @@ struct Walk {
         }
         const std::string path = name.find('/') == std::string::npos ? pam_dir + "/" + name : name;
         auto text = read(path);
-        if (text.index() == 1) {
-            return std::get<1>(text);
+        if (!text.ok()) {
+            return text.error();
         }
-        for (const auto& [number, line] : logical_lines(std::get<0>(text))) {
+        for (const auto& [number, line] : logical_lines(text.value())) {
             std::size_t at = 0;
             std::string kind = next_word(line, at);
             if (kind.empty()) {

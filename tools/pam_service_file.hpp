@@ -1,5 +1,7 @@
 #pragma once
 
+#include "fallible.hpp"
+
 #include <string>
 #include <variant>
 #include <vector>
@@ -26,7 +28,7 @@ std::variant<std::vector<ServiceLine>, std::string> module_lines(const std::stri
                                                                  const std::string& type, const std::string& module);
 
 /// The same, from text (for tests and for the file once read); `read_file` reads an included service.
-using ServiceReader = std::variant<std::string, std::string> (*)(const std::string& path);
+using ServiceReader = Fallible<std::string> (*)(const std::string& path);
 std::variant<std::vector<ServiceLine>, std::string> module_lines_in(const std::string& pam_dir,
                                                                     const std::string& service, const std::string& type,
                                                                     const std::string& module, ServiceReader read_file);

@@ -13,30 +13,27 @@ namespace {
 
 // OpenID Connect Discovery 1.0 section 4.3: the document must name the issuer we asked about. The
 // jwks_uri it names, or why it names none we may use.
-std::variant<std::string, std::string> discovered_jwks_uri(std::string_view text, const std::string& issuer,
-                                                           bool allow_http)
+Fallible<std::string> discovered_jwks_uri(std::string_view text, const std::string& issuer, bool allow_http)
 {
     const auto document = parse_json_object(text);
     if (!document || string_member(*document, "issuer") != issuer) {
-        return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                      "discovery document does not name issuer " + issuer);
+        return Failure{"discovery document does not name issuer " + issuer};
     }
     const auto url = string_member(*document, "jwks_uri");
     if (!url) {
-        return std::variant<std::string, std::string>(std::in_place_index<1>, "discovery document has no jwks_uri");
+        return Failure{"discovery document has no jwks_uri"};
     }
     if (auto problem = check_endpoint_url(*url, allow_http)) {
-        return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                      "discovery document's jwks_uri " + *problem);
+        return Failure{"discovery document's jwks_uri " + *problem};
     }
-    return std::variant<std::string, std::string>(std::in_place_index<0>, *url);
+    return *url;
 }
 
 } // namespace
 
 template <typename Parsed, typename Parse>
-std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url, const std::string& what, bool refresh,
-                                                         const Parse& parse)
+Fallible<Parsed> RemoteKeySource::fetch(const std::string& url, const std::string& what, bool refresh,
+                                        const Parse& parse)
 {
     const std::string cache_key = what + " " + url;
     std::optional<CacheEntry> cached;
@@ -52,14 +49,13 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
             if (auto memo = cache_->memo(cache_key, cached->stored_at)) {
                 logger_.debug(what + " from cache (" + std::to_string(age) + " s old, parsed)");
                 trace_document(what, url, DocumentSource::Cache, age, stored.lifetime);
-                return std::variant<Parsed, std::string>(std::in_place_index<0>,
-                                                         *std::static_pointer_cast<const Parsed>(memo));
+                return *std::static_pointer_cast<const Parsed>(memo);
             }
             auto parsed = parse(stored.body);
-            if (parsed.index() == 0) {
+            if (parsed.ok()) {
                 logger_.debug(what + " from cache (" + std::to_string(age) + " s old)");
                 trace_document(what, url, DocumentSource::Cache, age, stored.lifetime);
-                cache_->remember(cache_key, cached->stored_at, std::make_shared<const Parsed>(std::get<0>(parsed)));
+                cache_->remember(cache_key, cached->stored_at, std::make_shared<const Parsed>(parsed.value()));
                 return parsed;
             }
             // Only documents that parsed are written, so this copy was damaged: fetch again, but no
@@ -80,7 +76,7 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
             const long long age = now_() - cached->stored_at;
             if (age >= 0 && age < jwks_stale_if_error_seconds) {
                 auto parsed = parse(stored.body);
-                if (parsed.index() == 0) {
+                if (parsed.ok()) {
                     logger_.log(LOG_WARNING, "using a " + std::to_string(age) + " s old " + what +
                                                  " while the identity provider fails: " + *problem);
                     trace_document(what, url, DocumentSource::StaleCache, age, stored.lifetime);
@@ -88,11 +84,11 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
                 }
             }
         }
-        return std::variant<Parsed, std::string>(std::in_place_index<1>, std::move(*problem));
+        return Failure{std::move(*problem)};
     }
     auto parsed = parse(answer.body.view());
     // A document that does not parse is never cached: one bad answer must not outlive its fix.
-    if (parsed.index() == 0 && cache_ != nullptr) {
+    if (parsed.ok() && cache_ != nullptr) {
         const long long stored_at = now_();
         const long long lifetime = document_lifetime(answer.cache_control);
         if (lifetime < jwks_cache_seconds) {
@@ -100,14 +96,14 @@ std::variant<Parsed, std::string> RemoteKeySource::fetch(const std::string& url,
         }
         const bool written = cache_->write(cache_key, stored_document(lifetime, answer.body.view()), stored_at);
         if (written) {
-            cache_->remember(cache_key, stored_at, std::make_shared<const Parsed>(std::get<0>(parsed)));
+            cache_->remember(cache_key, stored_at, std::make_shared<const Parsed>(parsed.value()));
         } else {
             logger_.debug("cannot write " + what + " to the cache in " + cache_->where());
         }
         trace_fetched(what, url, lifetime, written, std::nullopt);
     } else {
         trace_fetched(what, url, std::nullopt, false,
-                      parsed.index() == 1 ? std::optional<std::string_view>(std::get<1>(parsed)) : std::nullopt);
+                      !parsed.ok() ? std::optional<std::string_view>(parsed.error()) : std::nullopt);
     }
     return parsed;
 }
@@ -130,10 +126,10 @@ void RemoteKeySource::trace_fetched(const std::string& what, const std::string& 
     }
 }
 
-std::variant<std::string, std::string> RemoteKeySource::jwks_url()
+Fallible<std::string> RemoteKeySource::jwks_url()
 {
     if (!settings_.jwks_url.empty()) {
-        return std::variant<std::string, std::string>(std::in_place_index<0>, settings_.jwks_url);
+        return settings_.jwks_url;
     }
     std::string location = settings_.discovery_url;
     if (location.empty()) {
@@ -152,23 +148,24 @@ KeySet RemoteKeySource::keys(bool refresh)
 {
     KeySet set;
     const auto url = jwks_url();
-    if (url.index() == 1) {
-        set.error = std::get<1>(url);
+    if (!url.ok()) {
+        set.error = url.error();
         return set;
     }
-    const std::string& location = std::get<0>(url);
-    auto parsed = fetch<std::vector<Jwk>>(location, "JWKS", refresh, [&](std::string_view text) {
-        auto keys = parse_jwks(text);
-        if (auto* problem = std::get_if<std::string>(&keys)) {
-            *problem = "JWKS " + location + ": " + *problem;
-        }
-        return keys;
-    });
-    if (auto* problem = std::get_if<std::string>(&parsed)) {
-        set.error = std::move(*problem);
+    const std::string& location = url.value();
+    auto parsed =
+        fetch<std::vector<Jwk>>(location, "JWKS", refresh, [&](std::string_view text) -> Fallible<std::vector<Jwk>> {
+            auto keys = parse_jwks(text);
+            if (auto* problem = std::get_if<std::string>(&keys)) {
+                return Failure{"JWKS " + location + ": " + *problem};
+            }
+            return std::move(std::get<std::vector<Jwk>>(keys));
+        });
+    if (!parsed.ok()) {
+        set.error = parsed.error();
         return set;
     }
-    set.keys = std::move(std::get<std::vector<Jwk>>(parsed));
+    set.keys = std::move(parsed).value();
     return set;
 }
 

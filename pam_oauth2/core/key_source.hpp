@@ -3,6 +3,7 @@
 #include "cache.hpp"
 #include "clock.hpp"
 #include "document_lifetime.hpp"
+#include "fallible.hpp"
 #include "http_client.hpp"
 #include "jwks.hpp"
 #include "logger.hpp"
@@ -10,7 +11,6 @@
 #include "settings.hpp"
 
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace pam_oauth2 {
@@ -55,9 +55,9 @@ private:
     // A document read with `Parse` (text -> Parsed or the reason), from the cache when a copy that
     // parses is fresh enough, otherwise fetched, parsed and only then cached.
     template <typename Parsed, typename Parse>
-    std::variant<Parsed, std::string> fetch(const std::string& url, const std::string& what, bool refresh,
-                                            const Parse& parse);
-    std::variant<std::string, std::string> jwks_url();
+    Fallible<Parsed> fetch(const std::string& url, const std::string& what, bool refresh, const Parse& parse);
+    /// The configured jwks_url, or the one the discovery document names.
+    Fallible<std::string> jwks_url();
     // Tells the observer, when there is one, that `what` was read from the cache.
     void trace_document(const std::string& what, const std::string& url, DocumentSource from, long long age,
                         long long lifetime) const;

@@ -195,29 +195,27 @@ std::variant<StoredSignIn, std::string> deserialize(std::string_view text)
     return sign_in;
 }
 
-std::variant<std::string, std::string> private_cache_directory()
+pam_oauth2::Fallible<std::string> private_cache_directory()
 {
+    using pam_oauth2::Failure;
     const std::string base = xdg_base_directory("XDG_CACHE_HOME", ".cache");
     if (base.empty()) {
-        return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                      "no home directory to keep the sign-in in");
+        return Failure{"no home directory to keep the sign-in in"};
     }
     ::mkdir(base.c_str(), 0700); // the XDG base directory is created 0700 when missing, as the spec says
     const std::string directory = base + "/pam_oauth2";
     if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
-        return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                      "cannot create " + directory + ": " + errno_text());
+        return Failure{"cannot create " + directory + ": " + errno_text()};
     }
     struct stat info {};
     if (::lstat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
-        return std::variant<std::string, std::string>(std::in_place_index<1>, directory + " is not a directory");
+        return Failure{directory + " is not a directory"};
     }
     if (info.st_uid != geteuid() || (info.st_mode & 077) != 0) {
-        return std::variant<std::string, std::string>(
-            std::in_place_index<1>, directory + " must be yours and closed to others (mode " +
-                                        octal_mode(info.st_mode) + "): refusing to keep a sign-in there");
+        return Failure{directory + " must be yours and closed to others (mode " + octal_mode(info.st_mode) +
+                       "): refusing to keep a sign-in there"};
     }
-    return std::variant<std::string, std::string>(std::in_place_index<0>, directory);
+    return directory;
 }
 
 std::variant<std::unique_ptr<CredentialStore>, std::string> open_store(const std::string& kind, const std::string& key)
@@ -229,10 +227,10 @@ std::variant<std::unique_ptr<CredentialStore>, std::string> open_store(const std
         return std::make_unique<KeyringStore>("pam_oauth2:" + key);
     }
     auto directory = private_cache_directory();
-    if (directory.index() == 1) {
-        return std::get<1>(directory);
+    if (!directory.ok()) {
+        return directory.error();
     }
-    return std::make_unique<FileStore>(std::get<0>(directory) + "/" + key + ".json");
+    return std::make_unique<FileStore>(directory.value() + "/" + key + ".json");
 }
 
 } // namespace pam_oauth2::token

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "fallible.hpp"
 #include "secure_string.hpp"
 
 #include <memory>
@@ -35,7 +36,7 @@ public:
 
 /// The per-user directory of the helper: $XDG_CACHE_HOME/pam_oauth2 or ~/.cache/pam_oauth2, created
 /// 0700; refused when it exists with another owner or open to others. The reason when unusable.
-std::variant<std::string, std::string> private_cache_directory();
+pam_oauth2::Fallible<std::string> private_cache_directory();
 
 /// A store for the sign-in named `key` (a hash of what identifies it). `kind` is "keyring", "file"
 /// or "auto" (the keyring when the kernel lets us use it, else the file).

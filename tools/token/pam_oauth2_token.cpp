@@ -127,10 +127,10 @@ DeviceFlowHooks terminal_hooks(const TokenOptions& options)
 pam_oauth2::UniqueFd lock_sign_in(const std::string& key)
 {
     auto directory = private_cache_directory();
-    if (directory.index() == 1) {
+    if (!directory.ok()) {
         return pam_oauth2::UniqueFd(-1);
     }
-    const std::string path = std::get<0>(directory) + "/" + key + ".lock";
+    const std::string path = directory.value() + "/" + key + ".lock";
     pam_oauth2::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd.get() >= 0) {
         while (flock(fd.get(), LOCK_EX) != 0 && errno == EINTR) {
