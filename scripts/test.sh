@@ -24,6 +24,8 @@ cmake --build --preset dev
 if $quick; then
     echo "== quick tests: unit, tools, docs, the module through libpam"
     ctest --preset quick
+    echo "== the tools against oidc-provider on loopback"
+    ctest --preset provider
     scripts/lint.sh
     echo "== quick tests passed"
     exit 0
