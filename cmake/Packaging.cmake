@@ -18,7 +18,9 @@ get_filename_component(transport_dir "${pam_dir}/../pam_oauth2" ABSOLUTE)
 install(TARGETS pam_oauth2 LIBRARY DESTINATION "${pam_dir}" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(TARGETS pam_oauth2_transport pam_oauth2_inprocess LIBRARY DESTINATION "${transport_dir}"
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-install(TARGETS pam_oauth2_check pam_oauth2_token RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+if(PAM_OAUTH2_BUILD_TOOLS)
+  install(TARGETS pam_oauth2_check pam_oauth2_token RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+endif()
 install(TARGETS pam_oauth2d RUNTIME DESTINATION "${CMAKE_INSTALL_SBINDIR}")
 # The broker's units ship disabled: `systemctl enable --now pam_oauth2d.socket` turns it on. Debian 12
 # keeps units in /lib/systemd/system, RPM distributions in /usr/lib/systemd/system.
