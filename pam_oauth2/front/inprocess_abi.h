@@ -4,16 +4,18 @@
 #define PAM_OAUTH2_INPROCESS_ABI_H
 
 #include "handle_io.h"
+#include "pam_oauth2_abi_stamp.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Bumped whenever the function below changes; the front refuses a verifier of another build. */
-#define INPROCESS_ABI_VERSION 1
+/* The stamp generated from this header and the other boundary headers (pam_oauth2/loader/): the
+ * front refuses a verifier of another build. */
+#define INPROCESS_ABI_VERSION PAM_OAUTH2_ABI_STAMP
 #define INPROCESS_FILE_NAME "pam_oauth2_inprocess.so"
 
-/* int pam_oauth2_inprocess_abi(void) */
+/* int pam_oauth2_inprocess_abi(void): answers INPROCESS_ABI_VERSION. */
 typedef int (*inprocess_abi_function)(void);
 
 /* Verifies one login as pam_sm_authenticate would and fills *verdict (granted only on

@@ -1,17 +1,17 @@
 #include "transport_loader.hpp"
 
+#include "module_loader.h"
 #include "transport_abi.hpp"
-
-#include <dlfcn.h>
-#include <sys/stat.h>
 
 #include <string>
 
 namespace pam_oauth2 {
 namespace {
 
-using AbiFunction = int (*)() noexcept;
 using CreateFunction = HttpClient* (*)(const HttpSettings*) noexcept;
+
+const module_spec transport{"HTTP transport", transport_file_name, "pam_oauth2_transport_abi",
+                            "pam_oauth2_transport_create"};
 
 // Answers every request with the reason the transport could not be loaded.
 class MissingTransport final : public HttpClient {
@@ -28,67 +28,43 @@ private:
     std::string reason_;
 };
 
-// Owns the helper's client and the dlopen handle; the client is destroyed before the unload.
+// Owns the helper's client and the loaded helper; the client is destroyed before the unload.
 class LoadedTransport final : public HttpClient {
 public:
-    LoadedTransport(void* handle, HttpClient* client) : handle_(handle), client_(client) {}
+    LoadedTransport(loaded_module module, HttpClient* client) : module_(module), client_(client) {}
     ~LoadedTransport() override
     {
         client_.reset();
-        dlclose(handle_);
+        module_unload(&module_);
     }
     LoadedTransport(const LoadedTransport&) = delete;
     LoadedTransport& operator=(const LoadedTransport&) = delete;
     HttpResult send(const HttpRequest& request) override { return client_->send(request); }
 
 private:
-    void* handle_;
+    loaded_module module_;
     std::unique_ptr<HttpClient> client_;
 };
-
-// The helper beside this module (build trees, tests), else where the packages put it: ../pam_oauth2/
-// from the PAM directory (/usr/lib/<multiarch>/pam_oauth2 on Debian, /usr/lib64/pam_oauth2 on RPM
-// systems). Both are chosen by whoever installed the module; nothing comes from the environment.
-std::string helper_path()
-{
-    Dl_info self{};
-    if (dladdr(reinterpret_cast<void*>(&make_loaded_http_client), &self) == 0 || self.dli_fname == nullptr) {
-        return transport_file_name;
-    }
-    const std::string module(self.dli_fname);
-    const std::string directory = module.substr(0, module.rfind('/') + 1);
-    std::string beside = directory + transport_file_name;
-    struct stat st {};
-    if (::stat(beside.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-        return beside;
-    }
-    return directory + "../pam_oauth2/" + transport_file_name;
-}
 
 } // namespace
 
 std::unique_ptr<HttpClient> make_loaded_http_client(const HttpSettings& settings)
 {
-    const std::string path = helper_path();
-    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-        const char* error = dlerror();
-        return std::make_unique<MissingTransport>("cannot load the HTTP transport " + path + ": " +
-                                                  (error != nullptr ? error : "unknown error"));
+    loaded_module module{};
+    char why[600];
+    if (module_load(&transport, &module, why, sizeof why) != 0) {
+        return std::make_unique<MissingTransport>(why);
     }
-    auto abi = reinterpret_cast<AbiFunction>(dlsym(handle, "pam_oauth2_transport_abi"));
-    auto create = reinterpret_cast<CreateFunction>(dlsym(handle, "pam_oauth2_transport_create"));
-    if (abi == nullptr || create == nullptr || abi() != transport_abi_version) {
-        dlclose(handle);
-        return std::make_unique<MissingTransport>("HTTP transport " + path +
-                                                  " does not belong to this build of pam_oauth2.so");
-    }
+    // The entry point has this type (transport_entry.cpp); the loader hands it back untyped.
+    const auto create = reinterpret_cast<CreateFunction>(module.entry);
     HttpClient* client = create(&settings);
     if (client == nullptr) {
-        dlclose(handle);
-        return std::make_unique<MissingTransport>("HTTP transport " + path + " could not create a client");
+        char path[4096];
+        module_path(transport_file_name, path, sizeof path);
+        module_unload(&module);
+        return std::make_unique<MissingTransport>(std::string("HTTP transport ") + path + " could not create a client");
     }
-    return std::make_unique<LoadedTransport>(handle, client);
+    return std::make_unique<LoadedTransport>(module, client);
 }
 
 } // namespace pam_oauth2
