@@ -20,6 +20,7 @@ import scripted_idp  # noqa: E402
 import test_ca  # noqa: E402
 
 MODULE = DRIVER = None
+WRONG_STAMP = None  # a stand-in verifier and transport built with another ABI stamp
 SUCCESS, AUTH_ERR, UNAVAIL, SERVICE_ERR = "PAM_SUCCESS", "PAM_AUTH_ERR", "PAM_AUTHINFO_UNAVAIL", "PAM_SERVICE_ERR"
 
 # Every token any case sends, and every log line any case produced: checked at the end.
@@ -255,6 +256,33 @@ class TransportHelper(unittest.TestCase):
         self.assertEqual(auth, "PAM_SYSTEM_ERR", log)
         self.assertIn("cannot load the verifier", log)
         self.assertIn("pam_oauth2_inprocess.so", log)
+
+    def copy_with_wrong_stamp(self, folder, wrong):
+        """pam_oauth2.so with this build's verifier and transport, but `wrong` from another build."""
+        if WRONG_STAMP is None:
+            self.skipTest("no --wrong-stamp module given")
+        place = os.path.join(WORKDIR, folder)
+        os.makedirs(place, exist_ok=True)
+        module = os.path.join(place, "pam_oauth2.so")
+        shutil.copy(MODULE, module)
+        for name in ("pam_oauth2_inprocess.so", "pam_oauth2_transport.so"):
+            shutil.copy(WRONG_STAMP if name == wrong else os.path.join(os.path.dirname(MODULE), name),
+                        os.path.join(place, name))
+        return module
+
+    def test_transport_of_another_build_is_refused(self):
+        module = self.copy_with_wrong_stamp("other_transport", "pam_oauth2_transport.so")
+        auth, log = authenticate_raw(module, ["log=stderr", http_url(), "allow_http"], "alice", tok("user-alice"))
+        self.assertEqual(auth, UNAVAIL, log)
+        self.assertIn("the HTTP transport", log)
+        self.assertIn("does not belong to this build of pam_oauth2.so (ABI stamp", log)
+
+    def test_verifier_of_another_build_is_refused(self):
+        module = self.copy_with_wrong_stamp("other_verifier", "pam_oauth2_inprocess.so")
+        auth, log = authenticate_raw(module, ["log=stderr", http_url(), "allow_http"], "alice", tok("user-alice"))
+        self.assertEqual(auth, "PAM_SYSTEM_ERR", log)
+        self.assertIn("the verifier", log)
+        self.assertIn("does not belong to this build of pam_oauth2.so (ABI stamp", log)
 
     def test_refusal_before_network_does_not_load_libcurl(self):
         service = pam_harness.PamService(MODULE, ["log=stderr", http_url(), "allow_http"])
@@ -494,7 +522,9 @@ if __name__ == "__main__":
     parser.add_argument("--module", required=True)
     parser.add_argument("--driver", required=True)
     parser.add_argument("--suite", choices=sorted(SUITES), default="functional")
+    parser.add_argument("--wrong-stamp")
     options, rest = parser.parse_known_args()
     MODULE, DRIVER = os.path.abspath(options.module), os.path.abspath(options.driver)
+    WRONG_STAMP = os.path.abspath(options.wrong_stamp) if options.wrong_stamp else None
     SUITE = options.suite
     unittest.main(argv=[sys.argv[0], "-v", *rest])
