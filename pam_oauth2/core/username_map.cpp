@@ -97,6 +97,46 @@ bool is_quantifier(char c)
     return c == '*' || c == '+' || c == '?' || c == '{';
 }
 
+// The largest n in a {n} or {n,m} repetition a mapping may use.
+constexpr long max_repetition_bound = 100;
+
+// The {bound} opening at `open`: its closing '}' in `close`, or why it is refused (unterminated,
+// not digits and a comma, or a count above max_repetition_bound).
+std::optional<std::string> check_bound(std::string_view pattern, std::size_t open, std::size_t& close)
+{
+    close = pattern.find('}', open);
+    if (close == std::string_view::npos) {
+        return std::string("pattern has an unterminated {bound}");
+    }
+    for (std::size_t j = open + 1; j < close; ++j) {
+        if (pattern[j] != ',' && (pattern[j] < '0' || pattern[j] > '9')) {
+            return std::string("pattern has a malformed {bound}");
+        }
+    }
+    long bound = 0;
+    for (std::size_t j = open + 1; j < close; ++j) {
+        bound = pattern[j] == ',' ? 0 : std::min(bound * 10 + (pattern[j] - '0'), max_repetition_bound + 1);
+        if (bound > max_repetition_bound) {
+            return "pattern has a repetition bound above " + std::to_string(max_repetition_bound);
+        }
+    }
+    return std::nullopt;
+}
+
+// Where the bracket expression opening at `open` ends (a ']' first in it, after an optional '^',
+// is a literal), or npos when it is unterminated.
+std::size_t bracket_end(std::string_view pattern, std::size_t open)
+{
+    std::size_t j = open + 1;
+    if (j < pattern.size() && pattern[j] == '^') {
+        ++j;
+    }
+    if (j < pattern.size() && pattern[j] == ']') {
+        ++j;
+    }
+    return pattern.find(']', j);
+}
+
 // glibc's regcomp expands repetition by copying the repeated expression, so stacked or deeply
 // nested quantifiers grow memory exponentially: "C++++++++++++++++++++++++" alone takes 2 GB (found
 // by fuzzing). A mapping needs none of that; such patterns are refused before regcomp sees them.
@@ -104,7 +144,6 @@ std::optional<std::string> check_pattern_cost(std::string_view pattern)
 {
     constexpr std::size_t max_length = 256;
     constexpr int max_nesting = 2;
-    constexpr long max_bound = 100;
     if (pattern.size() > max_length) {
         return "pattern longer than " + std::to_string(max_length) + " characters";
     }
@@ -119,21 +158,9 @@ std::optional<std::string> check_pattern_cost(std::string_view pattern)
                 return std::string("pattern stacks quantifiers (like a++)");
             }
             if (c == '{') {
-                const auto close = pattern.find('}', i);
-                if (close == std::string_view::npos) {
-                    return std::string("pattern has an unterminated {bound}");
-                }
-                for (std::size_t j = i + 1; j < close; ++j) {
-                    if (pattern[j] != ',' && (pattern[j] < '0' || pattern[j] > '9')) {
-                        return std::string("pattern has a malformed {bound}");
-                    }
-                }
-                long bound = 0;
-                for (std::size_t j = i + 1; j < close; ++j) {
-                    bound = pattern[j] == ',' ? 0 : std::min(bound * 10 + (pattern[j] - '0'), max_bound + 1);
-                    if (bound > max_bound) {
-                        return "pattern has a repetition bound above " + std::to_string(max_bound);
-                    }
+                std::size_t close = 0;
+                if (auto problem = check_bound(pattern, i, close)) {
+                    return problem;
                 }
                 i = close;
             }
@@ -156,14 +183,7 @@ std::optional<std::string> check_pattern_cost(std::string_view pattern)
             ++i;
             last_atom_depth = 0;
         } else if (c == '[') {
-            std::size_t j = i + 1;
-            if (j < pattern.size() && pattern[j] == '^') {
-                ++j;
-            }
-            if (j < pattern.size() && pattern[j] == ']') {
-                ++j;
-            }
-            const auto close = pattern.find(']', j);
+            const std::size_t close = bracket_end(pattern, i);
             if (close == std::string_view::npos) {
                 return std::string("pattern has an unterminated [bracket expression]");
             }

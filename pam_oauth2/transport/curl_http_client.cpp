@@ -109,6 +109,87 @@ bool append_escaped(CURL* curl, SecureString& out, std::string_view value)
     return true;
 }
 
+// What libcurl reads while the request runs: kept alive (and wiped) until curl_easy_perform returns.
+struct RequestBuffers {
+    HeaderList headers;
+    SecureString form_body;
+    SecureString basic_user;
+    SecureString basic_password;
+};
+
+// The bearer token or the Basic credentials, set so that no secret is ever placed in a URL.
+bool set_credentials(CURL* curl, const HttpRequest& request, RequestBuffers& buffers)
+{
+    bool ok = true;
+    if (request.bearer_token != nullptr) {
+        // libcurl builds the Authorization header itself: the token is never concatenated
+        // into a header string of ours, and never placed in a URL.
+        ok = curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BEARER) == CURLE_OK &&
+             curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, request.bearer_token->c_str()) == CURLE_OK;
+    }
+    if (ok && request.basic_password != nullptr) {
+        ok = append_escaped(curl, buffers.basic_user, request.basic_user) &&
+             append_escaped(curl, buffers.basic_password, request.basic_password->view()) &&
+             curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC) == CURLE_OK &&
+             curl_easy_setopt(curl, CURLOPT_USERNAME, buffers.basic_user.c_str()) == CURLE_OK &&
+             curl_easy_setopt(curl, CURLOPT_PASSWORD, buffers.basic_password.c_str()) == CURLE_OK;
+    }
+    return ok;
+}
+
+// The form fields, url-encoded into a wiped buffer, as a POST body (none: the request stays a GET).
+bool set_form(CURL* curl, const HttpRequest& request, RequestBuffers& buffers)
+{
+    if (request.form_fields.empty()) {
+        return true;
+    }
+    bool ok = true;
+    SecureString& form_body = buffers.form_body;
+    for (const auto& [name, value] : request.form_fields) {
+        if (!form_body.empty()) {
+            form_body.append("&");
+        }
+        ok = ok && append_escaped(curl, form_body, name);
+        form_body.append("=");
+        ok = ok && append_escaped(curl, form_body, value != nullptr ? value->view() : std::string_view{});
+    }
+    // CURLOPT_POSTFIELDS (not COPYPOSTFIELDS): libcurl reads our wiped buffer in place.
+    return ok && buffers.headers.add("Content-Type: application/x-www-form-urlencoded") &&
+           curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form_body.size())) == CURLE_OK &&
+           curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form_body.c_str()) == CURLE_OK;
+}
+
+// Why a performed request has no answer: too large, or libcurl's reason with its detail.
+std::string transfer_error(CURLcode code, const BodySink& sink, const char* error_buffer)
+{
+    if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+        return "answer larger than " + std::to_string(max_response_bytes) + " bytes";
+    }
+    std::string error(curl_easy_strerror(code));
+    if (error_buffer[0] != '\0' && error != error_buffer) {
+        error += ": ";
+        error += error_buffer;
+    }
+    return error;
+}
+
+// The status and the two headers the core reads (Cache-Control for the document cache, Date for the trace).
+void read_answer(CURL* curl, HttpResult& result)
+{
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+    curl_header* cache_control = nullptr;
+    if (curl_easy_header(curl, "Cache-Control", 0, CURLH_HEADER, -1, &cache_control) == CURLHE_OK &&
+        cache_control != nullptr && cache_control->value != nullptr) {
+        result.cache_control = cache_control->value;
+    }
+    curl_header* date = nullptr;
+    if (curl_easy_header(curl, "Date", 0, CURLH_HEADER, -1, &date) == CURLHE_OK && date != nullptr &&
+        date->value != nullptr) {
+        const time_t parsed = curl_getdate(date->value, nullptr);
+        result.date = parsed > 0 ? static_cast<long long>(parsed) : 0;
+    }
+}
+
 class CurlHttpClient final : public HttpClient {
 public:
     CurlHttpClient(HttpSettings settings, SharedConnections* shared) : settings_(std::move(settings)), shared_(shared)
@@ -127,80 +208,28 @@ public:
         }
         char error_buffer[CURL_ERROR_SIZE] = {};
         BodySink sink{&result.body};
-        HeaderList headers;
-        SecureString form_body;
-        SecureString basic_user;
-        SecureString basic_password;
-
-        bool ok = headers.add("Accept: application/json") && configure_transport(curl, error_buffer) &&
-                  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str()) == CURLE_OK &&
-                  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body) == CURLE_OK &&
-                  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink) == CURLE_OK;
-        if (ok && request.bearer_token != nullptr) {
-            // libcurl builds the Authorization header itself: the token is never concatenated
-            // into a header string of ours, and never placed in a URL.
-            ok = curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BEARER) == CURLE_OK &&
-                 curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, request.bearer_token->c_str()) == CURLE_OK;
-        }
-        if (ok && request.basic_password != nullptr) {
-            ok = append_escaped(curl, basic_user, request.basic_user) &&
-                 append_escaped(curl, basic_password, request.basic_password->view()) &&
-                 curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC) == CURLE_OK &&
-                 curl_easy_setopt(curl, CURLOPT_USERNAME, basic_user.c_str()) == CURLE_OK &&
-                 curl_easy_setopt(curl, CURLOPT_PASSWORD, basic_password.c_str()) == CURLE_OK;
-        }
-        if (ok && !request.form_fields.empty()) {
-            for (const auto& [name, value] : request.form_fields) {
-                if (!form_body.empty()) {
-                    form_body.append("&");
-                }
-                ok = ok && append_escaped(curl, form_body, name);
-                form_body.append("=");
-                ok = ok && append_escaped(curl, form_body, value != nullptr ? value->view() : std::string_view{});
-            }
-            // CURLOPT_POSTFIELDS (not COPYPOSTFIELDS): libcurl reads our wiped buffer in place.
-            ok = ok && headers.add("Content-Type: application/x-www-form-urlencoded") &&
-                 curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form_body.size())) ==
-                     CURLE_OK &&
-                 curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form_body.c_str()) == CURLE_OK;
-        }
-        ok = ok && curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get()) == CURLE_OK;
+        RequestBuffers buffers;
+        const bool ok = buffers.headers.add("Accept: application/json") && configure_transport(curl, error_buffer) &&
+                        curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str()) == CURLE_OK &&
+                        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body) == CURLE_OK &&
+                        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink) == CURLE_OK &&
+                        set_credentials(curl, request, buffers) && set_form(curl, request, buffers) &&
+                        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, buffers.headers.get()) == CURLE_OK;
         if (!ok) {
             result.transport_error = "cannot configure the libcurl request";
             return result;
         }
-
         CURLcode code = CURLE_OK;
         {
             const SecureEnvironmentScope hidden;
             code = curl_easy_perform(curl);
         }
-        if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-            result.transport_error = "answer larger than " + std::to_string(max_response_bytes) + " bytes";
+        if (sink.too_large || code != CURLE_OK) {
+            result.transport_error = transfer_error(code, sink, error_buffer);
             result.body.clear();
             return result;
         }
-        if (code != CURLE_OK) {
-            result.transport_error = std::string(curl_easy_strerror(code));
-            if (error_buffer[0] != '\0' && result.transport_error != error_buffer) {
-                result.transport_error += ": ";
-                result.transport_error += error_buffer;
-            }
-            result.body.clear();
-            return result;
-        }
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
-        curl_header* cache_control = nullptr;
-        if (curl_easy_header(curl, "Cache-Control", 0, CURLH_HEADER, -1, &cache_control) == CURLHE_OK &&
-            cache_control != nullptr && cache_control->value != nullptr) {
-            result.cache_control = cache_control->value;
-        }
-        curl_header* date = nullptr;
-        if (curl_easy_header(curl, "Date", 0, CURLH_HEADER, -1, &date) == CURLHE_OK && date != nullptr &&
-            date->value != nullptr) {
-            const time_t parsed = curl_getdate(date->value, nullptr);
-            result.date = parsed > 0 ? static_cast<long long>(parsed) : 0;
-        }
+        read_answer(curl, result);
         result.transport_ok = true;
         return result;
     }
