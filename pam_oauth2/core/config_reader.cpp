@@ -35,6 +35,12 @@ ConfigLine entry(int number, std::string_view line)
 
 } // namespace
 
+std::string unknown_line(const ConfigLine& line, std::string_view what)
+{
+    const std::string at = "line " + std::to_string(line.number);
+    return line.value ? at + " is not a known " + std::string(what) : at + " is not key = value";
+}
+
 std::string_view without_comment(std::string_view line)
 {
     for (std::size_t i = 0; i < line.size(); ++i) {

@@ -29,6 +29,12 @@ struct ConfigSyntaxError {
     std::string problem;
 };
 
+/// The problem with a line whose key the reader does not know, naming only its number: "line N is not
+/// key = value" for a bare word, "line N is not a known `what`" otherwise. A file's content is never
+/// echoed: the file may be any file the reader can open (/etc/shadow through a conf= path), or a
+/// mistyped line may hold a secret (`client_secret: X`).
+std::string unknown_line(const ConfigLine& line, std::string_view what);
+
 /// `line` without its comment and its surrounding blanks, by the rule above.
 std::string_view without_comment(std::string_view line);
 

@@ -66,7 +66,7 @@ template <bool MayBeEmpty, auto... Path> Problem set_list(Settings& settings, Va
     // guessing could drop a restriction.
     for (const auto& item : items) {
         if (item.find_first_of(" \t") != std::string::npos) {
-            return "has an item with a blank in it ('" + log_safe(item) + "'); items are separated by commas";
+            return std::string("has an item with a blank in it; items are separated by commas");
         }
     }
     field<Path...>(settings) = std::move(items);
@@ -162,10 +162,10 @@ Problem set_verify(Settings& settings, Value value)
         } else if (name == "userinfo") {
             method = VerifyMethod::Userinfo;
         } else {
-            return "has unknown method '" + name + "' (known: jwt, introspect, userinfo)";
+            return std::string("has an unknown method (known: jwt, introspect, userinfo)");
         }
         if (std::find(methods.begin(), methods.end(), method) != methods.end()) {
-            return "names method '" + name + "' twice";
+            return "names method " + std::string(method_name(method)) + " twice";
         }
         methods.push_back(method);
     }

@@ -39,18 +39,44 @@ struct Place {
     bool in_issuer_section = false;
     std::string error_prefix; // "conf file PATH line N: ", or "" for an argument
     std::string origin;       // as OptionOrigins records it
+    std::string file;         // "conf file PATH", or "" for an argument
+    int line = 0;             // the file's line number
 };
 
 Place argument_place()
 {
-    return Place{false, false, "", "argument"};
+    return Place{false, false, "", "argument", "", 0};
 }
 
 Place file_place(const std::string& path, int line, const std::string& section)
 {
     const std::string at = "conf file " + path;
-    return Place{true, !section.empty(), at + " line " + std::to_string(line) + ": ",
-                 at + (section.empty() ? "" : " [issuer " + section + "]") + " line " + std::to_string(line)};
+    return Place{true,
+                 !section.empty(),
+                 at + " line " + std::to_string(line) + ": ",
+                 at + (section.empty() ? "" : " [issuer " + section + "]") + " line " + std::to_string(line),
+                 at,
+                 line};
+}
+
+bool is_name_character(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.';
+}
+
+// An unknown key, as an error may show it. A file's line is never echoed (the file may be /etc/shadow
+// named as conf=, or the line a mistyped `client_secret: X`): only its number. An argument is the
+// administrator's own pam.d line, so its key is named, but only up to the first character a key
+// cannot hold: a bare `client_secret:X` or `token=...` typo never carries its value into the log.
+std::string unknown_key_problem(std::string_view key, std::optional<std::string_view> value, const Place& place)
+{
+    if (place.in_file) {
+        return place.file + " " + unknown_line(ConfigLine{place.line, false, key, value}, "option");
+    }
+    const auto name_end = std::find_if_not(key.begin(), key.end(), is_name_character);
+    const std::string shown(key.begin(), name_end);
+    return "unknown option '" + shown + (name_end == key.end() ? "'" : "...'");
 }
 
 // Whether `spec` may be given at `place`: a problem worded to follow the place's prefix.
@@ -76,7 +102,7 @@ std::optional<ConfigError> apply(Settings& settings, OptionOrigins& origins, Key
     const OptionSpec* spec = find_option(item.key);
     if (spec == nullptr) {
         // Fail closed: a typo such as `group=` must not silently drop a restriction.
-        return ConfigError{place.error_prefix + "unknown option '" + std::string(item.key) + "'", place.in_file};
+        return ConfigError{unknown_key_problem(item.key, item.value, place), place.in_file};
     }
     if (auto problem = refused_here(*spec, place)) {
         return ConfigError{place.error_prefix + *problem, place.in_file};

@@ -102,7 +102,7 @@ Problem set_allow_users(C& config, std::string_view value)
     for (const auto& name : split_list(value)) {
         const auto uid = uid_of(name);
         if (!uid) {
-            return "names an unknown user '" + log_safe(name) + "'";
+            return std::string("names an unknown user");
         }
         config.allow_uids.push_back(*uid);
     }
@@ -120,7 +120,7 @@ Problem set_allow_hosts(C& config, std::string_view value)
     for (auto host : split_list(value)) {
         std::transform(host.begin(), host.end(), host.begin(), ascii_lower);
         if (host.find('/') != std::string::npos || host.front() == ':') {
-            return "takes host names (or host:port), not URLs: '" + log_safe(host) + "'";
+            return std::string("takes host names (or host:port), not URLs");
         }
         config.allow_hosts.push_back(host);
     }
@@ -130,6 +130,30 @@ Problem set_allow_hosts(C& config, std::string_view value)
 std::string show_allow_hosts(const C& config)
 {
     return join(config.allow_hosts);
+}
+
+// Absolute directories without a trailing '/', '.', '..' or an empty component, so that conf_policy
+// can compare a client's conf= path with them by plain text.
+Problem set_conf_dirs(C& config, std::string_view value)
+{
+    config.conf_dirs.clear();
+    for (auto directory : split_list(value)) {
+        while (directory.size() > 1 && directory.back() == '/') {
+            directory.pop_back();
+        }
+        if (directory.front() != '/' || directory == "/" || directory.find("//") != std::string::npos ||
+            directory.find("/./") != std::string::npos || directory.find("/../") != std::string::npos ||
+            directory.substr(directory.size() - 2) == "/." || directory.substr(directory.size() - 3) == "/..") {
+            return std::string("takes absolute directories other than / (without . or ..)");
+        }
+        config.conf_dirs.push_back(directory);
+    }
+    return std::nullopt;
+}
+
+std::string show_conf_dirs(const C& config)
+{
+    return join(config.conf_dirs);
 }
 
 Problem set_metrics(C& config, std::string_view value)
@@ -164,6 +188,8 @@ constexpr DaemonOptionSpec daemon_options[] = {
      &set_long<&C::max_clients, 1, 65536>, &show_long<&C::max_clients>},
     {"cache_entries", "discovery documents, JWKS and verdicts kept in memory", false,
      &set_long<&C::cache_entries, 0, 10000000>, &show_long<&C::cache_entries>},
+    {"conf_dirs", "the only directories whose files a client may name as conf=; empty: no conf= at all", false,
+     &set_conf_dirs, &show_conf_dirs},
     {"metrics", "Prometheus text on a loopback HOST:PORT or unix:/path; off when unset", false, &set_metrics,
      &show_text<&C::metrics>},
     {"socket", "where to listen without socket activation", false, &set_socket, &show_text<&C::socket>},
@@ -197,7 +223,8 @@ std::optional<std::string> apply_lines(DaemonConfig& config, const std::string& 
         const std::string key(line.key);
         const DaemonOptionSpec* spec = find_daemon_option(key);
         if (spec == nullptr) {
-            return where + key + " is not a pam_oauth2d option";
+            // Only the line's number: the file's content is never echoed (see unknown_line).
+            return path + " " + unknown_line(line, "pam_oauth2d option");
         }
         if (auto problem = spec->set(config, *line.value)) {
             return where + key + " " + *problem;
@@ -218,6 +245,7 @@ DaemonConfig default_daemon_config()
     DaemonConfig config;
     config.socket = BROKER_DEFAULT_SOCKET;
     config.user = PAM_OAUTH2_DAEMON_USER;
+    config.conf_dirs = {"/etc/pam_oauth2"};
     return config;
 }
 

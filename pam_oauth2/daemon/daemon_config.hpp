@@ -20,6 +20,7 @@ struct DaemonConfig {
     std::string user;                     // dropped to when started as root
     std::vector<uid_t> allow_uids;        // peers served (SO_PEERCRED)
     std::vector<std::string> allow_hosts; // host or host:port, lower case
+    std::vector<std::string> conf_dirs;   // the only directories a client's conf= may name a file in
     long max_provider_requests = 8;       // concurrent requests per identity provider host
     long negative_cache_seconds = 5;      // a refused (user, token, arguments) is answered from memory
     long max_clients = 256;               // connections served at once; more wait in the socket's backlog

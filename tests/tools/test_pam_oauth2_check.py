@@ -32,6 +32,24 @@ class ExitStatuses(unittest.TestCase):
         self.assertEqual(code, 3, out)
         self.assertIn("configuration error: unknown option 'group'", out)
 
+    def test_a_conf_file_that_is_not_a_configuration_is_not_printed(self):
+        # Run as root, conf= may name /etc/shadow: the error names the line, never its content.
+        directory = tempfile.mkdtemp(prefix="pam_oauth2_check_shadow_")
+        try:
+            path = os.path.join(directory, "shadow")
+            with open(path, "w") as f:
+                f.write("root:$6$S3cretSalt$S3cretHash0123456789:19000:0:99999:7:::\n"
+                        "client_secret: s3cr3t-typo\n")
+            os.chmod(path, 0o640)
+            for args in (("alice", f"conf={path}"), ("--explain", "--json", "alice", f"conf={path}")):
+                code, out, err = run(*args)
+                self.assertEqual(code, 3, out + err)
+                self.assertIn(f"conf file {path} line 1 is not key = value", out)
+                for secret in ("S3cret", "$6$", "root:", "s3cr3t"):
+                    self.assertNotIn(secret, out + err)
+        finally:
+            shutil.rmtree(directory)
+
     def test_refused_token_is_1(self):
         code, out, _ = run("alice", "userinfo_url=https://idp.invalid/u", token="not a token")
         self.assertEqual(code, 1, out)

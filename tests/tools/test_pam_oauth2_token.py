@@ -14,8 +14,10 @@ import base64
 import json
 import os
 import stat
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -274,6 +276,26 @@ class Usage(unittest.TestCase):
         done = subprocess.run([TOKEN, *args], capture_output=True, text=True, timeout=30,
                               env=dict(os.environ, HOME="/nonexistent", XDG_CONFIG_HOME="/nonexistent"))
         return done.returncode, done.stdout, done.stderr
+
+    def test_a_profile_line_is_never_echoed(self):
+        directory = tempfile.mkdtemp(prefix="pam_oauth2_token_profile_")
+        try:
+            path = os.path.join(directory, "token.conf")
+            with open(path, "w") as f:
+                f.write("# mine\nclient_secret: s3cr3t-typo\n")
+            os.chmod(path, 0o600)
+            code, out, err = self.run_helper("--config", path)
+            self.assertEqual((code, out), (3, ""))
+            self.assertIn(f"{path} line 2 is not key = value", err)
+            self.assertNotIn("s3cr3t", err)
+            with open(path, "w") as f:
+                f.write("password = s3cr3t-typo\n")
+            code, out, err = self.run_helper("--config", path)
+            self.assertEqual((code, out), (3, ""))
+            self.assertIn(f"{path} line 1 is not a known setting", err)
+            self.assertNotIn("s3cr3t", err)
+        finally:
+            shutil.rmtree(directory)
 
     def test_usage_and_configuration_errors(self):
         code, out, _ = self.run_helper("--help")

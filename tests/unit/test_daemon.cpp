@@ -81,8 +81,18 @@ TEST_CASE("the daemon configuration: keys, limits, users and the file's safety")
     };
     CHECK(error_of("allow_hosts = x\n").find("allow_users is empty") != std::string::npos);
     CHECK(error_of("allow_users = no-such-user-here\n").find("unknown user") != std::string::npos);
-    CHECK(error_of("allow_users = root\nbogus = 1\n").find("line 2: bogus is not a pam_oauth2d option") !=
+    CHECK(error_of("allow_users = root\nbogus = 1\n").find("line 2 is not a known pam_oauth2d option") !=
           std::string::npos);
+    // The file's content is never echoed: only its name and the line's number.
+    const std::string unknown = error_of("allow_users = root\npassword = hunter2\n");
+    CHECK(unknown.find(" line 2 is not a known pam_oauth2d option") != std::string::npos);
+    CHECK(unknown.find("hunter2") == std::string::npos);
+    CHECK(unknown.find("password") == std::string::npos);
+    const std::string shadow = error_of("allow_users = root\nroot:$6$S3CRETHASH:19000\n");
+    CHECK(shadow.find(" line 2: expected key = value") != std::string::npos);
+    CHECK(shadow.find("S3CRET") == std::string::npos);
+    CHECK(error_of("allow_users = s3cr3t-user\n").find("s3cr3t") == std::string::npos);
+    CHECK(error_of("allow_users = root\nallow_hosts = https://s3cr3t/\n").find("s3cr3t") == std::string::npos);
     CHECK(error_of("allow_users = root\nmax_clients = 0\n").find("whole number from 1") != std::string::npos);
     CHECK(error_of("allow_users = root\nallow_hosts = https://idp/\n").find("not URLs") != std::string::npos);
     CHECK(error_of("allow_users = root\nmetrics = 10.0.0.1:9100\n").find("loopback") != std::string::npos);

@@ -141,8 +141,12 @@ std::optional<OptionsError> apply_profile(TokenOptions& options, const std::stri
         const std::string where = path + " line " + std::to_string(line.number) + ": ";
         const std::string key(line.key);
         const auto setter = settings().find(key);
-        if (!line.value || setter == settings().end()) {
-            return OptionsError{where + "unknown setting '" + printable(key) + "'", 3};
+        if (setter == settings().end()) {
+            // Only the line's number: the file's content is never echoed (see unknown_line).
+            return OptionsError{path + " " + unknown_line(line, "setting"), 3};
+        }
+        if (!line.value) {
+            return OptionsError{where + key + " needs a value (key = value)", 3};
         }
         if (auto problem = setter->second(options, std::string(*line.value))) {
             return OptionsError{where + key + " " + *problem, 3};
