@@ -106,6 +106,12 @@ Problem check_users(const Settings& settings)
         return ConfigError{
             "option audience needs verify=jwt or verify=introspect (userinfo answers carry no audience)"};
     }
+    if (!settings.token.issuer.empty() && only_userinfo) {
+        // Nor is a userinfo answer's iss checked: a token of another issuer whose provider answers
+        // userinfo would be granted while the configuration seemed to pin the issuer.
+        return ConfigError{"option issuer needs verify=jwt or verify=introspect (userinfo answers are not "
+                           "checked against an issuer; userinfo_url alone names the provider)"};
+    }
     if (settings.users.username_claim.empty() || settings.users.groups_claim.empty()) {
         return ConfigError{"claim names must not be empty"};
     }

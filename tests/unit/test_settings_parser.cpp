@@ -446,3 +446,18 @@ TEST_CASE("an unknown argument is named by its key, never with a value")
     CHECK(parse_error({base_url, "verify=s3cr3t"}).find("s3cr3t") == std::string::npos);
     CHECK(parse_error({base_url, "scope=a s3cr3t"}).find("s3cr3t") == std::string::npos);
 }
+
+TEST_CASE("issuer with verify=userinfo alone is a configuration error, as audience is")
+{
+    // A userinfo answer's iss is never checked: accepting issuer there would promise a check that
+    // never runs (a token of another issuer was granted).
+    CHECK(parse_error({base_url, "issuer=https://idp.example.com"}).find("option issuer needs verify=jwt") == 0);
+    const ConfigFileText file{"/etc/pam_oauth2/u.conf",
+                              "userinfo_url = https://idp.example.com/u\nissuer = https://idp\n", false};
+    CHECK(parse_error({}, &file).find("option issuer needs verify=jwt") == 0);
+    // With a method that checks it, issuer stays accepted.
+    CHECK(parse_ok({"verify=jwt,userinfo", base_url, "issuer=https://idp", "audience=db"}).token.issuer ==
+          "https://idp");
+    CHECK(parse_ok({"verify=userinfo,jwt", base_url, "issuer=https://idp", "audience=db"}).token.issuer ==
+          "https://idp");
+}
