@@ -9,6 +9,7 @@
 #include "login.hpp"
 #include "outcome.hpp"
 #include "pam_service_file.hpp"
+#include "private_cache.hpp"
 #include "report_text.hpp"
 #include "settings_parser.hpp"
 #include "text.hpp"
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -37,9 +39,9 @@ int exit_code(pam_oauth2::Outcome outcome)
 }
 
 constexpr const char* usage_text =
-    "usage: pam_oauth2_check [--explain|--json] [--debug] USER OPTION...           < token\n"
-    "       pam_oauth2_check [--explain|--json] [--debug] --service NAME [--pam-dir DIR] [--stage auth|account] USER "
-    "< token\n"
+    "usage: pam_oauth2_check [--explain|--json] [--debug] [--use-cache] USER OPTION...  < token\n"
+    "       pam_oauth2_check [--explain|--json] [--debug] [--use-cache] --service NAME [--pam-dir DIR]\n"
+    "                        [--stage auth|account] USER < token\n"
     "       pam_oauth2_check --dry-run [--json] OPTION...\n"
     "       pam_oauth2_check --dry-run [--json] --service NAME [--pam-dir DIR] [--stage auth|account]\n"
     "       pam_oauth2_check --list-options | --help | --version\n";
@@ -59,6 +61,8 @@ constexpr const char* help_text =
     "  --dry-run          check the configuration without a token: options, files and permissions,\n"
     "                     discovery and JWKS, endpoints, TLS trust, clock skew against the provider\n"
     "  --debug            the module's debug lines, on standard error\n"
+    "  --use-cache        read, write and prune the configuration's cache_dir; without it the login\n"
+    "                     uses a private cache directory removed at exit\n"
     "  --list-options     every option, its default and group, as JSON\n"
     "\n"
     "Exit status: 0 granted (--dry-run: every check holds), 1 refused, 2 identity provider unavailable,\n"
@@ -76,6 +80,7 @@ enum class Output { Plain, Explain, Json };
 struct Request {
     bool debug = false;
     bool dry_run = false;
+    bool use_cache = false; // the configuration's cache_dir instead of a private one
     Output output = Output::Plain;
     std::string service;
     std::string pam_dir = "/etc/pam.d";
@@ -112,6 +117,8 @@ std::variant<Request, int> parse_command_line(int argc, char** argv)
             request.output = request.output == Output::Json ? Output::Json : Output::Explain;
         } else if (flag == "--json") {
             request.output = Output::Json;
+        } else if (flag == "--use-cache") {
+            request.use_cache = true;
         } else if (flag == "--dry-run") {
             request.dry_run = true;
         } else if (flag == "--service" && has_value) {
@@ -301,7 +308,12 @@ int run_login(const Request& request, nlohmann::json report)
         }
         return collected;
     };
-    const auto result = pam_oauth2::login(login, login_dependencies(request, explain ? &trace : nullptr));
+    auto loaded = pam_oauth2::load_configuration(args);
+    std::optional<pam_oauth2::PrivateCache> private_cache; // removed when the login is done
+    if (auto* configuration = std::get_if<pam_oauth2::Configuration>(&loaded); configuration && !request.use_cache) {
+        private_cache.emplace().use_in(*configuration);
+    }
+    const auto result = pam_oauth2::login(loaded, login, login_dependencies(request, explain ? &trace : nullptr));
     if (result.configuration_error) {
         return configuration_error(*result.configuration_error, request.output, std::move(report));
     }

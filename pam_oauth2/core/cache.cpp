@@ -14,6 +14,35 @@
 #include <vector>
 
 namespace pam_oauth2 {
+namespace {
+
+constexpr std::size_t entry_name_length = 32;      // hex digits of SHA-256, as path_for names an entry
+constexpr std::size_t temporary_suffix_length = 7; // ".XXXXXX", as mkostemp fills it in write
+
+// What a name in the directory is: one of the two kinds of file this cache writes, or something else.
+enum class NameKind { Entry, Temporary, Foreign };
+
+NameKind kind_of(std::string_view name)
+{
+    const auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+    const auto is_template_character = [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    };
+    if (name.size() < entry_name_length || !std::all_of(name.begin(), name.begin() + entry_name_length, is_hex)) {
+        return NameKind::Foreign;
+    }
+    if (name.size() == entry_name_length) {
+        return NameKind::Entry;
+    }
+    const auto suffix = name.substr(entry_name_length);
+    if (suffix.size() == temporary_suffix_length && suffix.front() == '.' &&
+        std::all_of(suffix.begin() + 1, suffix.end(), is_template_character)) {
+        return NameKind::Temporary;
+    }
+    return NameKind::Foreign;
+}
+
+} // namespace
 
 std::variant<DiskCache, std::string> DiskCache::open(const std::string& root)
 {
@@ -41,7 +70,7 @@ std::variant<DiskCache, std::string> DiskCache::open(const std::string& root)
 
 std::string DiskCache::path_for(std::string_view key) const
 {
-    return directory_ + "/" + sha256_hex(key).substr(0, 32);
+    return directory_ + "/" + sha256_hex(key).substr(0, entry_name_length);
 }
 
 std::optional<CacheEntry> DiskCache::read(std::string_view key, std::size_t max_bytes) const
@@ -111,14 +140,19 @@ void DiskCache::prune(long long now) const
     std::vector<Entry> kept;
     while (const dirent* entry = ::readdir(listing)) {
         const std::string name = entry->d_name;
+        const NameKind kind = kind_of(name);
         struct stat st {};
-        if (name.front() == '.' || ::fstatat(::dirfd(listing), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        // Only the names this cache writes, and only regular files of ours: cache_dir may name a
+        // directory that also holds other things (run as root with cache_dir=/run/user, the per-uid
+        // directory is root's own /run/user/0, with sockets and dotted files of other programs).
+        if (kind == NameKind::Foreign || ::fstatat(::dirfd(listing), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
             continue;
         }
         const long long age = now - static_cast<long long>(st.st_mtime);
         // Leftovers of a write that crashed half-way, and entries no reader would use any more.
-        const bool temporary = name.find('.') != std::string::npos;
-        if ((temporary && age > abandoned_write_seconds) || age > max_entry_age_seconds || !S_ISREG(st.st_mode)) {
+        const bool temporary = kind == NameKind::Temporary;
+        if ((temporary && age > abandoned_write_seconds) || age > max_entry_age_seconds) {
             ::unlinkat(::dirfd(listing), name.c_str(), 0);
         } else if (!temporary) {
             kept.push_back({name, static_cast<long long>(st.st_mtime)});

@@ -67,7 +67,9 @@ public:
 
 private:
     /// Removes what no reader will use, bounding the directory (called after each write, which only
-    /// follows a network call, so a login served from the cache never pays for it).
+    /// follows a network call, so a login served from the cache never pays for it). It removes only
+    /// regular files of the effective uid named as this cache names them (32 hex digits, or those and
+    /// a mkostemp suffix): anything else in the directory is left alone.
     void prune(long long now) const;
     explicit DiskCache(std::string directory) : directory_(std::move(directory)) {}
     [[nodiscard]] std::string path_for(std::string_view key) const;

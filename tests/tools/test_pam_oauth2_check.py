@@ -50,6 +50,32 @@ class ExitStatuses(unittest.TestCase):
         finally:
             shutil.rmtree(directory)
 
+    def test_the_configured_cache_dir_is_left_alone_without_use_cache(self):
+        # Run as root with cache_dir=/run/user, the tool adopted /run/user/0 and pruned it. By default
+        # it now uses a private cache under TMPDIR, removed at exit; --use-cache is the old behaviour
+        # (the module's), which creates <cache_dir>/<euid> here.
+        directory = tempfile.mkdtemp(prefix="pam_oauth2_check_cache_")
+        try:
+            cache, scratch = os.path.join(directory, "cache"), os.path.join(directory, "tmp")
+            os.mkdir(cache, 0o755)
+            os.mkdir(scratch, 0o700)
+            args = ["alice", "userinfo_url=https://idp.invalid/u", "timeout=1", "connect_timeout=1",
+                    f"cache_dir={cache}", "cache_ttl=60"]
+
+            def check(*flags):
+                done = subprocess.run([CHECK, *flags, *args], input="a-well-formed-token\n", capture_output=True,
+                                      text=True, timeout=30, env=dict(os.environ, TMPDIR=scratch))
+                self.assertEqual(done.returncode, 2, done.stdout + done.stderr)
+
+            check()
+            self.assertEqual(os.listdir(cache), [])
+            self.assertEqual(os.listdir(scratch), [])  # the private cache went at exit
+            check("--use-cache")
+            self.assertEqual(os.listdir(cache), [str(os.geteuid())])
+            self.assertEqual(os.listdir(scratch), [])
+        finally:
+            shutil.rmtree(directory)
+
     def test_refused_token_is_1(self):
         code, out, _ = run("alice", "userinfo_url=https://idp.invalid/u", token="not a token")
         self.assertEqual(code, 1, out)

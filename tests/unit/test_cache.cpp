@@ -5,7 +5,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -106,8 +108,8 @@ TEST_CASE("review #18: the cache is pruned: stale entries, abandoned writes, and
     const DiskCache cache = open_ok(root.path);
     constexpr long long now = 1'700'000'000;
     // A write that crashed half-way a while ago, and one still in progress.
-    for (const auto& [name, age] :
-         {std::pair<const char*, long long>{"/0123abcd.Xy12Zq", 120}, {"/4567ef.Ab34Cd", 5}}) {
+    for (const auto& [name, age] : {std::pair<const char*, long long>{"/0123456789abcdef0123456789abcdef.Xy12Zq", 120},
+                                    {"/fedcba9876543210fedcba9876543210.Ab34Cd", 5}}) {
         const std::string path = cache.directory() + name;
         std::ofstream(path) << "partial";
         const timespec stamp[2] = {{static_cast<time_t>(now - age), 0}, {static_cast<time_t>(now - age), 0}};
@@ -117,8 +119,8 @@ TEST_CASE("review #18: the cache is pruned: stale entries, abandoned writes, and
     REQUIRE(cache.write("fresh", "new", now));
     CHECK_FALSE(cache.read("stale", 64));
     CHECK(cache.read("fresh", 64));
-    CHECK(access((cache.directory() + "/0123abcd.Xy12Zq").c_str(), F_OK) != 0);
-    CHECK(access((cache.directory() + "/4567ef.Ab34Cd").c_str(), F_OK) == 0);
+    CHECK(access((cache.directory() + "/0123456789abcdef0123456789abcdef.Xy12Zq").c_str(), F_OK) != 0);
+    CHECK(access((cache.directory() + "/fedcba9876543210fedcba9876543210.Ab34Cd").c_str(), F_OK) == 0);
 
     for (std::size_t i = 0; i < DiskCache::max_entries + 10; ++i) {
         REQUIRE(cache.write("key " + std::to_string(i), "v", now + static_cast<long long>(i)));
@@ -132,4 +134,59 @@ TEST_CASE("review #18: the cache is pruned: stale entries, abandoned writes, and
     CHECK(entries == DiskCache::max_entries);
     CHECK_FALSE(cache.read("fresh", 64));                                       // the oldest went first
     CHECK(cache.read("key " + std::to_string(DiskCache::max_entries + 9), 64)); // the newest stayed
+}
+
+TEST_CASE("review #19: prune removes only the names the cache writes, never a foreign file however old")
+{
+    const TempDir root;
+    const DiskCache cache = open_ok(root.path);
+    constexpr long long now = 1'700'000'000;
+    const auto age = [&](const std::string& name, long long seconds) {
+        const timespec stamp[2] = {{static_cast<time_t>(now - seconds), 0}, {static_cast<time_t>(now - seconds), 0}};
+        REQUIRE(utimensat(AT_FDCWD, (cache.directory() + "/" + name).c_str(), stamp, AT_SYMLINK_NOFOLLOW) == 0);
+    };
+    const auto exists = [&](const std::string& name) {
+        struct stat st {};
+        return lstat((cache.directory() + "/" + name).c_str(), &st) == 0;
+    };
+    // What another program keeps in a directory such as root's /run/user/0, all older than any limit.
+    const long long ancient = DiskCache::max_entry_age_seconds * 2;
+    const int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const std::string socket_path = cache.directory() + "/bus";
+    REQUIRE(socket_path.size() < sizeof address.sun_path);
+    std::copy(socket_path.begin(), socket_path.end(), address.sun_path);
+    REQUIRE(bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+    close(listener);
+    const std::vector<std::string> foreign{"bus",
+                                           ".lock",
+                                           "notes.txt",
+                                           "0123456789abcdef0123456789abcdef.txt",
+                                           "0123456789abcdef0123456789abcde",
+                                           "0123456789ABCDEF0123456789ABCDEF",
+                                           ".0123456789abcdef0123456789abcd"};
+    for (const auto& name : foreign) {
+        if (name != "bus") {
+            std::ofstream(cache.directory() + "/" + name) << "someone else's";
+        }
+        age(name, ancient);
+    }
+    REQUIRE(mkdir((cache.directory() + "/fedcba9876543210fedcba9876543210").c_str(), 0700) == 0);
+    age("fedcba9876543210fedcba9876543210", ancient);
+    // The cache's own: an expired entry and an abandoned write.
+    REQUIRE(cache.write("expired", "old", now - ancient));
+    std::ofstream(cache.directory() + "/00112233445566778899aabbccddeeff.AbC123") << "partial";
+    age("00112233445566778899aabbccddeeff.AbC123", DiskCache::abandoned_write_seconds + 1);
+
+    REQUIRE(cache.write("fresh", "new", now));
+    CHECK_FALSE(cache.read("expired", 64));
+    CHECK_FALSE(exists("00112233445566778899aabbccddeeff.AbC123"));
+    CHECK(cache.read("fresh", 64));
+    for (const auto& name : foreign) {
+        INFO(name);
+        CHECK(exists(name));
+    }
+    CHECK(exists("fedcba9876543210fedcba9876543210"));
 }
