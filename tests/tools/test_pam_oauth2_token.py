@@ -15,9 +15,11 @@ import json
 import os
 import stat
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,6 +42,13 @@ def tearDownModule():
 def claims(token):
     payload = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def end_process(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 class HelperCase(unittest.TestCase):
@@ -232,7 +241,45 @@ class HandedToACommand(HelperCase):
         self.assertEqual(seen["mode"], 0o600)
         self.assertIsNone(seen["pw"])
         self.assertTrue(seen["line"].startswith("*:*:*:*:ey"))
-        self.assertFalse(os.path.exists(seen["path"]))
+        # An inherited descriptor of a memory file: there is no path on disk to remove or to leave.
+        self.assertRegex(seen["path"], r"^/dev/fd/\d+$")
+
+    def test_passfile_does_not_outlive_a_signal(self):
+        """SIGTERM to the helper while its command runs leaves no passfile anywhere."""
+        self.assertEqual(self.sign_in()[0], 0)
+        runtime = tempfile.mkdtemp(prefix="pam_oauth2_token_runtime_")
+        reports = tempfile.mkdtemp(prefix="pam_oauth2_token_report_")
+        self.addCleanup(shutil.rmtree, runtime)
+        self.addCleanup(shutil.rmtree, reports)
+        report = os.path.join(reports, "seen.json")
+        script = ("import os, sys, json, time; p = os.environ['PGPASSFILE']; "
+                  "seen = {'path': p, 'target': os.path.realpath(p), 'pid': os.getpid(), 'line': open(p).read()}; "
+                  "json.dump(seen, open(sys.argv[1] + '.part', 'w')); os.rename(sys.argv[1] + '.part', sys.argv[1]); "
+                  "time.sleep(60)")
+        before = set(os.listdir("/tmp"))
+        helper = subprocess.Popen(self.helper.command + ["--store", self.store, "--passfile", "--", "python3", "-c",
+                                                         script, report],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  env=dict(self.helper.env, XDG_RUNTIME_DIR=runtime))
+        try:
+            for _ in range(300):
+                if os.path.exists(report) or helper.poll() is not None:
+                    break
+                time.sleep(0.1)
+            with open(report) as f:
+                seen = json.load(f)
+            self.addCleanup(end_process, seen["pid"])  # the command outlives the helper: ours to end
+            self.assertTrue(seen["line"].startswith("*:*:*:*:ey"))
+            helper.send_signal(signal.SIGTERM)
+            self.assertEqual(helper.wait(timeout=10), -signal.SIGTERM)
+        finally:
+            if helper.poll() is None:
+                helper.kill()
+                helper.wait()
+        self.assertEqual(os.listdir(runtime), [])
+        left = [name for name in set(os.listdir("/tmp")) - before if name.startswith("pam_oauth2_token.pgpass")]
+        self.assertEqual(left, [])
+        self.assertFalse(os.path.exists(seen["target"]), seen["target"])  # "/memfd:... (deleted)", on no disk
 
     def test_child_status_is_passed_on(self):
         self.assertEqual(self.sign_in()[0], 0)

@@ -2,7 +2,10 @@
 
 #include "unique_fd.hpp"
 
+#include <fcntl.h>
 #include <openssl/crypto.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,23 +40,32 @@ std::vector<char*> child_environment(const std::vector<std::string>& names, std:
     return out;
 }
 
-// A private temporary passfile holding `line`; its path, or empty after saying why not.
-std::string write_passfile(const std::string& line)
+// The passfile as a memory file (memfd) holding `line`, or an invalid descriptor after saying why
+// not. No name on any file system refers to it, so nothing is left behind however the helper ends
+// (SIGTERM, SIGHUP, a crash): it lives while a descriptor of it is open, in this process and in the
+// child that inherits it. libpq stat()s PGPASSFILE (/dev/fd/N follows to the memfd: a regular file)
+// and ignores a file with group or other access; a memfd starts 0777, so it is made 0600 first.
+// Sealed after writing: no descendant can change the line the next one reads.
+UniqueFd memory_passfile(const std::string& line)
 {
-    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-    std::string path =
-        std::string(runtime != nullptr && runtime[0] == '/' ? runtime : "/tmp") + "/pam_oauth2_token.pgpass.XXXXXX";
-    const UniqueFd fd(mkstemp(path.data())); // mkstemp creates 0600
+    UniqueFd fd(::memfd_create("pam_oauth2_token.pgpass", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    const auto failed = [&](const char* doing) {
+        std::fprintf(stderr, "pam_oauth2_token: cannot %s the passfile: %s\n", doing, std::strerror(errno));
+        return UniqueFd(-1);
+    };
     if (fd.get() < 0) {
-        std::fprintf(stderr, "pam_oauth2_token: cannot create a passfile in %s: %s\n",
-                     runtime != nullptr ? runtime : "/tmp", std::strerror(errno));
-        return "";
+        return failed("create");
+    }
+    if (::fchmod(fd.get(), 0600) != 0) {
+        return failed("protect");
     }
     if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-        ::unlink(path.c_str());
-        return "";
+        return failed("write");
     }
-    return path;
+    if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+        return failed("seal");
+    }
+    return fd;
 }
 
 } // namespace
@@ -72,16 +84,16 @@ std::string passfile_line(std::string_view password)
 
 int run_with_token(const std::vector<std::string>& command, const SecureString& token, const ChildHandoff& handoff)
 {
-    std::string passfile;
+    UniqueFd passfile(-1);
     std::vector<std::string> extra;
     if (handoff.passfile) {
         std::string line = passfile_line(token.view());
-        passfile = write_passfile(line);
+        passfile = memory_passfile(line);
         OPENSSL_cleanse(line.data(), line.size());
-        if (passfile.empty()) {
+        if (passfile.get() < 0) {
             return 127;
         }
-        extra.push_back("PGPASSFILE=" + passfile);
+        extra.push_back("PGPASSFILE=/dev/fd/" + std::to_string(passfile.get()));
     } else {
         extra.push_back(handoff.variable + "=" + std::string(token.view()));
     }
@@ -105,6 +117,10 @@ int run_with_token(const std::vector<std::string>& command, const SecureString& 
     if (child == 0) {
         sigaction(SIGINT, &old_int, nullptr);
         sigaction(SIGQUIT, &old_quit, nullptr);
+        // The child inherits the passfile under the number PGPASSFILE names (and so do its children).
+        if (passfile.get() >= 0 && ::fcntl(passfile.get(), F_SETFD, 0) != 0) {
+            _exit(127);
+        }
         execvpe(argv[0], argv.data(), environment.data());
         std::fprintf(stderr, "pam_oauth2_token: cannot run %s: %s\n", argv[0], std::strerror(errno));
         _exit(127);
@@ -123,9 +139,6 @@ int run_with_token(const std::vector<std::string>& command, const SecureString& 
     }
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGQUIT, &old_quit, nullptr);
-    if (!passfile.empty()) {
-        ::unlink(passfile.c_str());
-    }
     return result;
 }
 
