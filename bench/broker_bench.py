@@ -279,12 +279,7 @@ def memory_part(setup, verifications):
     started = time.monotonic()
     for i in range(verifications):
         token = good if i % 2 == 0 else b"refused-" + str(i).encode()
-        with socket.socket(socket.AF_UNIX) as conn:
-            conn.connect(setup.broker.socket)
-            conn.sendall(pam_harness.frame(1, [(1, a.encode()) for a in args] + [(2, b"bench")]))
-            pam_harness.read_frame(conn)
-            conn.sendall(pam_harness.frame(3, [(3, b"alice"), (4, b"127.0.0.1"), (5, token)]))
-            pam_harness.read_frame(conn)
+        pam_harness.broker_login(setup.broker.socket, args, "alice", token, b"bench")
         if i + 1 in (1000, verifications // 10, verifications // 2, verifications):
             samples.append((i + 1, rss_kib(pid)))
     seconds = time.monotonic() - started

@@ -225,7 +225,7 @@ class WhoTalksToWhom(unittest.TestCase):
     def test_malformed_frames_are_dropped_and_the_daemon_keeps_serving(self):
         daemon = pam_harness.Daemon(DAEMON)
         try:
-            for junk in (b"GET / HTTP/1.0\r\n\r\n", b"PO2\x01\xff\xff\xff\xff", b"PO2\x01\x00\x00\x00\x03\x01\x63\x00",
+            for junk in (b"GET / HTTP/1.0\r\n\r\n", b"PO2\x02\xff\xff\xff\xff", b"PO2\x02\x00\x00\x00\x03\x01\x63\x00",
                          b"PO2\x09\x00\x00\x00\x01\x01", b""):
                 with socket.socket(socket.AF_UNIX) as raw:
                     raw.settimeout(10)
@@ -380,16 +380,11 @@ class DaemonUnderValgrind(unittest.TestCase):
             args = [userinfo(), "allow_http", "cache_ttl=5"]
             for i in range(300):
                 token = [tok("user-alice", str(i % 20)), tok("rejected"), tok("status-503")][i % 3].encode()
-                with socket.socket(socket.AF_UNIX) as conn:
-                    conn.settimeout(60)
-                    conn.connect(socket_path)
-                    conn.sendall(pam_harness.frame(1, [(1, arg.encode()) for arg in args] + [(2, b"valgrind")]))
-                    pam_harness.read_frame(conn)
-                    conn.sendall(pam_harness.frame(3, [(3, b"alice"), (4, b"127.0.0.1"), (5, token)]))
-                    self.assertEqual(pam_harness.read_frame(conn)[0], 4)  # VERDICT
+                answer = pam_harness.broker_login(socket_path, args, "alice", token, b"valgrind")
+                self.assertEqual(answer[0], 4)  # VERDICT
             with socket.socket(socket.AF_UNIX) as conn:
                 conn.connect(socket_path)
-                conn.sendall(b"PO2\x01\x00\x00\x00\x03\x01\x63\x00")
+                conn.sendall(b"PO2\x02\x00\x00\x00\x03\x01\x63\x00")
                 conn.recv(64)
         finally:
             daemon.terminate()
