@@ -34,17 +34,32 @@ __attribute__((format(printf, 2, 3))) static void unavailable(struct broker_logi
     va_end(args);
 }
 
-/* root (socket activation, or a daemon that dropped privileges after listen) or the daemon's user. */
+/* root (socket activation, or a daemon that dropped privileges after listen) or the daemon's user.
+ * The user's uid is looked up once per process (a login connects twice, and each connection checks
+ * both the socket's owner and the peer); a race between threads only looks it up twice. */
 static int trusted_uid(uid_t uid)
 {
+    static uid_t daemon_uid;
+    static int known; /* 0: not looked up yet, 1: daemon_uid holds it, 2: no such user */
     if (uid == 0) {
         return 1;
     }
-    char buffer[4096];
-    struct passwd entry;
-    struct passwd* found = NULL;
-    return getpwnam_r(PAM_OAUTH2_DAEMON_USER, &entry, buffer, sizeof buffer, &found) == 0 && found != NULL &&
-           found->pw_uid == uid;
+    int state = __atomic_load_n(&known, __ATOMIC_ACQUIRE);
+    if (state == 0) {
+        char buffer[4096];
+        struct passwd entry;
+        struct passwd* found = NULL;
+        const int status = getpwnam_r(PAM_OAUTH2_DAEMON_USER, &entry, buffer, sizeof buffer, &found);
+        if (status != 0) {
+            return 0; /* a failed lookup (not a missing user) is not remembered */
+        }
+        state = found != NULL ? 1 : 2;
+        if (found != NULL) {
+            __atomic_store_n(&daemon_uid, found->pw_uid, __ATOMIC_RELAXED);
+        }
+        __atomic_store_n(&known, state, __ATOMIC_RELEASE);
+    }
+    return state == 1 && __atomic_load_n(&daemon_uid, __ATOMIC_RELAXED) == uid;
 }
 
 /* A connected socket to the real daemon, or -1: a local user must not be able to stand in for it. */
