@@ -33,19 +33,20 @@ std::string key_of(const std::vector<std::string>& args)
     return key;
 }
 
-// Every username_map file the configuration was built from (the shared one and each section's).
-std::vector<std::string> map_paths(const Configuration& configuration)
+// The stamps of the files a loaded configuration lists, taken now; false when one no longer has the
+// identity it had when it was read (it changed while being read: not to be kept).
+bool stamp_sources(const Configuration& configuration, std::vector<FileStamp>& stamps)
 {
-    std::vector<std::string> paths;
-    if (!configuration.settings.users.username_map.empty()) {
-        paths.push_back(configuration.settings.users.username_map);
+    bool unchanged = true;
+    stamps.clear();
+    for (const auto& source : configuration.files) {
+        stamps.push_back(FileStamp::of(source.path));
+        const FileStamp& now = stamps.back();
+        const FileIdentity& read = source.identity;
+        unchanged = unchanged && now.exists && now.device == read.device && now.inode == read.inode &&
+                    now.size == read.size && now.mtime_ns == nanoseconds(read.modified);
     }
-    for (const auto& issuer : configuration.issuers) {
-        if (!issuer.settings.users.username_map.empty()) {
-            paths.push_back(issuer.settings.users.username_map);
-        }
-    }
-    return paths;
+    return unchanged;
 }
 
 std::string identity_of(const std::string& key, const std::vector<FileStamp>& stamps)
@@ -113,33 +114,29 @@ ConfigurationCache::Result ConfigurationCache::get(const std::vector<std::string
         generation = generation_;
     }
     const std::vector<std::string_view> views(args.begin(), args.end());
-    // The conf= file is stamped before it is read: a change while it is read shows at the next use.
+    // The conf= file is stamped before it is read (an error does not list the files it came from);
+    // a configuration lists every file it was read from, with the identity the opened file had.
     std::vector<FileStamp> stamps;
     if (auto path = conf_path_from_args(views)) {
         stamps.push_back(FileStamp::of(*path));
     }
     auto entry = std::make_shared<Entry>();
     entry->expires = std::chrono::steady_clock::time_point::max();
+    bool keepable = key.size() <= max_key_bytes;
     auto loaded = loader_(views);
     if (auto* configuration = std::get_if<Configuration>(&loaded)) {
-        for (const auto& path : map_paths(*configuration)) {
-            stamps.push_back(FileStamp::of(path));
-        }
-        auto problem = check(*configuration);
-        if (problem) {
+        keepable = stamp_sources(*configuration, stamps) && keepable;
+        if (auto problem = check(*configuration)) {
             entry->loaded = ConfigError{*problem, false};
         } else {
             entry->loaded = std::make_shared<const Configuration>(std::move(*configuration));
         }
     } else {
         entry->loaded = std::move(std::get<ConfigError>(loaded));
-    }
-    if (std::holds_alternative<ConfigError>(entry->loaded)) {
         entry->expires = now + error_lifetime_;
     }
     entry->identity = identity_of(key, stamps);
     const long long racy_since = realtime_ns() - std::chrono::nanoseconds(racy_window_).count();
-    bool keepable = key.size() <= max_key_bytes;
     for (const auto& stamp : stamps) {
         keepable = keepable && stamp.changed_ns() < racy_since;
     }

@@ -41,7 +41,8 @@ struct FileStamp {
 // pam_oauth2d's memory of loaded configurations (and configuration errors), so a login does not parse
 // its module arguments and read its conf= and username_map files again (about 40 us) at every
 // PREPARE and VERIFY. An entry is keyed by the exact argument vector and is valid while every file it
-// was read from has the stamp it had when it was read.
+// was read from (Configuration::files, as the opened files were) has the stamp it had when it was
+// kept; a file that changed between being read and being stamped is not kept.
 //
 // Staleness rule: every use stats those files again (about 1 us each; cheaper than any time-based
 // bound worth stating), so a changed file is seen by the next login. A file changed less than
@@ -63,7 +64,7 @@ public:
     };
 
     /// Argument vectors longer than this (in bytes) are loaded every time and never kept.
-    static constexpr std::size_t max_key_bytes = 16 * 1024;
+    static constexpr std::size_t max_key_bytes = std::size_t{16} * 1024;
     static constexpr std::chrono::milliseconds default_error_lifetime{1000};
     static constexpr std::chrono::milliseconds default_racy_window{2000};
 

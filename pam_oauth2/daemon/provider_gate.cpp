@@ -5,13 +5,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace pam_oauth2 {
 
 class ProviderGate::GatedClient final : public HttpClient {
 public:
-    GatedClient(ProviderGate& gate, const HttpSettings& settings, Deadline deadline, std::atomic<bool>* sent)
-        : gate_(gate), settings_(settings), deadline_(deadline), sent_(sent)
+    GatedClient(ProviderGate& gate, HttpSettings settings, Deadline deadline, std::atomic<bool>* sent)
+        : gate_(gate), settings_(std::move(settings)), deadline_(deadline), sent_(sent)
     {
     }
 

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <fstream>
 #include <thread>
@@ -13,6 +15,17 @@ using namespace pam_oauth2::testing;
 using namespace std::chrono_literals;
 
 namespace {
+
+// A file as load_configuration lists it: its identity when it was read.
+SourceFile source_of(const std::string& path)
+{
+    SourceFile source{path, {}};
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0) {
+        source.identity = {st.st_dev, st.st_ino, st.st_size, st.st_mtim};
+    }
+    return source;
+}
 
 // A loader that counts its calls: a configuration naming `map` as its username_map, or an error for
 // arguments that contain "bad".
@@ -30,7 +43,15 @@ struct CountingLoader {
                 }
             }
             Configuration configuration;
-            configuration.settings.users.username_map = map;
+            for (const auto& arg : args) {
+                if (arg.rfind("conf=", 0) == 0) {
+                    configuration.files.push_back(source_of(std::string(arg.substr(5))));
+                }
+            }
+            if (!map.empty()) {
+                configuration.settings.users.username_map = map;
+                configuration.files.push_back(source_of(map));
+            }
             return configuration;
         };
     }
@@ -143,6 +164,28 @@ TEST_CASE("configuration cache: a file changed just before it was read is not tr
     CHECK(cache.size() == 0);
     cache.get({"verify=jwt"}, no_check); // no file: kept at once
     CHECK(cache.size() == 1);
+}
+
+TEST_CASE("configuration cache: a file that changed while it was read is not kept")
+{
+    const TempDir dir;
+    const std::string conf = dir.path + "/service.conf";
+    write(conf, "verify = jwt\n");
+    int calls = 0;
+    ConfigurationCache cache(
+        8,
+        [&](const std::vector<std::string_view>&) -> std::variant<Configuration, ConfigError> {
+            ++calls;
+            Configuration configuration;
+            configuration.files.push_back(source_of(conf));
+            write(conf, "verify = userinfo\n"); // rewritten after it was read
+            return configuration;
+        },
+        1000ms, 0ms);
+    cache.get({"conf=" + conf}, no_check);
+    cache.get({"conf=" + conf}, no_check);
+    CHECK(calls == 2);
+    CHECK(cache.size() == 0);
 }
 
 TEST_CASE("configuration cache: many threads, one key")
