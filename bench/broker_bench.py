@@ -4,7 +4,7 @@ loopback HTTPS (as root: it starts PostgreSQL and pgbouncer, and writes /etc/pam
 and /etc/pam.d/pgbouncer while it runs, removing them at the end).
 
     broker_bench.py --build build-bench [--rounds 200] [--connections 300] [--verifications 100000]
-                    [--only fork,pgbench,pgbouncer,memory]
+                    [--only fork,pgbench,pgbouncer,memory,breakdown]
 
 1. fork: logins in fresh processes, fork() without exec() from a C program that has only libc and
    libpam loaded (bench/fork_login.c), for pam_permit and for the module in-process and through the
@@ -16,6 +16,8 @@ and /etc/pam.d/pgbouncer while it runs, removing them at the end).
    /etc/pam.d/pgbouncer switched between pam_permit, the module in-process and through the broker.
 4. memory: the daemon's resident memory while it serves N verifications over its socket (half a
    valid JWT, half distinct refused tokens that fill its negative cache).
+5. breakdown (only when asked): the daemon's share, PREPARE and VERIFY timed over the socket from a
+   warm client, without a process start.
 
 Rounds alternate the configurations so every one sees the same moments of a noisy machine: compare
 rows of one run, not numbers across runs.
@@ -24,7 +26,6 @@ rows of one run, not numbers across runs.
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -279,18 +280,39 @@ def memory_part(setup, verifications):
     started = time.monotonic()
     for i in range(verifications):
         token = good if i % 2 == 0 else b"refused-" + str(i).encode()
-        with socket.socket(socket.AF_UNIX) as conn:
-            conn.connect(setup.broker.socket)
-            conn.sendall(pam_harness.frame(1, [(1, a.encode()) for a in args] + [(2, b"bench")]))
-            pam_harness.read_frame(conn)
-            conn.sendall(pam_harness.frame(3, [(3, b"alice"), (4, b"127.0.0.1"), (5, token)]))
-            pam_harness.read_frame(conn)
+        pam_harness.broker_login(setup.broker.socket, args, "alice", token, b"bench")
         if i + 1 in (1000, verifications // 10, verifications // 2, verifications):
             samples.append((i + 1, rss_kib(pid)))
     seconds = time.monotonic() - started
     table(f"pam_oauth2d resident memory over {verifications} verifications "
           f"({verifications / seconds:.0f}/s over the socket, one at a time)",
           ["verifications", "VmRSS KiB"], samples)
+
+
+def breakdown_part(setup, rounds):
+    """The daemon's share of a login, from a warm client speaking the wire format: each request on its
+    own connection (connect, request, answer, close), as the module sends them."""
+    time.sleep(2.2)  # conf= files just written are not kept by the daemon's configuration cache
+    rows = []
+    for name in [n for n in setup.lines if n.startswith("broker_")]:
+        line, kind = setup.lines[name]
+        args = line.split()[1:]
+        token = setup.token(kind, "alice").encode()
+        context = [(1, a.encode()) for a in args] + [(2, b"bench")]
+        prepare, verify = [], []
+        for i in range(rounds + 5):
+            started = time.perf_counter()
+            pam_harness.broker_request(setup.broker.socket, 1, context)
+            middle = time.perf_counter()
+            pam_harness.broker_request(setup.broker.socket, 3, context + [(3, b"alice"), (4, b"127.0.0.1"),
+                                                                         (5, token)])
+            if i >= 5:  # the first ones warm the caches
+                prepare.append(middle - started)
+                verify.append(time.perf_counter() - middle)
+        rows.append([TITLES[name], f"{statistics.median(prepare) * 1000:.3f}",
+                     f"{statistics.median(verify) * 1000:.3f}"])
+    table(f"The daemon's share: PREPARE and VERIFY over the socket from a warm client ({rounds} each, p50 ms)",
+          ["login", "PREPARE", "VERIFY"], rows)
 
 
 def main():
@@ -310,6 +332,8 @@ def main():
             pgbench_part(setup, options.connections)
         if "pgbouncer" in parts:
             pgbouncer_part(setup, options.connections)
+        if "breakdown" in parts:
+            breakdown_part(setup, options.rounds)
         if "memory" in parts:
             memory_part(setup, options.verifications)
     finally:

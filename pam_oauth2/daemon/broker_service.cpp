@@ -21,11 +21,12 @@
 namespace pam_oauth2 {
 namespace {
 
-// A PREPARE and its connection arrive together; this only bounds a client that stalls.
-constexpr int64_t prepare_wait_ms = 5000;
-// VERIFY follows the conversation with a person (psql prompting for the token), which PostgreSQL
-// bounds with authentication_timeout (60 s by default).
-constexpr int64_t verify_wait_ms = 120000;
+// A request and its connection arrive together (the module connects only when it has the request
+// ready, the conversation with a person happens between the two connections): this only bounds a
+// client that stalls.
+constexpr int64_t request_wait_ms = 2000;
+// How many configurations the daemon keeps loaded (services times argument variants; more is unusual).
+constexpr std::size_t configurations_kept = 256;
 
 // A received frame; its body is wiped when done (a VERIFY body holds the token).
 struct Received {
@@ -74,7 +75,7 @@ public:
     bool send(int fd)
     {
         const std::size_t length = broker_writer_finish(&writer_);
-        return length != 0 && broker_send(fd, buffer_.data(), length, broker_now_ms() + prepare_wait_ms) == 0;
+        return length != 0 && broker_send(fd, buffer_.data(), length, broker_now_ms() + request_wait_ms) == 0;
     }
 
 private:
@@ -102,37 +103,40 @@ std::optional<std::string> check_hosts(const Settings& settings, const DaemonCon
     return std::nullopt;
 }
 
-// A transport that only notes that the login wanted the network.
-class OfflineClient final : public HttpClient {
-public:
-    explicit OfflineClient(bool& wanted) : wanted_(wanted) {}
-    HttpResult send(const HttpRequest&) override
-    {
-        wanted_ = true;
-        HttpResult result;
-        result.transport_error = "offline";
-        return result;
-    }
-
-private:
-    bool& wanted_;
-};
-
-std::string args_key(const std::vector<std::string>& args)
+// The daemon's allow_hosts for every configuration's own settings and each [issuer] section's.
+ConfigurationCache::Check hosts_check(const std::shared_ptr<const DaemonConfig>& daemon)
 {
-    std::string key;
-    for (const auto& arg : args) {
-        key += arg;
-        key += '\n';
-    }
-    return key;
+    return [daemon](const Configuration& configuration) -> std::optional<std::string> {
+        if (auto problem = check_hosts(configuration.settings, *daemon)) {
+            return problem;
+        }
+        for (const auto& issuer : configuration.issuers) {
+            if (auto problem = check_hosts(issuer.settings, *daemon)) {
+                return problem;
+            }
+        }
+        return std::nullopt;
+    };
+}
+
+// The flight and refusal key: a digest of what decides the login. What it is made from holds the
+// token, so it is wiped like it.
+std::string flight_key(const std::string& identity, const std::string& user, const SecureString& token)
+{
+    SecureString material(identity);
+    material.append(std::string_view("\0", 1));
+    material.append(user);
+    material.append(std::string_view("\0", 1));
+    material.append(token.view());
+    return sha256_hex(material.view());
 }
 
 } // namespace
 
 BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const Logger& logger)
     : config_(std::make_shared<const DaemonConfig>(config)), metrics_(metrics), logger_(logger),
-      store_(static_cast<std::size_t>(config.cache_entries)), gate_(metrics), flights_(metrics)
+      store_(static_cast<std::size_t>(config.cache_entries)), gate_(metrics), flights_(metrics),
+      configurations_(configurations_kept)
 {
     gate_.configure(config.allow_hosts, config.max_provider_requests);
 }
@@ -143,6 +147,7 @@ void BrokerService::reconfigure(const DaemonConfig& config)
         const std::lock_guard<std::mutex> lock(config_mutex_);
         config_ = std::make_shared<const DaemonConfig>(config);
     }
+    configurations_.clear(); // their allow_hosts verdicts were the old configuration's
     gate_.configure(config.allow_hosts, config.max_provider_requests);
 }
 
@@ -163,170 +168,173 @@ void BrokerService::serve(int fd, const ucred& peer) noexcept
     }
 }
 
-std::optional<Decision> BrokerService::decide_offline(const std::string& user, const SecureString& token,
-                                                      const Configuration& configuration, const Logger& logger) const
-{
-    bool wanted_network = false;
-    const HttpClientFactory offline = [&wanted_network](const HttpSettings&) {
-        return std::make_unique<OfflineClient>(wanted_network);
-    };
-    // Its lines are kept until we know this decision counts (a stale-key warning from an offline
-    // attempt would be wrong: the flight that follows asks the provider).
-    std::vector<std::pair<int, std::string>> lines;
-    const Logger held([&lines](int priority, const std::string& line) { lines.emplace_back(priority, line); },
-                      logger.debug_enabled());
-    Decision decision = decide_login(user, token, configuration, offline, system_now, held, &store_);
-    if (wanted_network) {
-        return std::nullopt;
-    }
-    for (const auto& [priority, line] : lines) {
-        logger.log(priority, line);
-    }
-    return decision;
-}
+// One request as received: the frame (its body wiped when done) and what every answer needs.
+struct BrokerService::Request {
+    Received frame;
+    std::vector<std::string> args;
+    std::string prefix; // "peer uid=... pid=... service=...: " before every line of this login
+    std::chrono::steady_clock::time_point started;
+    std::string user;              // VERIFY only
+    std::string rhost;             // VERIFY only
+    std::string token_fingerprint; // VERIFY only, when a token came
+};
 
 void BrokerService::serve_login(int fd, const ucred& peer)
 {
-    const auto settings_of_daemon = config();
+    const auto daemon = config();
     const std::string who = "peer uid=" + std::to_string(peer.uid) + " pid=" + std::to_string(peer.pid);
-    const auto& allowed = settings_of_daemon->allow_uids;
-    if (std::find(allowed.begin(), allowed.end(), peer.uid) == allowed.end()) {
-        metrics_.peer_refused();
-        logger_.log(LOG_WARNING, who + ": refused, uid not in allow_users");
-        send_refused(fd, "uid " + std::to_string(peer.uid) + " is not in pam_oauth2d's allow_users");
+    if (!peer_allowed(fd, peer, *daemon, who)) {
         return;
     }
-    Received prepare;
-    if (!prepare.receive(fd, prepare_wait_ms) || prepare.message.type != broker_prepare) {
-        logger_.log(LOG_WARNING, who + ": no valid PREPARE (" + std::strerror(errno) + ")");
-        send_refused(fd, "protocol error: expected PREPARE");
+    Request request;
+    const broker_message& message = request.frame.message;
+    if (!request.frame.receive(fd, request_wait_ms) ||
+        (message.type != broker_prepare && message.type != broker_verify)) {
+        logger_.log(LOG_WARNING, who + ": no valid PREPARE or VERIFY (" + std::strerror(errno) + ")");
+        send_refused(fd, "protocol error: expected PREPARE or VERIFY");
         return;
     }
-    std::vector<std::string> args;
-    for (std::size_t i = 0; i < prepare.message.field_count; ++i) {
-        const broker_field& field = prepare.message.fields[i];
+    request.started = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < message.field_count; ++i) {
+        const broker_field& field = message.fields[i];
         if (field.tag == broker_arg) {
-            args.emplace_back(reinterpret_cast<const char*>(field.value), field.length);
+            request.args.emplace_back(reinterpret_cast<const char*>(field.value), field.length);
         }
     }
-    const std::string service = prepare.text(broker_service);
-    const std::string prefix = who + " service=" + log_value(service) + ": ";
-    const std::vector<std::string_view> views(args.begin(), args.end());
+    request.prefix = who + " service=" + log_value(request.frame.text(broker_service)) + ": ";
+    const auto loaded = configurations_.get(request.args, hosts_check(daemon));
+    if (message.type == broker_prepare) {
+        serve_prepare(fd, request, loaded);
+    } else {
+        serve_verify(fd, request, loaded, *daemon);
+    }
+}
 
-    auto loaded = load_configuration(views);
-    if (auto* configuration = std::get_if<Configuration>(&loaded)) {
-        if (auto problem = check_hosts(configuration->settings, *settings_of_daemon)) {
-            loaded = ConfigError{*problem, false};
-        } else {
-            for (const auto& issuer : configuration->issuers) {
-                if (auto issuer_problem = check_hosts(issuer.settings, *settings_of_daemon)) {
-                    loaded = ConfigError{*issuer_problem, false};
-                    break;
-                }
-            }
-        }
+bool BrokerService::peer_allowed(int fd, const ucred& peer, const DaemonConfig& daemon, const std::string& who)
+{
+    const auto& allowed = daemon.allow_uids;
+    if (std::find(allowed.begin(), allowed.end(), peer.uid) != allowed.end()) {
+        return true;
     }
-    if (auto* error = std::get_if<ConfigError>(&loaded)) {
-        DecisionRecord record;
-        record.outcome = Outcome::ConfigError;
-        record.reason = "configuration error: " + error->message;
-        const std::string line = format_decision(record);
-        const int priority = error->in_file ? LOG_ALERT : LOG_ERR;
-        metrics_.login(result_word(Outcome::ConfigError), "");
-        logger_.log(priority, prefix + line);
-        Reply(broker_prepared)
-            .number(broker_pam_code, to_pam_code(Outcome::ConfigError))
-            .number(broker_priority, priority)
-            .text(broker_log_line, line)
-            .send(fd);
-        return;
-    }
-    const auto configuration = std::make_shared<const Configuration>(std::move(std::get<Configuration>(loaded)));
-    const Settings& settings = configuration->settings;
-    // The whole answer must come within the transport timeout, however many requests a login needs.
-    const long budget_ms = settings.http.timeout_ms;
-    if (!Reply(broker_prepared)
-             .text(broker_prompt, settings.conversation.prompt)
-             .number(broker_use_first_pass, settings.conversation.use_first_pass ? 1 : 0)
-             .number(broker_budget_ms, budget_ms)
-             .number(broker_log_stderr, settings.log.target == LogTarget::Stderr ? 1 : 0)
-             .send(fd)) {
-        return;
-    }
+    metrics_.peer_refused();
+    logger_.log(LOG_WARNING, who + ": refused, uid not in allow_users");
+    send_refused(fd, "uid " + std::to_string(peer.uid) + " is not in pam_oauth2d's allow_users");
+    return false;
+}
 
-    Received verify;
-    if (!verify.receive(fd, verify_wait_ms) || verify.message.type != broker_verify) {
-        logger_.log(LOG_NOTICE, prefix + "no VERIFY followed (" + std::strerror(errno) + ")");
+void BrokerService::serve_prepare(int fd, const Request& request, const ConfigurationCache::Result& loaded)
+{
+    if (const auto* error = std::get_if<ConfigError>(&loaded.loaded)) {
+        finish_login(fd, broker_prepared, request, error, nullptr);
         return;
     }
-    const auto started = std::chrono::steady_clock::now();
-    DecisionRecord record;
-    record.rhost = verify.text(broker_rhost);
-    const std::string user = verify.text(broker_user);
+    const Settings& settings = std::get<std::shared_ptr<const Configuration>>(loaded.loaded)->settings;
+    // The whole answer to VERIFY comes within the transport timeout, however many requests it needs.
+    Reply(broker_prepared)
+        .text(broker_prompt, settings.conversation.prompt)
+        .number(broker_use_first_pass, settings.conversation.use_first_pass ? 1 : 0)
+        .number(broker_budget_ms, settings.http.timeout_ms)
+        .number(broker_log_stderr, settings.log.target == LogTarget::Stderr ? 1 : 0)
+        .send(fd);
+}
+
+void BrokerService::serve_verify(int fd, Request& request, const ConfigurationCache::Result& loaded,
+                                 const DaemonConfig& daemon)
+{
+    // A configuration that broke between PREPARE and VERIFY (an edited file) is reported here.
+    if (const auto* error = std::get_if<ConfigError>(&loaded.loaded)) {
+        finish_login(fd, broker_verdict, request, error, nullptr);
+        return;
+    }
+    const broker_message& message = request.frame.message;
+    request.rhost = request.frame.text(broker_rhost);
+    request.user = request.frame.text(broker_user);
     Decision decision;
-    const broker_field* token_field = broker_find(&verify.message, broker_token);
+    const broker_field* token_field = broker_find(&message, broker_token);
     if (token_field == nullptr) {
         // The module could not collect user or token; it says why, and we write the line.
         int64_t code = to_pam_code(Outcome::Denied);
-        broker_find_int(&verify.message, broker_pam_code, &code);
+        broker_find_int(&message, broker_pam_code, &code);
         decision.outcome =
             code == to_pam_code(Outcome::ConversationAgain) ? Outcome::ConversationAgain : Outcome::Denied;
-        decision.reason = verify.text(broker_reason);
+        decision.reason = request.frame.text(broker_reason);
     } else {
-        auto token = std::make_shared<const SecureString>(
+        const SecureString token(
             std::string_view(reinterpret_cast<const char*>(token_field->value), token_field->length));
-        record.token_fingerprint = token_fingerprint(token->view());
-        const Logger login_logger(
-            [this, prefix](int priority, const std::string& line) { logger_.log(priority, prefix + line); },
-            settings.log.debug);
-        // Most logins need no network (JWKS in memory, a cached verdict, a malformed token): decide
-        // those at once on this thread. Only a login that wants the provider joins a flight.
-        if (auto offline = decide_offline(user, *token, *configuration, login_logger)) {
-            metrics_.answered_from_memory();
-            decision = std::move(*offline);
-        } else {
-            auto work = [this, configuration, token, user, login_logger] {
-                return decide_login(user, *token, *configuration, gate_.factory(), system_now, login_logger, &store_);
-            };
-            // The key is a digest; what it is made from holds the token, so it is wiped like it.
-            SecureString material(args_key(args));
-            material.append(std::string_view("\0", 1));
-            material.append(user);
-            material.append(std::string_view("\0", 1));
-            material.append(token->view());
-            const std::string key = sha256_hex(material.view());
-            auto decided = flights_.decide(key, std::move(work), std::chrono::milliseconds(budget_ms),
-                                           settings_of_daemon->negative_cache_seconds);
-            if (decided) {
-                decision = std::move(*decided);
-            } else {
-                decision.outcome = Outcome::Unavailable;
-                decision.reason =
-                    "identity provider did not answer within timeout (" + std::to_string(budget_ms) + " ms)";
-                decision.user_loggable = true;
-            }
+        request.token_fingerprint = token_fingerprint(token.view());
+        decision = decide(request, token, std::get<std::shared_ptr<const Configuration>>(loaded.loaded),
+                          loaded.identity, daemon);
+    }
+    finish_login(fd, broker_verdict, request, nullptr, &decision);
+}
+
+Decision BrokerService::decide(const Request& request, const SecureString& token,
+                               const std::shared_ptr<const Configuration>& configuration, const std::string& identity,
+                               const DaemonConfig& daemon)
+{
+    const long budget_ms = configuration->settings.http.timeout_ms;
+    const auto deadline = request.started + std::chrono::milliseconds(budget_ms);
+    const Logger login_logger([this, prefix = request.prefix](
+                                  int priority, const std::string& line) { logger_.log(priority, prefix + line); },
+                              configuration->settings.log.debug);
+    // The leader decides on this thread; the verdict cache and keys in memory answer most logins
+    // without a request, the gate bounds the rest by the deadline.
+    bool led = false;
+    std::atomic<bool> sent{false};
+    const auto work = [&] {
+        led = true;
+        return decide_login(request.user, token, *configuration, gate_.factory(deadline, &sent), system_now,
+                            login_logger, &store_);
+    };
+    auto decided = flights_.decide(flight_key(identity, request.user, token), work,
+                                   std::chrono::milliseconds(budget_ms), daemon.negative_cache_seconds);
+    if (led && !sent.load()) {
+        metrics_.answered_from_memory();
+    }
+    if (decided) {
+        return std::move(*decided);
+    }
+    Decision decision;
+    decision.outcome = Outcome::Unavailable;
+    decision.reason = "identity provider did not answer within timeout (" + std::to_string(budget_ms) + " ms)";
+    decision.user_loggable = true;
+    return decision;
+}
+
+void BrokerService::finish_login(int fd, uint8_t reply, const Request& request, const ConfigError* error,
+                                 const Decision* decision)
+{
+    DecisionRecord record;
+    int priority = LOG_ERR;
+    Outcome outcome = Outcome::ConfigError;
+    if (error != nullptr) {
+        record.outcome = outcome;
+        record.reason = "configuration error: " + error->message;
+        priority = error->in_file ? LOG_ALERT : LOG_ERR;
+    } else {
+        outcome = decision->outcome;
+        record.outcome = outcome;
+        record.reason = decision->reason;
+        record.method = decision->method;
+        record.rhost = request.rhost;
+        record.token_fingerprint = request.token_fingerprint;
+        if (decision->user_loggable) {
+            record.user = request.user;
         }
+        record.elapsed_ms = static_cast<long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - request.started)
+                .count());
+        priority = decision_priority(outcome);
     }
-    record.outcome = decision.outcome;
-    record.reason = decision.reason;
-    record.method = decision.method;
-    if (decision.user_loggable) {
-        record.user = user;
-    }
-    record.elapsed_ms = static_cast<long>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     const std::string line = format_decision(record);
-    const int priority = decision_priority(decision.outcome);
-    metrics_.login(result_word(decision.outcome), decision.method);
-    logger_.log(priority, prefix + line);
-    Reply verdict(broker_verdict);
-    verdict.number(broker_pam_code, to_pam_code(decision.outcome))
-        .number(broker_priority, priority)
-        .text(broker_log_line, line);
-    if (decision.outcome == Outcome::Granted && decision.valid_until) {
-        verdict.number(broker_valid_until, *decision.valid_until);
+    metrics_.login(result_word(outcome), decision != nullptr ? decision->method : "");
+    logger_.log(priority, request.prefix + line);
+    Reply answer(reply);
+    answer.number(broker_pam_code, to_pam_code(outcome)).number(broker_priority, priority).text(broker_log_line, line);
+    if (decision != nullptr && outcome == Outcome::Granted && decision->valid_until) {
+        answer.number(broker_valid_until, *decision->valid_until);
     }
-    verdict.send(fd);
+    answer.send(fd);
 }
 
 } // namespace pam_oauth2

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "configuration.hpp"
+#include "configuration_cache.hpp"
 #include "daemon_config.hpp"
 #include "flights.hpp"
 #include "logger.hpp"
@@ -15,9 +16,11 @@
 
 namespace pam_oauth2 {
 
-// The daemon's side of one login: checks the peer, answers PREPARE with what the module needs to
-// collect the token (or with the configuration error), then VERIFY with the core's decision. The
-// caches (documents and verdicts in memory, refusals, in-flight verifications) and the warm
+// The daemon's side of one login, in two connections that each carry one request: PREPARE is
+// answered with what the module needs to collect the token (or with the configuration error), VERIFY
+// (sent after the conversation, on a new connection, with the arguments again) with the core's
+// decision. Nothing is held between the two: a person typing costs the daemon nothing. The caches
+// (configurations, documents and verdicts in memory, refusals, in-flight verifications) and the warm
 // connections are shared by every login.
 class BrokerService {
 public:
@@ -29,12 +32,22 @@ public:
     void serve(int fd, const ucred& peer) noexcept;
 
 private:
+    struct Request;
     [[nodiscard]] std::shared_ptr<const DaemonConfig> config() const;
     void serve_login(int fd, const ucred& peer);
-    /// The decision when the caches alone can make it, else nullopt (the login needs the provider).
-    [[nodiscard]] std::optional<Decision> decide_offline(const std::string& user, const SecureString& token,
-                                                         const Configuration& configuration,
-                                                         const Logger& logger) const;
+    /// Refuses (answers and logs) a peer whose uid is not in allow_users; true when it may go on.
+    bool peer_allowed(int fd, const ucred& peer, const DaemonConfig& daemon, const std::string& who);
+    void serve_prepare(int fd, const Request& request, const ConfigurationCache::Result& loaded);
+    void serve_verify(int fd, Request& request, const ConfigurationCache::Result& loaded, const DaemonConfig& daemon);
+    /// One decision for the login, shared with every login of the same configuration, user and token
+    /// that comes while it runs; answered within the configuration's timeout.
+    [[nodiscard]] Decision decide(const Request& request, const SecureString& token,
+                                  const std::shared_ptr<const Configuration>& configuration,
+                                  const std::string& identity, const DaemonConfig& daemon);
+    /// The end of every login: the decision line (or the configuration error's) logged, counted and
+    /// sent as the `reply` frame.
+    void finish_login(int fd, uint8_t reply, const Request& request, const ConfigError* error,
+                      const Decision* decision);
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const DaemonConfig> config_;
@@ -43,6 +56,7 @@ private:
     MemoryStore store_;
     ProviderGate gate_;
     Flights flights_;
+    ConfigurationCache configurations_;
 };
 
 } // namespace pam_oauth2

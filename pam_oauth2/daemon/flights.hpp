@@ -22,9 +22,12 @@ public:
 
     explicit Flights(Metrics& metrics) : metrics_(metrics) {}
 
-    /// The decision for `key`: remembered, joined, or computed by `work` on a thread of its own (so a
-    /// hung provider never holds a waiting login past `budget`). nullopt when the budget ran out.
-    std::optional<Decision> decide(const std::string& key, Work work, std::chrono::milliseconds budget,
+    /// The decision for `key`: a remembered refusal; else the result of the flight already running for
+    /// the key, waited for no longer than `budget` (nullopt past it); else this caller leads: `work`
+    /// runs once, on the calling thread, and its result goes to every login that joined meanwhile.
+    /// A leader's answer is bounded by `work` itself (the provider gate's deadline). The flight's entry
+    /// is gone when the leader returns, whatever `work` did (an exception becomes a decision).
+    std::optional<Decision> decide(const std::string& key, const Work& work, std::chrono::milliseconds budget,
                                    long remember_refusal_seconds);
 
     /// Remembered refusals kept at most; beyond it the expired ones go, then all.
@@ -35,7 +38,12 @@ private:
         Decision decision;
         std::chrono::steady_clock::time_point until;
     };
-    void finish(const std::string& key, const Decision& decision, long remember_refusal_seconds);
+    // A remembered refusal or a running flight for `key` (then `joined` is set), else nullopt after
+    // registering `leading` as the flight for `key`.
+    std::optional<Decision> remembered_or_join(const std::string& key, std::shared_future<Decision>& joined,
+                                               const std::shared_ptr<std::promise<Decision>>& leading);
+    void finish(const std::string& key, const Decision& decision, long remember_refusal_seconds) noexcept;
+    void remember(const std::string& key, const Decision& decision, long remember_refusal_seconds);
 
     std::mutex mutex_;
     std::unordered_map<std::string, std::shared_future<Decision>> running_;

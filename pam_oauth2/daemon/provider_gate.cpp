@@ -3,14 +3,16 @@
 #include "daemon_config.hpp"
 #include "url_policy.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace pam_oauth2 {
 
 class ProviderGate::GatedClient final : public HttpClient {
 public:
-    GatedClient(ProviderGate& gate, const HttpSettings& settings)
-        : gate_(gate), timeout_(settings.timeout_ms), inner_(make_curl_http_client(settings, &gate.connections_))
+    GatedClient(ProviderGate& gate, HttpSettings settings, Deadline deadline, std::atomic<bool>* sent)
+        : gate_(gate), settings_(std::move(settings)), deadline_(deadline), sent_(sent)
     {
     }
 
@@ -25,17 +27,37 @@ public:
             return refused;
         }
         const std::string& host = target->host;
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_);
+        const auto deadline =
+            std::min(deadline_, std::chrono::steady_clock::now() + std::chrono::milliseconds(settings_.timeout_ms));
         if (!gate_.freed_.wait_until(lock, deadline, [&] { return gate_.busy_[host] < gate_.max_per_host_; })) {
             refused.transport_error = "max_provider_requests requests to " + host + " were already in flight";
             return refused;
         }
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            refused.transport_error = "no time left within timeout (" + std::to_string(settings_.timeout_ms) + " ms)";
+            return refused;
+        }
         ++gate_.busy_[host];
         lock.unlock();
+        if (sent_ != nullptr) {
+            sent_->store(true);
+        }
+        return send_in_slot(request, host, left.count());
+    }
+
+private:
+    // The request itself, in the slot taken for `host`, given at most `left_ms`.
+    HttpResult send_in_slot(const HttpRequest& request, const std::string& host, long left_ms)
+    {
+        HttpSettings bounded = settings_;
+        bounded.timeout_ms = std::min(bounded.timeout_ms, left_ms);
+        bounded.connect_timeout_ms = std::min(bounded.connect_timeout_ms, left_ms);
         const auto started = std::chrono::steady_clock::now();
         HttpResult result;
         try {
-            result = inner_->send(request);
+            result = make_curl_http_client(bounded, &gate_.connections_)->send(request);
         } catch (...) {
             release(host);
             throw;
@@ -46,7 +68,6 @@ public:
         return result;
     }
 
-private:
     void release(const std::string& host)
     {
         {
@@ -59,8 +80,9 @@ private:
     }
 
     ProviderGate& gate_;
-    long timeout_;
-    std::unique_ptr<HttpClient> inner_;
+    HttpSettings settings_;
+    Deadline deadline_;
+    std::atomic<bool>* sent_;
 };
 
 void ProviderGate::configure(std::vector<std::string> allow_hosts, long max_per_host)
@@ -73,9 +95,11 @@ void ProviderGate::configure(std::vector<std::string> allow_hosts, long max_per_
     freed_.notify_all();
 }
 
-HttpClientFactory ProviderGate::factory()
+HttpClientFactory ProviderGate::factory(Deadline deadline, std::atomic<bool>* sent)
 {
-    return [this](const HttpSettings& settings) { return std::make_unique<GatedClient>(*this, settings); };
+    return [this, deadline, sent](const HttpSettings& settings) {
+        return std::make_unique<GatedClient>(*this, settings, deadline, sent);
+    };
 }
 
 } // namespace pam_oauth2

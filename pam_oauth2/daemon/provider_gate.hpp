@@ -4,6 +4,8 @@
 #include "http_client.hpp"
 #include "metrics.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -15,16 +17,19 @@ namespace pam_oauth2 {
 // Every request pam_oauth2d sends to an identity provider passes here: its host must be in
 // allow_hosts (a client's module arguments cannot send the daemon anywhere else, discovered
 // jwks_uri included), at most max_provider_requests run at once per host (a login waits for a slot
-// no longer than its timeout), and each is counted. Connections, TLS sessions and DNS answers are
-// shared by all of them and stay warm between logins.
+// no longer than its timeout), each is counted, and none outlives the login's deadline (the login's
+// whole answer is bounded by its timeout, however many requests it needs). Connections, TLS sessions
+// and DNS answers are shared by all of them and stay warm between logins.
 class ProviderGate {
 public:
     explicit ProviderGate(Metrics& metrics) : metrics_(metrics) {}
 
     /// Applies (re)loaded limits; requests already running keep their slot.
     void configure(std::vector<std::string> allow_hosts, long max_per_host);
-    /// Clients for one login's decision.
-    HttpClientFactory factory();
+    using Deadline = std::chrono::steady_clock::time_point;
+    /// Clients for one login's decision: waiting for a slot and each request end by `deadline` (a
+    /// request with no time left fails at once). `sent`, if given, is set when a request is sent.
+    HttpClientFactory factory(Deadline deadline, std::atomic<bool>* sent = nullptr);
 
 private:
     class GatedClient;

@@ -34,17 +34,32 @@ __attribute__((format(printf, 2, 3))) static void unavailable(struct broker_logi
     va_end(args);
 }
 
-/* root (socket activation, or a daemon that dropped privileges after listen) or the daemon's user. */
+/* root (socket activation, or a daemon that dropped privileges after listen) or the daemon's user.
+ * The user's uid is looked up once per process (a login connects twice, and each connection checks
+ * both the socket's owner and the peer); a race between threads only looks it up twice. */
 static int trusted_uid(uid_t uid)
 {
+    static uid_t daemon_uid;
+    static int known; /* 0: not looked up yet, 1: daemon_uid holds it, 2: no such user */
     if (uid == 0) {
         return 1;
     }
-    char buffer[4096];
-    struct passwd entry;
-    struct passwd* found = NULL;
-    return getpwnam_r(PAM_OAUTH2_DAEMON_USER, &entry, buffer, sizeof buffer, &found) == 0 && found != NULL &&
-           found->pw_uid == uid;
+    int state = __atomic_load_n(&known, __ATOMIC_ACQUIRE);
+    if (state == 0) {
+        char buffer[4096];
+        struct passwd entry;
+        struct passwd* found = NULL;
+        const int status = getpwnam_r(PAM_OAUTH2_DAEMON_USER, &entry, buffer, sizeof buffer, &found);
+        if (status != 0) {
+            return 0; /* a failed lookup (not a missing user) is not remembered */
+        }
+        state = found != NULL ? 1 : 2;
+        if (found != NULL) {
+            __atomic_store_n(&daemon_uid, found->pw_uid, __ATOMIC_RELAXED);
+        }
+        __atomic_store_n(&known, state, __ATOMIC_RELEASE);
+    }
+    return state == 1 && __atomic_load_n(&daemon_uid, __ATOMIC_RELAXED) == uid;
 }
 
 /* A connected socket to the real daemon, or -1: a local user must not be able to stand in for it. */
@@ -144,10 +159,15 @@ static int send_frame(int fd, unsigned char type, const char* const* texts, cons
     return status;
 }
 
-static int send_prepare(int fd, int argc, const char** argv, const char* service, int64_t deadline_ms)
+/* PREPARE or VERIFY: the module arguments and the service (each connection carries its login's whole
+ * context), then `extra` fields, and `code` (as broker_pam_code) when not NULL. */
+static int send_request(int fd, unsigned char type, int argc, const char** argv, const char* service,
+                        const char* const* extra, const unsigned char* extra_tags, size_t extra_count,
+                        const int64_t* code, int64_t deadline_ms)
 {
-    const char** texts = calloc((size_t)argc + 1, sizeof *texts);
-    unsigned char* tags = calloc((size_t)argc + 1, 1);
+    const size_t room = (size_t)argc + 1 + extra_count;
+    const char** texts = calloc(room, sizeof *texts);
+    unsigned char* tags = calloc(room, 1);
     int status = -1;
     if (texts != NULL && tags != NULL) {
         size_t count = 0;
@@ -159,7 +179,11 @@ static int send_prepare(int fd, int argc, const char** argv, const char* service
         }
         texts[count] = service;
         tags[count++] = broker_service;
-        status = send_frame(fd, broker_prepare, texts, tags, count, NULL, 0, deadline_ms);
+        for (size_t i = 0; i < extra_count; ++i) {
+            texts[count] = extra[i];
+            tags[count++] = extra_tags[i];
+        }
+        status = send_frame(fd, type, texts, tags, count, code, broker_pam_code, deadline_ms);
     } else {
         errno = ENOMEM;
     }
@@ -212,76 +236,108 @@ static void release(unsigned char* body, size_t length)
     }
 }
 
-void broker_authenticate(pam_handle_t* pamh, const struct front_options* options, int argc, const char** argv,
-                         struct broker_login* login)
+/* How the daemon asked for the token (its PREPARED answer). */
+struct prepared {
+    char prompt[256];
+    int use_first_pass;
+    int64_t budget_ms;
+    int log_stderr;
+};
+
+/* Connects, sends one request and reads its answer into `message` (`*body` holds it; the caller
+ * releases it); the connection is closed before returning. 0, or -1 with login->why set. */
+static int exchange(pam_handle_t* pamh, const struct front_options* options, int argc, const char** argv,
+                    unsigned char type, const char* const* extra, const unsigned char* extra_tags, size_t extra_count,
+                    const int64_t* code, int64_t deadline_ms, unsigned char** body, size_t* body_length,
+                    struct broker_message* message, struct broker_login* login)
 {
-    memset(login, 0, sizeof *login);
-    int64_t deadline_ms = broker_now_ms() + prepare_budget_ms;
     const int fd = connect_daemon(options->socket_path, deadline_ms, login);
     if (fd < 0) {
-        return;
+        return -1;
     }
-    struct broker_message* message = malloc(sizeof *message);
-    unsigned char* body = NULL;
-    size_t body_length = 0;
-    if (message == NULL) {
-        unavailable(login, "out of memory");
-        close(fd);
-        return;
-    }
-    /* A daemon that refuses this peer answers at once and closes, possibly before PREPARE is sent:
-     * a failed send is followed by a read, so its reason is not lost behind EPIPE. */
-    const int sent = send_prepare(fd, argc, argv, item_or_empty(pamh, PAM_SERVICE), deadline_ms);
+    /* A daemon that refuses this peer answers at once and closes, possibly before the request is
+     * sent: a failed send is followed by a read, so its reason is not lost behind EPIPE. */
+    const int sent = send_request(fd, type, argc, argv, item_or_empty(pamh, PAM_SERVICE), extra, extra_tags,
+                                  extra_count, code, deadline_ms);
     const int send_error = errno;
-    if (broker_receive(fd, deadline_ms, &body, &body_length, message) != 0) {
-        unavailable(login, "pam_oauth2d did not answer: %s", strerror(sent != 0 ? send_error : errno));
-        goto done;
+    const int received = broker_receive(fd, deadline_ms, body, body_length, message);
+    const int receive_error = errno;
+    close(fd);
+    if (received != 0) {
+        unavailable(login, "pam_oauth2d did not answer%s: %s", type == broker_verify ? " in time" : "",
+                    strerror(sent != 0 ? send_error : receive_error));
+        return -1;
     }
     if (message->type == broker_refused) {
         char reason[256];
         field_text(message, broker_reason, reason, sizeof reason);
         unavailable(login, "pam_oauth2d refused this process: %s", reason);
-        goto done;
+        return -1;
     }
-    if (message->type != broker_prepared) {
+    if (message->type != (type == broker_prepare ? broker_prepared : broker_verdict)) {
         unavailable(login, "pam_oauth2d answered out of turn");
-        goto done;
+        return -1;
     }
-    /* log=stderr as the daemon read it, or as the front saw it when the arguments did not parse. */
-    const int log_stderr = options->log_stderr || field_int(message, broker_log_stderr, 0) != 0;
-    if (broker_find(message, broker_pam_code) != NULL) {
-        take_verdict(pamh, message, log_stderr, login); /* a configuration error: no token is asked for */
-        goto done;
-    }
-    char prompt[256];
-    field_text(message, broker_prompt, prompt, sizeof prompt);
-    const int use_first_pass = field_int(message, broker_use_first_pass, 0) != 0;
-    const int64_t budget_ms = field_int(message, broker_budget_ms, 5000);
-    release(body, body_length);
-    body = NULL;
+    return 0;
+}
 
+/* PREPARE on its own connection: 0 with `out` filled, 1 when the daemon already decided (a
+ * configuration error, logged and taken), -1 when it could not be used. */
+static int prepare(pam_handle_t* pamh, const struct front_options* options, int argc, const char** argv,
+                   struct broker_message* message, struct prepared* out, struct broker_login* login)
+{
+    unsigned char* body = NULL;
+    size_t body_length = 0;
+    int status = exchange(pamh, options, argc, argv, broker_prepare, NULL, NULL, 0, NULL,
+                          broker_now_ms() + prepare_budget_ms, &body, &body_length, message, login);
+    if (status == 0) {
+        /* log=stderr as the daemon read it, or as the front saw it when the arguments did not parse. */
+        out->log_stderr = options->log_stderr || field_int(message, broker_log_stderr, 0) != 0;
+        if (broker_find(message, broker_pam_code) != NULL) {
+            take_verdict(pamh, message, out->log_stderr, login); /* no token is asked for */
+            status = 1;
+        } else {
+            field_text(message, broker_prompt, out->prompt, sizeof out->prompt);
+            out->use_first_pass = field_int(message, broker_use_first_pass, 0) != 0;
+            out->budget_ms = field_int(message, broker_budget_ms, 5000);
+        }
+    }
+    release(body, body_length);
+    return status;
+}
+
+void broker_authenticate(pam_handle_t* pamh, const struct front_options* options, int argc, const char** argv,
+                         struct broker_login* login)
+{
+    memset(login, 0, sizeof *login);
+    struct broker_message* message = malloc(sizeof *message);
+    if (message == NULL) {
+        unavailable(login, "out of memory");
+        return;
+    }
+    struct prepared asked;
+    memset(&asked, 0, sizeof asked);
+    if (prepare(pamh, options, argc, argv, message, &asked, login) != 0) {
+        free(message);
+        return;
+    }
+    /* No connection is open while the person types: the daemon holds nothing for this login. */
     const char* user = NULL;
     char why[256] = "";
-    const int collected = handle_collect(pamh, use_first_pass, prompt, &user, &login->token, why, sizeof why);
-    const char* rhost = item_or_empty(pamh, PAM_RHOST);
+    const int collected =
+        handle_collect(pamh, asked.use_first_pass, asked.prompt, &user, &login->token, why, sizeof why);
     /* The daemon writes every decision line, a failed conversation's too, so they read alike. */
-    const char* texts[3] = {user != NULL ? user : "", rhost, collected == PAM_SUCCESS ? login->token : why};
+    const char* texts[3] = {user != NULL ? user : "", item_or_empty(pamh, PAM_RHOST),
+                            collected == PAM_SUCCESS ? login->token : why};
     const unsigned char tags[3] = {broker_user, broker_rhost, collected == PAM_SUCCESS ? broker_token : broker_reason};
     const int64_t code = collected;
-    deadline_ms = broker_now_ms() + (budget_ms > 0 && budget_ms < 600000 ? budget_ms : 5000) + answer_margin_ms;
-    if (send_frame(fd, broker_verify, texts, tags, 3, collected == PAM_SUCCESS ? NULL : &code, broker_pam_code,
-                   deadline_ms) != 0 ||
-        broker_receive(fd, deadline_ms, &body, &body_length, message) != 0) {
-        unavailable(login, "pam_oauth2d did not answer in time: %s", strerror(errno));
-        goto done;
+    const int64_t budget_ms = asked.budget_ms > 0 && asked.budget_ms < 600000 ? asked.budget_ms : 5000;
+    unsigned char* body = NULL;
+    size_t body_length = 0;
+    if (exchange(pamh, options, argc, argv, broker_verify, texts, tags, 3, collected == PAM_SUCCESS ? NULL : &code,
+                 broker_now_ms() + budget_ms + answer_margin_ms, &body, &body_length, message, login) == 0) {
+        take_verdict(pamh, message, asked.log_stderr, login);
     }
-    if (message->type != broker_verdict) {
-        unavailable(login, "pam_oauth2d answered out of turn");
-        goto done;
-    }
-    take_verdict(pamh, message, log_stderr, login);
-done:
     release(body, body_length);
     free(message);
-    close(fd);
 }

@@ -35,20 +35,28 @@ static int wait_ready(int fd, short events, int64_t deadline_ms)
     }
 }
 
+/* Each call tries the socket first and waits only when it would block: a request arrives with its
+ * connection and an answer usually fits the socket buffer, so most frames cost no poll(2) at all.
+ * The deadline is checked before every attempt, so a peer trickling bytes is still cut off. */
 int broker_send(int fd, const unsigned char* frame, size_t length, int64_t deadline_ms)
 {
     size_t sent = 0;
     while (sent < length) {
-        if (wait_ready(fd, POLLOUT, deadline_ms) != 0) {
+        if (broker_now_ms() >= deadline_ms) {
+            errno = ETIMEDOUT;
             return -1;
         }
         /* MSG_NOSIGNAL: a peer that hung up must not kill the host process with SIGPIPE. */
         const ssize_t wrote = send(fd, frame + sent, length - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (wrote < 0) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
-                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (wait_ready(fd, POLLOUT, deadline_ms) != 0) {
+                    return -1;
+                }
+            } else if (errno != EINTR) {
+                return -1;
             }
-            return -1;
+            continue;
         }
         sent += (size_t)wrote;
     }
@@ -59,7 +67,8 @@ static int read_exactly(int fd, unsigned char* into, size_t length, int64_t dead
 {
     size_t got = 0;
     while (got < length) {
-        if (wait_ready(fd, POLLIN, deadline_ms) != 0) {
+        if (broker_now_ms() >= deadline_ms) {
+            errno = ETIMEDOUT;
             return -1;
         }
         const ssize_t read_now = recv(fd, into + got, length - got, MSG_DONTWAIT);
@@ -68,10 +77,14 @@ static int read_exactly(int fd, unsigned char* into, size_t length, int64_t dead
             return -1;
         }
         if (read_now < 0) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
-                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (wait_ready(fd, POLLIN, deadline_ms) != 0) {
+                    return -1;
+                }
+            } else if (errno != EINTR) {
+                return -1;
             }
-            return -1;
+            continue;
         }
         got += (size_t)read_now;
     }

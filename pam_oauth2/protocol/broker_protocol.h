@@ -1,6 +1,9 @@
 /* The wire format between pam_oauth2.so and pam_oauth2d, in C so the module's broker path needs no
- * C++ runtime. One connection carries one login: PREPARE -> PREPARED, then VERIFY -> VERDICT (or
- * REFUSED at any point).
+ * C++ runtime. A login is two connections, each carrying one request and its answer (or REFUSED):
+ * PREPARE -> PREPARED before the conversation, then, once the token is collected, VERIFY -> VERDICT.
+ * Both requests carry the module arguments and the service (the daemon finds the configuration in its
+ * cache the second time), so no connection and no daemon thread waits while a person types.
+ * Version 2; version 1 kept one connection open across the conversation.
  *
  * A frame is an 8-byte header ("PO2", the version byte, the body length as uint32 big-endian) and a
  * body of at most broker_max_body bytes: one type byte, then fields, each a tag byte, a uint32
@@ -20,7 +23,7 @@ extern "C" {
 #define BROKER_DEFAULT_SOCKET "/run/pam_oauth2/pam_oauth2d.sock"
 
 enum {
-    broker_protocol_version = 1,
+    broker_protocol_version = 2,
     broker_header_bytes = 8,
     /* The longest token max_token_bytes allows (1 MiB) plus every module argument. */
     broker_max_body = (1024 + 64) * 1024,
@@ -30,7 +33,7 @@ enum {
 enum broker_type {
     broker_prepare = 1,  /* client: module arguments and service */
     broker_prepared = 2, /* daemon: how to ask for the token, the time budget, or a verdict already */
-    broker_verify = 3,   /* client: user, remote host, token */
+    broker_verify = 3,   /* client: module arguments, service, user, remote host, token (or reason) */
     broker_verdict = 4,  /* daemon: PAM code, log line, valid_until */
     broker_refused = 5,  /* daemon: this peer or request is not served (reason) */
 };
@@ -41,7 +44,7 @@ enum broker_tag {
     broker_user = 3,            /* PAM user */
     broker_rhost = 4,           /* PAM_RHOST */
     broker_token = 5,           /* the token (only in VERIFY) */
-    broker_pam_code = 6,        /* int: the PAM code to return */
+    broker_pam_code = 6,        /* int: the PAM code to return (in VERIFY: why no token came) */
     broker_priority = 7,        /* int: syslog priority of log_line */
     broker_log_line = 8,        /* the decision line, already escaped */
     broker_prompt = 9,          /* conversation prompt */

@@ -16,6 +16,7 @@ import re
 import secrets
 import shutil
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -225,7 +226,7 @@ class WhoTalksToWhom(unittest.TestCase):
     def test_malformed_frames_are_dropped_and_the_daemon_keeps_serving(self):
         daemon = pam_harness.Daemon(DAEMON)
         try:
-            for junk in (b"GET / HTTP/1.0\r\n\r\n", b"PO2\x01\xff\xff\xff\xff", b"PO2\x01\x00\x00\x00\x03\x01\x63\x00",
+            for junk in (b"GET / HTTP/1.0\r\n\r\n", b"PO2\x02\xff\xff\xff\xff", b"PO2\x02\x00\x00\x00\x03\x01\x63\x00",
                          b"PO2\x09\x00\x00\x00\x01\x01", b""):
                 with socket.socket(socket.AF_UNIX) as raw:
                     raw.settimeout(10)
@@ -355,6 +356,57 @@ class Storms(unittest.TestCase):
             hung.stop()
 
 
+class ParkedPrompts(unittest.TestCase):
+    """Issue 19, finding 1: a client that got its password prompt and stays silent (a person typing,
+    or an attacker holding connections) holds no daemon thread, so other logins go on at full speed."""
+
+    PARKED = 100 if SANITIZED else 400
+    ROUNDS = 15 if SANITIZED else 40
+
+    def timed_logins(self, daemon, args, token):
+        seconds = []
+        for _ in range(self.ROUNDS):
+            auth, _, log, elapsed = login(daemon.socket, args, "alice", token, "deny")
+            self.assertEqual(auth, SUCCESS, log)
+            seconds.append(elapsed)
+        return statistics.median(seconds)
+
+    def test_hundreds_of_parked_prompts_do_not_slow_other_logins(self):
+        port = pam_harness.free_port()
+        # Far fewer serving threads than parked prompts: one thread held per prompt would show at once.
+        daemon = pam_harness.Daemon(DAEMON, extra=f"max_clients = 32\nmetrics = 127.0.0.1:{port}")
+        parked = []
+        try:
+            args = [userinfo(), "allow_http"]
+            token = tok("user-alice")
+            self.assertEqual(login(daemon.socket, args, "alice", token, "deny")[0], SUCCESS)  # the verdict cached
+            without = self.timed_logins(daemon, args, token)
+            context = [(1, arg.encode()) for arg in ["log=stderr", *args]] + [(2, b"parked")]
+            for _ in range(self.PARKED):
+                conn = socket.socket(socket.AF_UNIX)
+                parked.append(conn)
+                conn.settimeout(10)
+                conn.connect(daemon.socket)
+                conn.sendall(pam_harness.frame(1, context))
+                self.assertEqual(pam_harness.read_frame(conn)[0], 2)  # PREPARED: the prompt; now silence
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                self.assertIn("pam_oauth2d_connections 0\n", answer.read().decode())
+            held = self.timed_logins(daemon, args, token)
+            # The parked ones can still finish their logins (VERIFY comes on a new connection).
+            for conn in parked[:5]:
+                answer = pam_harness.broker_request(daemon.socket, 3, context + [
+                    (3, b"alice"), (4, b"127.0.0.1"), (5, token.encode())])
+                self.assertEqual(answer[0], 4)
+            print(f"\n{self.PARKED} parked prompts: login p50 {without * 1000:.1f} ms without, "
+                  f"{held * 1000:.1f} ms with them", file=sys.stderr)
+            self.assertLess(held, max(2 * without, without + 0.05))
+        finally:
+            for conn in parked:
+                conn.close()
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+
 class DaemonUnderValgrind(unittest.TestCase):
     """pam_oauth2d under memcheck: grants, refusals, provider errors and malformed frames, then a
     stop; no memory error and nothing definitely lost."""
@@ -380,16 +432,11 @@ class DaemonUnderValgrind(unittest.TestCase):
             args = [userinfo(), "allow_http", "cache_ttl=5"]
             for i in range(300):
                 token = [tok("user-alice", str(i % 20)), tok("rejected"), tok("status-503")][i % 3].encode()
-                with socket.socket(socket.AF_UNIX) as conn:
-                    conn.settimeout(60)
-                    conn.connect(socket_path)
-                    conn.sendall(pam_harness.frame(1, [(1, arg.encode()) for arg in args] + [(2, b"valgrind")]))
-                    pam_harness.read_frame(conn)
-                    conn.sendall(pam_harness.frame(3, [(3, b"alice"), (4, b"127.0.0.1"), (5, token)]))
-                    self.assertEqual(pam_harness.read_frame(conn)[0], 4)  # VERDICT
+                answer = pam_harness.broker_login(socket_path, args, "alice", token, b"valgrind")
+                self.assertEqual(answer[0], 4)  # VERDICT
             with socket.socket(socket.AF_UNIX) as conn:
                 conn.connect(socket_path)
-                conn.sendall(b"PO2\x01\x00\x00\x00\x03\x01\x63\x00")
+                conn.sendall(b"PO2\x02\x00\x00\x00\x03\x01\x63\x00")
                 conn.recv(64)
         finally:
             daemon.terminate()
@@ -412,7 +459,7 @@ class SecretsNeverLogged(unittest.TestCase):
 
 
 SUITES = {
-    "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, SecretsNeverLogged),
+    "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, SecretsNeverLogged),
     "valgrind": (DaemonUnderValgrind,),
 }
 SUITE = "functional"

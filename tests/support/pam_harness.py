@@ -133,7 +133,25 @@ def frame(kind, fields):
     """One frame of the broker wire format (pam_oauth2/protocol/broker_protocol.h): a type, then
     (tag, bytes) fields."""
     body = bytes([kind]) + b"".join(bytes([tag]) + struct.pack(">I", len(value)) + value for tag, value in fields)
-    return b"PO2\x01" + struct.pack(">I", len(body)) + body
+    return b"PO2\x02" + struct.pack(">I", len(body)) + body
+
+
+def broker_request(socket_path, kind, fields, timeout=60):
+    """One request on its own connection, as the module sends it (each connection carries one request
+    and its answer); the answer's body."""
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.settimeout(timeout)
+        conn.connect(socket_path)
+        conn.sendall(frame(kind, fields))
+        return read_frame(conn)
+
+
+def broker_login(socket_path, args, user, token, service=b"harness", timeout=60):
+    """PREPARE, then VERIFY on a second connection, both with the module arguments and the service;
+    the VERIFY answer's body (its first byte is the type: 4 for VERDICT)."""
+    context = [(1, arg.encode()) for arg in args] + [(2, service)]
+    broker_request(socket_path, 1, context, timeout)
+    return broker_request(socket_path, 3, context + [(3, user.encode()), (4, b"127.0.0.1"), (5, token)], timeout)
 
 
 def _read_exactly(conn, length):

@@ -43,7 +43,7 @@ TEST_CASE("broker frames round-trip: texts, repeated arguments and integers")
     broker_writer_add_int(&writer, broker_pam_code, 9);
     buffer.resize(broker_writer_finish(&writer));
     REQUIRE(!buffer.empty());
-    CHECK(std::memcmp(buffer.data(), "PO2\x01", 4) == 0);
+    CHECK(std::memcmp(buffer.data(), "PO2\x02", 4) == 0);
 
     static broker_message message{};
     REQUIRE(decode(buffer, message) == 0);
@@ -70,7 +70,7 @@ TEST_CASE("broker frames that are malformed in any way are refused")
     wrong_magic[0] = 'X';
     CHECK(decode(wrong_magic, message) == -1);
     auto wrong_version = good;
-    wrong_version[3] = 2;
+    wrong_version[3] = 1; // version 1 held its connection across the conversation
     CHECK(decode(wrong_version, message) == -1);
     auto unknown_type = good;
     unknown_type[broker_header_bytes] = 9;

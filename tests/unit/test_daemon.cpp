@@ -155,19 +155,31 @@ TEST_CASE("flights: a waiter gives up at its budget, and exceptions become decis
 {
     Metrics metrics;
     Flights flights(metrics);
+    const auto hung_work = [] {
+        std::this_thread::sleep_for(1500ms);
+        return decision_of(Outcome::Granted, "late");
+    };
+    // The leader runs the work on its own thread (the provider gate bounds it in the daemon); a login
+    // that joins it waits no longer than its own budget.
+    std::thread leader([&] { flights.decide("hung", hung_work, 5000ms, 5); });
+    std::this_thread::sleep_for(100ms);
     const auto started = std::chrono::steady_clock::now();
-    const auto hung = flights.decide(
-        "hung",
-        [] {
-            std::this_thread::sleep_for(1500ms);
-            return decision_of(Outcome::Granted, "late");
-        },
-        100ms, 5);
+    const auto hung = flights.decide("hung", hung_work, 100ms, 5);
     CHECK(!hung);
     CHECK(std::chrono::steady_clock::now() - started < 1000ms);
     const auto thrown = flights.decide(
         "throws", []() -> Decision { throw std::runtime_error("boom"); }, 5000ms, 5);
     REQUIRE(thrown);
     CHECK(thrown->outcome == Outcome::InternalError);
-    std::this_thread::sleep_for(1600ms); // let the hung flight finish before its Flights goes away
+    leader.join();
+    // No entry outlives its flight, whatever the work did: both keys run again.
+    std::atomic<int> runs{0};
+    const auto counted = [&] {
+        ++runs;
+        return decision_of(Outcome::Granted, "ok");
+    };
+    flights.decide("hung", counted, 5000ms, 5);
+    flights.decide("throws", counted, 5000ms, 5);
+    CHECK(runs == 2);
+    CHECK(metrics.text().find("pam_oauth2d_verifications_in_flight 0") != std::string::npos);
 }
