@@ -77,11 +77,21 @@ LoginResult login(const LoginRequest& request, const LoginDependencies& dependen
 LoginResult login(const std::variant<Configuration, ConfigError>& loaded, const LoginRequest& request,
                   const LoginDependencies& dependencies)
 {
-    const auto started = std::chrono::steady_clock::now();
     if (const auto* error = std::get_if<ConfigError>(&loaded)) {
-        return configuration_failed(*error, request, dependencies);
+        return login(*error, request, dependencies);
     }
-    const auto& configuration = std::get<Configuration>(loaded);
+    return login(std::get<Configuration>(loaded), request, dependencies);
+}
+
+LoginResult login(const ConfigError& error, const LoginRequest& request, const LoginDependencies& dependencies)
+{
+    return configuration_failed(error, request, dependencies);
+}
+
+LoginResult login(const Configuration& configuration, const LoginRequest& request,
+                  const LoginDependencies& dependencies)
+{
+    const auto started = std::chrono::steady_clock::now();
     Logger logger = dependencies.make_logger(configuration.settings.log);
     logger.set_observer(dependencies.observer);
     logger.debug("options: " + describe_settings(configuration.settings));

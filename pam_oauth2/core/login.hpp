@@ -79,6 +79,13 @@ LoginResult login(const LoginRequest& request, const LoginDependencies& dependen
 LoginResult login(const std::variant<Configuration, ConfigError>& loaded, const LoginRequest& request,
                   const LoginDependencies& dependencies);
 
+/// The same for a configuration that loaded (pam_oauth2d passes the one it keeps, without a copy).
+LoginResult login(const Configuration& configuration, const LoginRequest& request,
+                  const LoginDependencies& dependencies);
+
+/// The same for a configuration that cannot be used: its one line, nothing collected.
+LoginResult login(const ConfigError& error, const LoginRequest& request, const LoginDependencies& dependencies);
+
 /// Where the lines of a configuration that did not load go: `log` read from the arguments with the
 /// option table's own parse (the last valid value wins), syslog otherwise; debug off.
 LogSettings log_settings_of_arguments(const std::vector<std::string_view>& args);
