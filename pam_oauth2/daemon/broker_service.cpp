@@ -1,8 +1,10 @@
 #include "broker_service.hpp"
 
 #include "broker_io.h"
+#include "conf_policy.hpp"
 #include "configuration.hpp"
 #include "digest.hpp"
+#include "login.hpp"
 #include "outcome.hpp"
 #include "secure_string.hpp"
 #include "settings_parser.hpp"
@@ -131,6 +133,25 @@ std::string flight_key(const std::string& identity, const std::string& user, con
     return sha256_hex(material.view());
 }
 
+// What the module collected, as the VERIFY frame says: user and token, or why it could not.
+Collected collected_from(const Received& frame)
+{
+    Collected collected;
+    collected.user = frame.text(broker_user);
+    const broker_field* token_field = broker_find(&frame.message, broker_token);
+    if (token_field == nullptr) {
+        int64_t code = to_pam_code(Outcome::Denied);
+        broker_find_int(&frame.message, broker_pam_code, &code);
+        collected.refusal =
+            code == to_pam_code(Outcome::ConversationAgain) ? Outcome::ConversationAgain : Outcome::Denied;
+        collected.why = frame.text(broker_reason);
+    } else {
+        collected.token.emplace(
+            std::string_view(reinterpret_cast<const char*>(token_field->value), token_field->length));
+    }
+    return collected;
+}
+
 } // namespace
 
 BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const Logger& logger)
@@ -174,9 +195,6 @@ struct BrokerService::Request {
     std::vector<std::string> args;
     std::string prefix; // "peer uid=... pid=... service=...: " before every line of this login
     std::chrono::steady_clock::time_point started;
-    std::string user;              // VERIFY only
-    std::string rhost;             // VERIFY only
-    std::string token_fingerprint; // VERIFY only, when a token came
 };
 
 void BrokerService::serve_login(int fd, const ucred& peer)
@@ -202,12 +220,23 @@ void BrokerService::serve_login(int fd, const ucred& peer)
         }
     }
     request.prefix = who + " service=" + log_value(request.frame.text(broker_service)) + ": ";
-    const auto loaded = configurations_.get(request.args, hosts_check(daemon));
+    const auto loaded = load(request.args, daemon);
     if (message.type == broker_prepare) {
         serve_prepare(fd, request, loaded);
     } else {
         serve_verify(fd, request, loaded, *daemon);
     }
+}
+
+ConfigurationCache::Result BrokerService::load(const std::vector<std::string>& args,
+                                               const std::shared_ptr<const DaemonConfig>& daemon)
+{
+    // Checked before anything is opened: a peer may name only files below conf_dirs.
+    const std::vector<std::string_view> views(args.begin(), args.end());
+    if (auto refused = refused_conf_argument(*daemon, views)) {
+        return {std::move(*refused), ""};
+    }
+    return configurations_.get(args, hosts_check(daemon));
 }
 
 bool BrokerService::peer_allowed(int fd, const ucred& peer, const DaemonConfig& daemon, const std::string& who)
@@ -225,7 +254,8 @@ bool BrokerService::peer_allowed(int fd, const ucred& peer, const DaemonConfig& 
 void BrokerService::serve_prepare(int fd, const Request& request, const ConfigurationCache::Result& loaded)
 {
     if (const auto* error = std::get_if<ConfigError>(&loaded.loaded)) {
-        finish_login(fd, broker_prepared, request, error, nullptr);
+        const std::vector<std::string_view> args(request.args.begin(), request.args.end());
+        answer(fd, broker_prepared, login(*error, LoginRequest{args, "", {}}, login_dependencies(request)));
         return;
     }
     const Settings& settings = std::get<std::shared_ptr<const Configuration>>(loaded.loaded)->settings;
@@ -238,55 +268,52 @@ void BrokerService::serve_prepare(int fd, const Request& request, const Configur
         .send(fd);
 }
 
-void BrokerService::serve_verify(int fd, Request& request, const ConfigurationCache::Result& loaded,
+void BrokerService::serve_verify(int fd, const Request& request, const ConfigurationCache::Result& loaded,
                                  const DaemonConfig& daemon)
 {
+    const std::vector<std::string_view> args(request.args.begin(), request.args.end());
+    const LoginRequest login_request{args, request.frame.text(broker_rhost),
+                                     [&request](const Configuration&) { return collected_from(request.frame); }};
     // A configuration that broke between PREPARE and VERIFY (an edited file) is reported here.
     if (const auto* error = std::get_if<ConfigError>(&loaded.loaded)) {
-        finish_login(fd, broker_verdict, request, error, nullptr);
+        answer(fd, broker_verdict, login(*error, login_request, login_dependencies(request)));
         return;
     }
-    const broker_message& message = request.frame.message;
-    request.rhost = request.frame.text(broker_rhost);
-    request.user = request.frame.text(broker_user);
-    Decision decision;
-    const broker_field* token_field = broker_find(&message, broker_token);
-    if (token_field == nullptr) {
-        // The module could not collect user or token; it says why, and we write the line.
-        int64_t code = to_pam_code(Outcome::Denied);
-        broker_find_int(&message, broker_pam_code, &code);
-        decision.outcome =
-            code == to_pam_code(Outcome::ConversationAgain) ? Outcome::ConversationAgain : Outcome::Denied;
-        decision.reason = request.frame.text(broker_reason);
-    } else {
-        const SecureString token(
-            std::string_view(reinterpret_cast<const char*>(token_field->value), token_field->length));
-        request.token_fingerprint = token_fingerprint(token.view());
-        decision = decide(request, token, std::get<std::shared_ptr<const Configuration>>(loaded.loaded),
-                          loaded.identity, daemon);
-    }
-    finish_login(fd, broker_verdict, request, nullptr, &decision);
+    const auto& configuration = std::get<std::shared_ptr<const Configuration>>(loaded.loaded);
+    LoginDependencies dependencies = login_dependencies(request);
+    dependencies.decide = [&](std::string_view user, const SecureString& token, const Configuration&,
+                              const Logger& logger) {
+        return decide(request, user, token, configuration, loaded.identity, daemon, logger);
+    };
+    answer(fd, broker_verdict, login(*configuration, login_request, dependencies));
 }
 
-Decision BrokerService::decide(const Request& request, const SecureString& token,
+LoginDependencies BrokerService::login_dependencies(const Request& request) const
+{
+    LoginDependencies dependencies;
+    dependencies.store = &store_;
+    dependencies.make_logger = [this, prefix = request.prefix](const LogSettings& log) {
+        return Logger([this, prefix](int priority, const std::string& line) { logger_.log(priority, prefix + line); },
+                      log.debug);
+    };
+    return dependencies;
+}
+
+Decision BrokerService::decide(const Request& request, std::string_view user, const SecureString& token,
                                const std::shared_ptr<const Configuration>& configuration, const std::string& identity,
-                               const DaemonConfig& daemon)
+                               const DaemonConfig& daemon, const Logger& logger)
 {
     const long budget_ms = configuration->settings.http.timeout_ms;
     const auto deadline = request.started + std::chrono::milliseconds(budget_ms);
-    const Logger login_logger([this, prefix = request.prefix](
-                                  int priority, const std::string& line) { logger_.log(priority, prefix + line); },
-                              configuration->settings.log.debug);
     // The leader decides on this thread; the verdict cache and keys in memory answer most logins
     // without a request, the gate bounds the rest by the deadline.
     bool led = false;
     std::atomic<bool> sent{false};
     const auto work = [&] {
         led = true;
-        return decide_login(request.user, token, *configuration, gate_.factory(deadline, &sent), system_now,
-                            login_logger, &store_);
+        return decide_login(user, token, *configuration, gate_.factory(deadline, &sent), system_now, logger, &store_);
     };
-    auto decided = flights_.decide(flight_key(identity, request.user, token), work,
+    auto decided = flights_.decide(flight_key(identity, std::string(user), token), work,
                                    std::chrono::milliseconds(budget_ms), daemon.negative_cache_seconds);
     if (led && !sent.load()) {
         metrics_.answered_from_memory();
@@ -301,40 +328,17 @@ Decision BrokerService::decide(const Request& request, const SecureString& token
     return decision;
 }
 
-void BrokerService::finish_login(int fd, uint8_t reply, const Request& request, const ConfigError* error,
-                                 const Decision* decision)
+void BrokerService::answer(int fd, uint8_t reply, const LoginResult& result)
 {
-    DecisionRecord record;
-    int priority = LOG_ERR;
-    Outcome outcome = Outcome::ConfigError;
-    if (error != nullptr) {
-        record.outcome = outcome;
-        record.reason = "configuration error: " + error->message;
-        priority = error->in_file ? LOG_ALERT : LOG_ERR;
-    } else {
-        outcome = decision->outcome;
-        record.outcome = outcome;
-        record.reason = decision->reason;
-        record.method = decision->method;
-        record.rhost = request.rhost;
-        record.token_fingerprint = request.token_fingerprint;
-        if (decision->user_loggable) {
-            record.user = request.user;
-        }
-        record.elapsed_ms = static_cast<long>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - request.started)
-                .count());
-        priority = decision_priority(outcome);
+    metrics_.login(result_word(result.record.outcome), result.record.method);
+    Reply frame(reply);
+    frame.number(broker_pam_code, result.pam_code)
+        .number(broker_priority, result.priority)
+        .text(broker_log_line, result.line);
+    if (result.verdict.granted && result.verdict.valid_until) {
+        frame.number(broker_valid_until, *result.verdict.valid_until);
     }
-    const std::string line = format_decision(record);
-    metrics_.login(result_word(outcome), decision != nullptr ? decision->method : "");
-    logger_.log(priority, request.prefix + line);
-    Reply answer(reply);
-    answer.number(broker_pam_code, to_pam_code(outcome)).number(broker_priority, priority).text(broker_log_line, line);
-    if (decision != nullptr && outcome == Outcome::Granted && decision->valid_until) {
-        answer.number(broker_valid_until, *decision->valid_until);
-    }
-    answer.send(fd);
+    frame.send(fd);
 }
 
 } // namespace pam_oauth2

@@ -5,6 +5,7 @@
 #include "daemon_config.hpp"
 #include "flights.hpp"
 #include "logger.hpp"
+#include "login.hpp"
 #include "memory_store.hpp"
 #include "metrics.hpp"
 #include "provider_gate.hpp"
@@ -37,17 +38,23 @@ private:
     void serve_login(int fd, const ucred& peer);
     /// Refuses (answers and logs) a peer whose uid is not in allow_users; true when it may go on.
     bool peer_allowed(int fd, const ucred& peer, const DaemonConfig& daemon, const std::string& who);
+    /// The configuration a request's arguments name: refused when its conf= lies outside conf_dirs,
+    /// else from the cache (allow_hosts checked).
+    [[nodiscard]] ConfigurationCache::Result load(const std::vector<std::string>& args,
+                                                  const std::shared_ptr<const DaemonConfig>& daemon);
     void serve_prepare(int fd, const Request& request, const ConfigurationCache::Result& loaded);
-    void serve_verify(int fd, Request& request, const ConfigurationCache::Result& loaded, const DaemonConfig& daemon);
+    void serve_verify(int fd, const Request& request, const ConfigurationCache::Result& loaded,
+                      const DaemonConfig& daemon);
+    /// What the core's login() works with for this request: the memory store, and a logger that
+    /// writes to the daemon's log behind the request's prefix.
+    [[nodiscard]] LoginDependencies login_dependencies(const Request& request) const;
     /// One decision for the login, shared with every login of the same configuration, user and token
     /// that comes while it runs; answered within the configuration's timeout.
-    [[nodiscard]] Decision decide(const Request& request, const SecureString& token,
+    [[nodiscard]] Decision decide(const Request& request, std::string_view user, const SecureString& token,
                                   const std::shared_ptr<const Configuration>& configuration,
-                                  const std::string& identity, const DaemonConfig& daemon);
-    /// The end of every login: the decision line (or the configuration error's) logged, counted and
-    /// sent as the `reply` frame.
-    void finish_login(int fd, uint8_t reply, const Request& request, const ConfigError* error,
-                      const Decision* decision);
+                                  const std::string& identity, const DaemonConfig& daemon, const Logger& logger);
+    /// The end of every login: the line login() wrote, counted and sent as the `reply` frame.
+    void answer(int fd, uint8_t reply, const LoginResult& result);
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const DaemonConfig> config_;

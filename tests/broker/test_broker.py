@@ -138,6 +138,16 @@ class Methods(BrokerCase):
         self.assertIn("option timeout", log)
         self.assertNotIn("Access token", log)
 
+    def test_conf_files_outside_conf_dirs_are_refused_unread(self):
+        # /etc/passwd is readable by the daemon's user; its content must not come back.
+        for conf in ("/etc/passwd", tempfile.gettempdir() + "/../etc/passwd"):
+            auth, _, log, _ = self.login([f"conf={conf}", userinfo(), "allow_http"], "alice", tok("user-alice"))
+            self.assertEqual(auth, SERVICE_ERR, log)
+            self.assertRegex(log, r"outside pam_oauth2d's conf_dirs|absolute path without \. or \.\.")
+            self.assertNotIn("root:", log + self.daemon.log())
+        auth, _, log, _ = self.login([f"conf={introspect_conf()}"], "alice", tok("user-alice"))
+        self.assertEqual(auth, SUCCESS, log)
+
     def test_hosts_outside_allow_hosts_are_never_contacted(self):
         reset_idp_stats()
         auth, _, log, _ = self.login(["userinfo_url=http://localhost:%d/userinfo" % IDP.port, "allow_http"], "alice",

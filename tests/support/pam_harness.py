@@ -99,7 +99,7 @@ class Daemon:
     def write_config(self, allow_users, allow_hosts, extra="", user="nobody"):
         with open(self.config + ".new", "w") as f:
             f.write(f"socket = {self.socket}\nuser = {user}\nallow_users = {allow_users}\n"
-                    f"allow_hosts = {allow_hosts}\n{extra}\n")
+                    f"allow_hosts = {allow_hosts}\nconf_dirs = {tempfile.gettempdir()}\n{extra}\n")
         os.chmod(self.config + ".new", 0o644)
         os.rename(self.config + ".new", self.config)
 
