@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """One table of logins through every front end: each must write the same decision line.
 
-The module goes through the real libpam (pam_driver), pam_oauth2_check reads the same arguments, user
-and token; both ask the scripted loopback identity provider. Lines are compared with `ms=` (time)
+The module goes through the real libpam (pam_driver), in-process and through a real pam_oauth2d (the
+`broker` argument); pam_oauth2_check reads the same arguments, user and token; all ask the scripted
+loopback identity provider. Lines are compared with `ms=` (time)
 and `rhost=` (pam_oauth2_check has no remote host) dropped. A front is one function in FRONTS.
 
-    test_same_line.py --module pam_oauth2.so --driver pam_driver --check pam_oauth2_check
+    test_same_line.py --module pam_oauth2.so --driver pam_driver --check pam_oauth2_check --daemon pam_oauth2d
 """
 
 import argparse
@@ -21,17 +22,20 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import pam_harness  # noqa: E402
 
-MODULE = DRIVER = CHECK = None
-IDP = WORKDIR = None
+MODULE = DRIVER = CHECK = DAEMON_BINARY = None
+IDP = WORKDIR = DAEMON = None
 
 
 def setUpModule():
-    global IDP, WORKDIR
+    global IDP, WORKDIR, DAEMON
     IDP = pam_harness.Server()
     WORKDIR = tempfile.mkdtemp(prefix="pam_oauth2_same_line_")
+    os.chmod(WORKDIR, 0o755)  # the daemon (nobody) reads conf files in here
+    DAEMON = pam_harness.Daemon(DAEMON_BINARY)
 
 
 def tearDownModule():
+    DAEMON.stop()
     IDP.stop()
     shutil.rmtree(WORKDIR)
 
@@ -58,13 +62,19 @@ def through_check(args, user, token):
     return decision_line(done.stderr)
 
 
-FRONTS = {"module": through_module, "pam_oauth2_check": through_check}
+def through_broker(args, user, token):
+    return through_module([*args, f"broker={DAEMON.socket}", "broker_fallback=deny"], user, token)
+
+
+FRONTS = {"module": through_module, "broker": through_broker, "pam_oauth2_check": through_check}
 
 
 def conf_file(text):
     path = os.path.join(WORKDIR, f"pam_oauth2-{secrets.token_hex(4)}.conf")
     with open(path, "w") as f:
         f.write(text)
+    # Readable by the daemon's group too, as docs/broker.md sets conf files up.
+    shutil.chown(path, "root", "nogroup")
     os.chmod(path, 0o640)
     return path
 
@@ -101,6 +111,8 @@ if __name__ == "__main__":
     parser.add_argument("--module", required=True)
     parser.add_argument("--driver", required=True)
     parser.add_argument("--check", required=True)
+    parser.add_argument("--daemon", required=True)
     options, rest = parser.parse_known_args()
-    MODULE, DRIVER, CHECK = (os.path.abspath(path) for path in (options.module, options.driver, options.check))
+    MODULE, DRIVER, CHECK, DAEMON_BINARY = (os.path.abspath(path) for path in
+                                            (options.module, options.driver, options.check, options.daemon))
     unittest.main(argv=[sys.argv[0], *rest])
