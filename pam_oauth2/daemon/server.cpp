@@ -89,11 +89,9 @@ std::optional<std::string> drop_privileges(const std::string& user)
     return std::nullopt;
 }
 
-} // namespace
-
-int run_daemon(const std::string& config_path, const DaemonConfig& initial, const Logger& logger)
+// SIGHUP, SIGTERM and SIGINT, blocked here so that sigwait in run_daemon takes them, in no other thread.
+sigset_t block_signals()
 {
-    // SIGHUP, SIGTERM and SIGINT are taken by sigwait below, in no other thread.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGHUP);
@@ -101,16 +99,140 @@ int run_daemon(const std::string& config_path, const DaemonConfig& initial, cons
     sigaddset(&signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     static_cast<void>(std::signal(SIGPIPE, SIG_IGN));
+    return signals;
+}
 
-    int listener = activated_socket();
-    const bool activated = listener >= 0;
-    if (!activated) {
-        auto listening = listen_on(initial.socket);
-        if (auto* problem = std::get_if<std::string>(&listening)) {
-            logger.log(LOG_ERR, *problem);
-            return 1;
+// The listening socket the service manager passed, or one bound here; -1 with the problem logged.
+int open_listener(const DaemonConfig& initial, const Logger& logger, bool& activated)
+{
+    const int passed = activated_socket();
+    activated = passed >= 0;
+    if (activated) {
+        return passed;
+    }
+    auto listening = listen_on(initial.socket);
+    if (auto* problem = std::get_if<std::string>(&listening)) {
+        logger.log(LOG_ERR, *problem);
+        return -1;
+    }
+    return std::get<int>(listening);
+}
+
+// Threads block in accept() on the listening socket themselves, so a login needs no thread to be
+// created or woken in between. One more is started whenever none is left waiting, up to
+// max_clients; beyond that, connections wait in the socket's backlog, and a module that waits too
+// long falls back (or refuses) as broker_fallback says. The threads are never joined: the daemon
+// leaves with _Exit while they may still serve.
+class Acceptors {
+public:
+    Acceptors(int listener, BrokerService& service, Metrics& metrics, const Logger& logger, long max_clients)
+        : listener_(listener), service_(service), metrics_(metrics), logger_(logger), max_clients_(max_clients)
+    {
+    }
+
+    void start(int count)
+    {
+        for (int i = 0; i < count && i < max_clients_; ++i) {
+            start_one();
         }
-        listener = std::get<int>(listening);
+    }
+    void set_max_clients(long max_clients) { max_clients_ = max_clients; }
+    /// Wakes every accept() and lets logins in progress finish, briefly.
+    void stop()
+    {
+        stopping_ = true;
+        shutdown(listener_, SHUT_RDWR);
+        close(listener_);
+        for (int waited = 0; waited < 50 && metrics_.connections.load() > 0; ++waited) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+
+private:
+    void start_one()
+    {
+        const std::lock_guard<std::mutex> lock(threads_mutex_);
+        ++started_;
+        ++waiting_;
+        try {
+            threads_.emplace_back([this] { accept_loop(); });
+        } catch (const std::system_error&) {
+            --started_;
+            --waiting_;
+        }
+    }
+
+    void accept_loop()
+    {
+        while (!stopping_) {
+            const int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd < 0) {
+                if (errno != EINTR && errno != ECONNABORTED && !stopping_) {
+                    logger_.log(LOG_ERR, std::string("accept: ") + std::strerror(errno));
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // EMFILE and the like
+                }
+                continue;
+            }
+            if (--waiting_ == 0 && started_ < max_clients_ && !stopping_) {
+                start_one();
+            }
+            ucred peer{};
+            socklen_t length = sizeof peer;
+            if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0) {
+                ++metrics_.connections;
+                service_.serve(fd, peer);
+                --metrics_.connections;
+            }
+            close(fd);
+            ++waiting_;
+        }
+    }
+
+    const int listener_;
+    BrokerService& service_;
+    Metrics& metrics_;
+    const Logger& logger_;
+    std::atomic<long> max_clients_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<long> waiting_{0};
+    std::atomic<long> started_{0};
+    std::mutex threads_mutex_;
+    std::vector<std::thread> threads_;
+};
+
+// Applies SIGHUP reloads until SIGTERM or SIGINT comes.
+void serve_until_stopped(const sigset_t& signals, const std::string& config_path, BrokerService& service,
+                         Acceptors& acceptors, const Logger& logger)
+{
+    for (;;) {
+        int received = 0;
+        if (sigwait(&signals, &received) != 0) {
+            continue;
+        }
+        if (received != SIGHUP) {
+            return;
+        }
+        auto reloaded = load_daemon_config(config_path);
+        if (auto* problem = std::get_if<std::string>(&reloaded)) {
+            logger.log(LOG_ERR, "reload refused, keeping the running configuration: " + *problem);
+            continue;
+        }
+        const auto& config = std::get<DaemonConfig>(reloaded);
+        service.reconfigure(config);
+        acceptors.set_max_clients(config.max_clients);
+        logger.log(LOG_INFO, "configuration reloaded: " + describe_daemon_config(config));
+    }
+}
+
+} // namespace
+
+int run_daemon(const std::string& config_path, const DaemonConfig& initial, const Logger& logger)
+{
+    const sigset_t signals = block_signals();
+    bool activated = false;
+    const int listener = open_listener(initial, logger, activated);
+    if (listener < 0) {
+        return 1;
     }
     Metrics metrics;
     std::unique_ptr<MetricsEndpoint> endpoint;
@@ -132,85 +254,12 @@ int run_daemon(const std::string& config_path, const DaemonConfig& initial, cons
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
     BrokerService service(initial, metrics, logger);
-    std::atomic<long> max_clients{initial.max_clients};
-    std::atomic<bool> stopping{false};
     logger.log(LOG_INFO, std::string("pam_oauth2d ready") + (activated ? " (socket activation)" : "") + ": " +
                              describe_daemon_config(initial));
-
-    // Threads block in accept() on the listening socket themselves, so a login needs no thread to be
-    // created or woken in between. One more is started whenever none is left waiting, up to
-    // max_clients; beyond that, connections wait in the socket's backlog, and a module that waits
-    // too long falls back (or refuses) as broker_fallback says.
-    std::atomic<long> waiting{0};
-    std::atomic<long> started{0};
-    std::mutex threads_mutex;
-    std::vector<std::thread> threads;
-    std::function<void()> acceptor;
-    const auto start_acceptor = [&] {
-        const std::lock_guard<std::mutex> lock(threads_mutex);
-        ++started;
-        ++waiting;
-        try {
-            threads.emplace_back(acceptor);
-        } catch (const std::system_error&) {
-            --started;
-            --waiting;
-        }
-    };
-    acceptor = [&] {
-        while (!stopping) {
-            const int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-            if (fd < 0) {
-                if (errno != EINTR && errno != ECONNABORTED && !stopping) {
-                    logger.log(LOG_ERR, std::string("accept: ") + std::strerror(errno));
-                    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // EMFILE and the like
-                }
-                continue;
-            }
-            if (--waiting == 0 && started < max_clients && !stopping) {
-                start_acceptor();
-            }
-            ucred peer{};
-            socklen_t length = sizeof peer;
-            if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0) {
-                ++metrics.connections;
-                service.serve(fd, peer);
-                --metrics.connections;
-            }
-            close(fd);
-            ++waiting;
-        }
-    };
-    for (int i = 0; i < 4 && i < initial.max_clients; ++i) {
-        start_acceptor();
-    }
-
-    for (;;) {
-        int received = 0;
-        if (sigwait(&signals, &received) != 0) {
-            continue;
-        }
-        if (received == SIGHUP) {
-            auto reloaded = load_daemon_config(config_path);
-            if (auto* problem = std::get_if<std::string>(&reloaded)) {
-                logger.log(LOG_ERR, "reload refused, keeping the running configuration: " + *problem);
-                continue;
-            }
-            const auto& config = std::get<DaemonConfig>(reloaded);
-            service.reconfigure(config);
-            max_clients = config.max_clients;
-            logger.log(LOG_INFO, "configuration reloaded: " + describe_daemon_config(config));
-            continue;
-        }
-        break;
-    }
-    stopping = true;
-    shutdown(listener, SHUT_RDWR); // wakes every accept()
-    close(listener);
-    // Let logins in progress finish, briefly.
-    for (int waited = 0; waited < 50 && metrics.connections.load() > 0; ++waited) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    Acceptors acceptors(listener, service, metrics, logger, initial.max_clients);
+    acceptors.start(4);
+    serve_until_stopped(signals, config_path, service, acceptors, logger);
+    acceptors.stop();
     logger.log(LOG_INFO, "pam_oauth2d stopped");
     // Acceptors still serving and detached verifications may still run: leave without running
     // destructors under them.
