@@ -141,9 +141,10 @@ Problem set_conf_dirs(C& config, std::string_view value)
         while (directory.size() > 1 && directory.back() == '/') {
             directory.pop_back();
         }
-        if (directory.front() != '/' || directory == "/" || directory.find("//") != std::string::npos ||
-            directory.find("/./") != std::string::npos || directory.find("/../") != std::string::npos ||
-            directory.substr(directory.size() - 2) == "/." || directory.substr(directory.size() - 3) == "/..") {
+        // With a '/' appended, every '.' or '..' component (the last one too) reads "/./" or "/../".
+        const std::string closed = directory + '/';
+        if (directory.front() != '/' || directory == "/" || closed.find("//") != std::string::npos ||
+            closed.find("/./") != std::string::npos || closed.find("/../") != std::string::npos) {
             return std::string("takes absolute directories other than / (without . or ..)");
         }
         config.conf_dirs.push_back(directory);

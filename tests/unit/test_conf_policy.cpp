@@ -67,10 +67,14 @@ TEST_CASE("conf_dirs in pam_oauth2d.conf: absolute directories, or empty for no 
     auto loaded = load("conf_dirs = /etc/pam_oauth2/, /srv/pg\n");
     REQUIRE(std::holds_alternative<DaemonConfig>(loaded));
     CHECK(std::get<DaemonConfig>(loaded).conf_dirs == std::vector<std::string>{"/etc/pam_oauth2", "/srv/pg"});
+    // Short directories are judged, not read past their end.
+    loaded = load("conf_dirs = /a, /b/, /.x\n");
+    REQUIRE(std::holds_alternative<DaemonConfig>(loaded));
+    CHECK(std::get<DaemonConfig>(loaded).conf_dirs == std::vector<std::string>{"/a", "/b", "/.x"});
     loaded = load("conf_dirs =\n");
     REQUIRE(std::holds_alternative<DaemonConfig>(loaded));
     CHECK(std::get<DaemonConfig>(loaded).conf_dirs.empty());
-    for (const char* bad : {"relative", "/", "/etc/../root", "/etc/./x", "/etc//x", "/etc/.."}) {
+    for (const char* bad : {"relative", "/", "/.", "/..", "/etc/../root", "/etc/./x", "/etc//x", "/etc/.."}) {
         INFO(bad);
         loaded = load(std::string("conf_dirs = ") + bad + "\n");
         REQUIRE(std::holds_alternative<std::string>(loaded));
