@@ -48,8 +48,8 @@ bool conf_bound_to(const std::vector<ConfBinding>& conf_users, std::string_view 
     for (const auto& binding : conf_users) {
         const std::string_view bound = binding.path;
         // A directory line ("/dir/") covers every file below it; a file line that file only.
-        const bool covers = bound.back() == '/' ? path.size() > bound.size() && path.substr(0, bound.size()) == bound
-                                                : path == bound;
+        const bool covers =
+            bound.back() == '/' ? path.size() > bound.size() && path.substr(0, bound.size()) == bound : path == bound;
         if (covers && std::find(binding.uids.begin(), binding.uids.end(), uid) != binding.uids.end()) {
             return true;
         }

@@ -143,7 +143,8 @@ Problem set_allow_hosts(C& config, std::string_view value)
         const bool bad_brackets =
             close == std::string::npos || (close != 0 && close + 1 < entry.size() && entry[close + 1] != ':');
         long number = 0;
-        if (host.empty() || bad_brackets || entry.back() == ':' || (!port.empty() && set_number(number, port, 1, 65535))) {
+        if (host.empty() || bad_brackets || entry.back() == ':' ||
+            (!port.empty() && set_number(number, port, 1, 65535))) {
             return std::string("takes host or host:port with a port from 1 to 65535 (a host alone means port 443)");
         }
         config.allow_hosts.push_back(entry);

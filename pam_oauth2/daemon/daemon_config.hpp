@@ -13,7 +13,7 @@ namespace pam_oauth2 {
 // One conf_users line: the conf= file (or, with a trailing '/', every file below the directory) and
 // the only users whose processes may name it.
 struct ConfBinding {
-    std::string path;       // absolute, plain (no '.', '..' or empty component); "/dir/" for a directory
+    std::string path;        // absolute, plain (no '.', '..' or empty component); "/dir/" for a directory
     std::vector<uid_t> uids; // the peers it is bound to
 };
 

@@ -45,7 +45,8 @@ def setUpModule():
     os.chmod(WORKDIR, 0o755)  # the daemon (nobody) reads conf files in here
     IDP = pam_harness.Server()
     # A host-only entry means port 443; the scripted provider listens on a port of its own.
-    pam_harness.DEFAULT_ALLOW_HOSTS = f"127.0.0.1:{IDP.port}"
+    # (port 1: nothing listens there, for the connection-refused case)
+    pam_harness.DEFAULT_ALLOW_HOSTS = f"127.0.0.1:{IDP.port}, 127.0.0.1:1"
 
 
 def tearDownModule():
@@ -354,8 +355,8 @@ class Storms(unittest.TestCase):
             daemon.stop()
 
     def test_a_hung_provider_answers_everyone_within_the_timeout(self):
-        daemon = pam_harness.Daemon(DAEMON, extra="max_provider_requests = 2")
         hung = pam_harness.Server()  # its sleeping requests must not count in the other tests' stats
+        daemon = pam_harness.Daemon(DAEMON, allow_hosts=f"127.0.0.1:{hung.port}", extra="max_provider_requests = 2")
         try:
             # Different tokens the provider never answers in time; 2 at a time may even try.
             results = storm(daemon.socket, [f"userinfo_url=http://127.0.0.1:{hung.port}/userinfo", "allow_http",

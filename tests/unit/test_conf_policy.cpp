@@ -83,8 +83,9 @@ TEST_CASE("conf_policy: a conf= file is usable only by the peers conf_users bind
     // and without the path.
     const auto refused = refused_conf_argument(config, {"conf=/etc/pam_oauth2/pgbouncer/main.conf"}, postgres);
     REQUIRE(refused);
-    CHECK(refused->message ==
-          "conf= names a file that pam_oauth2d's conf_users does not bind to uid 114 (/etc/pam_oauth2/pam_oauth2d.conf)");
+    CHECK(
+        refused->message ==
+        "conf= names a file that pam_oauth2d's conf_users does not bind to uid 114 (/etc/pam_oauth2/pam_oauth2d.conf)");
     const auto missing = refused_conf_argument(config, {"conf=/etc/pam_oauth2/pgbouncer/no-such.conf"}, postgres);
     REQUIRE(missing);
     CHECK(missing->message == refused->message);
@@ -113,10 +114,11 @@ TEST_CASE("conf_users in pam_oauth2d.conf: one line per file or directory, users
     CHECK(describe_daemon_config(std::get<DaemonConfig>(loaded))
               .find("conf_users=\"/etc/pam_oauth2/postgresql.conf 0; /etc/pam_oauth2/services/ 0,65534\"") !=
           std::string::npos);
-    for (const auto* bad : {"conf_users = /etc/pam_oauth2/a.conf\n", "conf_users =\n", "conf_users = relative.conf root\n",
-                            "conf_users = / root\n", "conf_users = /etc/pam_oauth2/../shadow root\n",
-                            "conf_users = /etc//pam_oauth2/a.conf root\n", "conf_users = /etc/pam_oauth2/a.conf ,\n",
-                            "conf_users = /etc/pam_oauth2/a.conf no-such-user-here\n"}) {
+    for (const auto* bad :
+         {"conf_users = /etc/pam_oauth2/a.conf\n", "conf_users =\n", "conf_users = relative.conf root\n",
+          "conf_users = / root\n", "conf_users = /etc/pam_oauth2/../shadow root\n",
+          "conf_users = /etc//pam_oauth2/a.conf root\n", "conf_users = /etc/pam_oauth2/a.conf ,\n",
+          "conf_users = /etc/pam_oauth2/a.conf no-such-user-here\n"}) {
         INFO(bad);
         CHECK(std::holds_alternative<std::string>(load(bad)));
     }

@@ -206,8 +206,9 @@ TEST_CASE("arguments may not move the endpoints of a conf file that holds client
               .find("option userinfo_url may not be a module argument") != std::string::npos);
     // Everything else may still be given per service, and without a secret the endpoints may move.
     CHECK(parse_ok({"timeout=1", "audience=other", "client_id=other"}, &file).http.timeout_ms == 1000);
-    const ConfigFileText plain{"/etc/pam_oauth2/jwt.conf", "verify = jwt\nissuer = https://idp.example.com/a\n"
-                                                           "audience = db\n",
+    const ConfigFileText plain{"/etc/pam_oauth2/jwt.conf",
+                               "verify = jwt\nissuer = https://idp.example.com/a\n"
+                               "audience = db\n",
                                false};
     CHECK(parse_ok({"issuer=https://idp.example.com/b"}, &plain).token.issuer == "https://idp.example.com/b");
 }
