@@ -56,15 +56,16 @@ class Setup:
         self.ws = fixtures.Workspace(os.path.join(build, "pam_oauth2", "pam_oauth2.so"))
         self.idp = fixtures.OidcProvider(self.ws)
         self.broker = fixtures.Broker(self.ws, os.path.join(build, "pam_oauth2", "daemon", "pam_oauth2d"),
-                                      urllib.parse.urlsplit(self.idp.issuer).hostname)
-        secret = "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n"
+                                      urllib.parse.urlsplit(self.idp.issuer).netloc)
+        # The endpoints of a file holding a client secret are the file's (arguments may not move them).
+        secret = (f"introspection_url = {self.idp.introspection_url}\n"
+                  "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n")
         self.conf_local = self.ws.write_conf("bench-local.conf", secret)
         self.conf_broker = self.ws.write_conf("bench-broker.conf", secret, group=fixtures.DAEMON_GROUP)
         common = f"log=stderr ca_file={self.ws.ca} cache_dir={self.ws.cache_dir}"
         jwt = f"verify=jwt issuer={self.idp.issuer} audience=postgres"
         userinfo = f"userinfo_url={self.idp.userinfo_url}"
-        introspect = (f"verify=introspect introspection_url={self.idp.introspection_url} allow_any_audience "
-                      "require_claim=client_id:psql")
+        introspect = "verify=introspect allow_any_audience require_claim=client_id:psql"
         broker = f"broker={self.broker.socket} broker_fallback=deny"
         m = self.ws.module
         # The service user must be able to load it, as it loads the module copy beside it.

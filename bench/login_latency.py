@@ -77,14 +77,16 @@ def main():
             with open(path) as f:
                 out.write(f.read())
     common = f"log=stderr ca_file={workspace.ca} cache_dir={cache}"
-    introspect_conf = workspace.write_conf("bench.conf", "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n")
+    # The endpoints of a file holding a client secret are the file's (arguments may not move them).
+    introspect_conf = workspace.write_conf("bench.conf", f"introspection_url = {idp.introspection_url}\n"
+                                           "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n")
     # Written for this module; another build is measured with the same lines (cases it refuses are skipped).
     services = {
         "permit": "pam_permit.so",
         "userinfo": f"{module} {common} cache_ttl=0 userinfo_url={idp.userinfo_url}",
         "userinfo_cached": f"{module} {common} cache_ttl=3600 userinfo_url={idp.userinfo_url}",
         "userinfo_big_bundle": f"{module} log=stderr ca_file={bundle} cache_ttl=0 userinfo_url={idp.userinfo_url}",
-        "introspect": f"{module} {common} cache_ttl=0 verify=introspect introspection_url={idp.introspection_url} "
+        "introspect": f"{module} {common} cache_ttl=0 verify=introspect "
                       "allow_any_audience require_claim=client_id:psql "
                       f"conf={introspect_conf}",
         "jwt": f"{module} {common} verify=jwt issuer={idp.issuer} audience=postgres cache_dir={cache}",

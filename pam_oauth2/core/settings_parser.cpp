@@ -228,6 +228,9 @@ std::optional<ConfigError> SettingsWalk::finish_shared(bool sections_follow)
     if (!validate_) {
         return std::nullopt;
     }
+    if (auto error = check_secret_endpoints(settings, result_.origins)) {
+        return error;
+    }
     if (sections_follow && !settings.uses(VerifyMethod::Jwt)) {
         return ConfigError{"[issuer] sections in " + path_ + " need verify=jwt", true};
     }
@@ -245,6 +248,10 @@ std::optional<ConfigError> SettingsWalk::finish_section()
     }
     if (own.settings.token.issuer.empty()) {
         return ConfigError{where + "needs issuer", true};
+    }
+    // A section inherits the arguments' values of the keys it does not set itself.
+    if (auto error = check_secret_endpoints(own.settings, own.origins)) {
+        return ConfigError{where + error->message, false};
     }
     for (const auto& other : result_.issuers) {
         if (other.settings.token.issuer == own.settings.token.issuer) {

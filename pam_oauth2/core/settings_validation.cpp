@@ -132,6 +132,25 @@ Problem check_users(const Settings& settings)
 
 } // namespace
 
+std::optional<ConfigError> check_secret_endpoints(const Settings& settings,
+                                                  const std::map<std::string, std::string>& origins)
+{
+    if (settings.endpoints.client_secret.empty()) {
+        return std::nullopt; // client_secret is accepted only from a conf= file
+    }
+    for (const char* key : {"userinfo_url", "introspection_url", "jwks_url", "discovery_url", "issuer"}) {
+        const auto origin = origins.find(key);
+        // "argument", or "argument 1 (seed form)" for the positional userinfo URL.
+        if (origin != origins.end() && origin->second.rfind("argument", 0) == 0) {
+            return ConfigError{std::string("option ") + key +
+                                   " may not be a module argument when the conf= file holds client_secret; set "
+                                   "it in that file (an argument could send the client's credentials elsewhere)",
+                               false};
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<ConfigError> validate_settings(const Settings& settings, bool jwt_issuers_in_sections)
 {
     // The order is the order the rules were written in: the first broken one is reported.

@@ -94,6 +94,7 @@ std::optional<UrlHost> url_host(std::string_view url)
     for (char& c : found.host) {
         c = ascii_lower(c);
     }
+    found.effective_port = !found.port.empty() ? found.port : url.substr(0, 5) == "https" ? "443" : "80";
     return found;
 }
 

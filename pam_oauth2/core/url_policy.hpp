@@ -14,10 +14,13 @@ std::optional<std::string> check_endpoint_url(std::string_view url, bool allow_h
 bool is_loopback_host(std::string_view host);
 
 /// The host of an http(s) URL, in lower case, and its port ("" when the URL names none); nullopt when
-/// the URL is not one check_endpoint_url would pass the shape of.
+/// the URL is not one check_endpoint_url would pass the shape of. `effective_port` is the port a
+/// request really goes to: the one named, else the scheme's (443 for https, 80 for http), so that a
+/// policy comparing ports never mistakes "no port written" for "any port".
 struct UrlHost {
     std::string host;
     std::string port;
+    std::string effective_port;
 };
 std::optional<UrlHost> url_host(std::string_view url);
 

@@ -220,7 +220,7 @@ void BrokerService::serve_login(int fd, const ucred& peer)
         }
     }
     request.prefix = who + " service=" + log_value(request.frame.text(broker_service)) + ": ";
-    const auto loaded = load(request.args, daemon);
+    const auto loaded = load(request.args, daemon, peer.uid);
     if (message.type == broker_prepare) {
         serve_prepare(fd, request, loaded);
     } else {
@@ -229,11 +229,11 @@ void BrokerService::serve_login(int fd, const ucred& peer)
 }
 
 ConfigurationCache::Result BrokerService::load(const std::vector<std::string>& args,
-                                               const std::shared_ptr<const DaemonConfig>& daemon)
+                                               const std::shared_ptr<const DaemonConfig>& daemon, uid_t uid)
 {
-    // Checked before anything is opened: a peer may name only files below conf_dirs.
+    // Checked before anything is opened: a peer may name only files below conf_dirs bound to it.
     const std::vector<std::string_view> views(args.begin(), args.end());
-    if (auto refused = refused_conf_argument(*daemon, views)) {
+    if (auto refused = refused_conf_argument(*daemon, views, uid)) {
         return {std::move(*refused), ""};
     }
     return configurations_.get(args, hosts_check(daemon));

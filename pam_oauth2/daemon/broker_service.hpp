@@ -38,10 +38,10 @@ private:
     void serve_login(int fd, const ucred& peer);
     /// Refuses (answers and logs) a peer whose uid is not in allow_users; true when it may go on.
     bool peer_allowed(int fd, const ucred& peer, const DaemonConfig& daemon, const std::string& who);
-    /// The configuration a request's arguments name: refused when its conf= lies outside conf_dirs,
-    /// else from the cache (allow_hosts checked).
+    /// The configuration a request's arguments name: refused when its conf= lies outside conf_dirs
+    /// or is not bound to the peer `uid` (conf_users), else from the cache (allow_hosts checked).
     [[nodiscard]] ConfigurationCache::Result load(const std::vector<std::string>& args,
-                                                  const std::shared_ptr<const DaemonConfig>& daemon);
+                                                  const std::shared_ptr<const DaemonConfig>& daemon, uid_t uid);
     void serve_prepare(int fd, const Request& request, const ConfigurationCache::Result& loaded);
     void serve_verify(int fd, const Request& request, const ConfigurationCache::Result& loaded,
                       const DaemonConfig& daemon);

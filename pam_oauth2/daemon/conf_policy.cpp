@@ -43,7 +43,22 @@ std::optional<std::string> conf_path_refused(const std::vector<std::string>& con
     return std::string("conf= names a file outside pam_oauth2d's conf_dirs");
 }
 
-std::optional<ConfigError> refused_conf_argument(const DaemonConfig& config, const std::vector<std::string_view>& args)
+bool conf_bound_to(const std::vector<ConfBinding>& conf_users, std::string_view path, uid_t uid)
+{
+    for (const auto& binding : conf_users) {
+        const std::string_view bound = binding.path;
+        // A directory line ("/dir/") covers every file below it; a file line that file only.
+        const bool covers =
+            bound.back() == '/' ? path.size() > bound.size() && path.substr(0, bound.size()) == bound : path == bound;
+        if (covers && std::find(binding.uids.begin(), binding.uids.end(), uid) != binding.uids.end()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::optional<ConfigError> refused_conf_argument(const DaemonConfig& config, const std::vector<std::string_view>& args,
+                                                 uid_t uid)
 {
     const auto path = conf_path_from_args(args);
     if (!path) {
@@ -51,6 +66,12 @@ std::optional<ConfigError> refused_conf_argument(const DaemonConfig& config, con
     }
     if (auto problem = conf_path_refused(config.conf_dirs, *path)) {
         return ConfigError{*problem + " (" + config.path + ")", false};
+    }
+    if (!conf_bound_to(config.conf_users, *path, uid)) {
+        // One wording for a file that exists and one that does not: nothing was opened to decide.
+        return ConfigError{"conf= names a file that pam_oauth2d's conf_users does not bind to uid " +
+                               std::to_string(uid) + " (" + config.path + ")",
+                           false};
     }
     return std::nullopt;
 }

@@ -18,9 +18,18 @@ namespace pam_oauth2 {
 /// the daemon's user can read (the daemon answers with configuration errors about it).
 std::optional<std::string> conf_path_refused(const std::vector<std::string>& conf_dirs, std::string_view path);
 
-/// The check above for the conf= argument of a client's module arguments (the one parsing would
-/// read), as the configuration error to answer with: nullopt when there is no conf= or it is allowed.
-/// pam_oauth2d calls it before it loads a client's configuration from those arguments.
-std::optional<ConfigError> refused_conf_argument(const DaemonConfig& config, const std::vector<std::string_view>& args);
+/// Whether the peer `uid` may name `path` (already below conf_dirs): a conf_users line for the file,
+/// or for a directory above it, lists the uid. A file no line names is refused: the daemon holds
+/// every service's client secret, and only pam_oauth2d.conf (root's) says which service's file is
+/// whose. By text only, before anything is opened, so the answer is the same whether the file exists
+/// or not.
+bool conf_bound_to(const std::vector<ConfBinding>& conf_users, std::string_view path, uid_t uid);
+
+/// The checks above for the conf= argument of a client's module arguments (the one parsing would
+/// read) sent by the peer `uid`, as the configuration error to answer with: nullopt when there is no
+/// conf= or it is allowed. pam_oauth2d calls it before it loads a client's configuration from those
+/// arguments. Refusals never repeat the path, and never depend on the file.
+std::optional<ConfigError> refused_conf_argument(const DaemonConfig& config, const std::vector<std::string_view>& args,
+                                                 uid_t uid);
 
 } // namespace pam_oauth2

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <charconv>
 #include <iterator>
+#include <utility>
 
 #ifndef PAM_OAUTH2_DAEMON_USER
 #define PAM_OAUTH2_DAEMON_USER "pam_oauth2"
@@ -62,6 +63,21 @@ template <typename Item> std::string join(const std::vector<Item>& items)
         }
     }
     return joined;
+}
+
+// An allow_hosts entry (host, host:port, [v6] or [v6]:port) as its host and its port ("" when none).
+std::pair<std::string, std::string> split_host_entry(const std::string& entry)
+{
+    const std::size_t close = entry.front() == '[' ? entry.find(']') : std::string::npos;
+    if (close != std::string::npos) {
+        const bool has_port = close + 1 < entry.size() && entry[close + 1] == ':';
+        return {entry.substr(1, close - 1), has_port ? entry.substr(close + 2) : std::string()};
+    }
+    const std::size_t colon = entry.find(':');
+    if (colon == std::string::npos) {
+        return {entry, ""};
+    }
+    return {entry.substr(0, colon), entry.substr(colon + 1)};
 }
 
 // --- how each key is read and shown -------------------------------------------------------------------
@@ -117,12 +133,21 @@ std::string show_allow_users(const C& config)
 Problem set_allow_hosts(C& config, std::string_view value)
 {
     config.allow_hosts.clear();
-    for (auto host : split_list(value)) {
-        std::transform(host.begin(), host.end(), host.begin(), ascii_lower);
-        if (host.find('/') != std::string::npos || host.front() == ':') {
+    for (auto entry : split_list(value)) {
+        std::transform(entry.begin(), entry.end(), entry.begin(), ascii_lower);
+        if (entry.find('/') != std::string::npos || entry.front() == ':') {
             return std::string("takes host names (or host:port), not URLs");
         }
-        config.allow_hosts.push_back(host);
+        const auto [host, port] = split_host_entry(entry);
+        const std::size_t close = entry.front() == '[' ? entry.find(']') : 0;
+        const bool bad_brackets =
+            close == std::string::npos || (close != 0 && close + 1 < entry.size() && entry[close + 1] != ':');
+        long number = 0;
+        if (host.empty() || bad_brackets || entry.back() == ':' ||
+            (!port.empty() && set_number(number, port, 1, 65535))) {
+            return std::string("takes host or host:port with a port from 1 to 65535 (a host alone means port 443)");
+        }
+        config.allow_hosts.push_back(entry);
     }
     return std::nullopt;
 }
@@ -157,6 +182,44 @@ std::string show_conf_dirs(const C& config)
     return join(config.conf_dirs);
 }
 
+// conf_users = PATH USER[,USER...]: one line per file or directory, each line adding a binding (the
+// only key that may be repeated: a reviewer reads one line per file). Checked like conf_dirs, so that
+// conf_policy can compare a client's conf= path with it by plain text.
+Problem set_conf_users(C& config, std::string_view value)
+{
+    const auto blank = value.find_first_of(" \t");
+    const std::string path(value.substr(0, blank));
+    const std::string closed = !path.empty() && path.back() == '/' ? path : path + '/';
+    if (blank == std::string_view::npos || closed.front() != '/' || path == "/" ||
+        closed.find("//") != std::string::npos || closed.find("/./") != std::string::npos ||
+        closed.find("/../") != std::string::npos) {
+        return std::string("takes an absolute file (or directory/) other than / without . or .., then users: "
+                           "conf_users = /etc/pam_oauth2/postgresql.conf postgres");
+    }
+    ConfBinding binding{path, {}};
+    for (const auto& name : split_list(value.substr(blank))) {
+        const auto uid = uid_of(name);
+        if (!uid) {
+            return std::string("names an unknown user");
+        }
+        binding.uids.push_back(*uid);
+    }
+    if (binding.uids.empty()) {
+        return std::string("names no user");
+    }
+    config.conf_users.push_back(std::move(binding));
+    return std::nullopt;
+}
+
+std::string show_conf_users(const C& config)
+{
+    std::string shown;
+    for (const auto& binding : config.conf_users) {
+        shown.append(shown.empty() ? "" : "; ").append(binding.path).append(" ").append(join(binding.uids));
+    }
+    return shown;
+}
+
 Problem set_metrics(C& config, std::string_view value)
 {
     if (!value.empty() && value.substr(0, 6) != "unix:/") {
@@ -179,8 +242,8 @@ Problem set_metrics(C& config, std::string_view value)
 constexpr DaemonOptionSpec daemon_options[] = {
     {"allow_users", "users (names or uids) whose processes are answered (SO_PEERCRED); required", false,
      &set_allow_users, &show_allow_users},
-    {"allow_hosts", "the only identity provider hosts (host or host:port) the daemon contacts", false, &set_allow_hosts,
-     &show_allow_hosts},
+    {"allow_hosts", "the only identity provider hosts the daemon contacts: host (port 443 only) or host:port", false,
+     &set_allow_hosts, &show_allow_hosts},
     {"max_provider_requests", "concurrent requests per identity provider host", false,
      &set_long<&C::max_provider_requests, 1, 1024>, &show_long<&C::max_provider_requests>},
     {"negative_cache", "seconds a refused (arguments, user, token) is answered from memory", false,
@@ -191,6 +254,10 @@ constexpr DaemonOptionSpec daemon_options[] = {
      &set_long<&C::cache_entries, 0, 10000000>, &show_long<&C::cache_entries>},
     {"conf_dirs", "the only directories whose files a client may name as conf=; empty: no conf= at all", false,
      &set_conf_dirs, &show_conf_dirs},
+    {"conf_users",
+     "PATH USER,...: the only users whose processes may name conf= file PATH (or files below PATH/); "
+     "repeat per file; a conf= file named in no line is refused",
+     false, &set_conf_users, &show_conf_users},
     {"metrics", "Prometheus text on a loopback HOST:PORT or unix:/path; off when unset", false, &set_metrics,
      &show_text<&C::metrics>},
     {"socket", "where to listen without socket activation", false, &set_socket, &show_text<&C::socket>},
@@ -274,20 +341,10 @@ bool host_allowed(const std::vector<std::string>& allow_hosts, std::string_view 
         return false;
     }
     for (const auto& entry : allow_hosts) {
-        // host, host:port, [v6] or [v6]:port
-        std::string host = entry;
-        std::string port;
-        const std::size_t close = entry.front() == '[' ? entry.find(']') : std::string::npos;
-        const std::size_t colon = close != std::string::npos ? close + 1 : entry.find(':');
-        if (close != std::string::npos) {
-            host = entry.substr(1, close - 1);
-        } else if (colon != std::string::npos) {
-            host = entry.substr(0, colon);
-        }
-        if (colon < entry.size() && entry[colon] == ':') {
-            port = entry.substr(colon + 1);
-        }
-        if (host == target->host && (port.empty() || port == target->port)) {
+        const auto [host, port] = split_host_entry(entry);
+        // A host-only entry is the https default, port 443: it never admits another port on that host
+        // (a peer's own listener on a loopback port, say). Every other port is written host:port.
+        if (host == target->host && (port.empty() ? "443" : port) == target->effective_port) {
             return true;
         }
     }

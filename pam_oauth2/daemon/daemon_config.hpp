@@ -10,6 +10,13 @@
 
 namespace pam_oauth2 {
 
+// One conf_users line: the conf= file (or, with a trailing '/', every file below the directory) and
+// the only users whose processes may name it.
+struct ConfBinding {
+    std::string path;        // absolute, plain (no '.', '..' or empty component); "/dir/" for a directory
+    std::vector<uid_t> uids; // the peers it is bound to
+};
+
 // pam_oauth2d's own configuration (/etc/pam_oauth2/pam_oauth2d.conf, root-owned): who may ask, which
 // identity provider hosts it may contact, and its limits. What a login must satisfy comes from the
 // module arguments each client sends, parsed by the same option table as in-process. The defaults
@@ -21,6 +28,7 @@ struct DaemonConfig {
     std::vector<uid_t> allow_uids;        // peers served (SO_PEERCRED)
     std::vector<std::string> allow_hosts; // host or host:port, lower case
     std::vector<std::string> conf_dirs;   // the only directories a client's conf= may name a file in
+    std::vector<ConfBinding> conf_users;  // which peers may name which conf= file (conf_policy)
     long max_provider_requests = 8;       // concurrent requests per identity provider host
     long negative_cache_seconds = 5;      // a refused (user, token, arguments) is answered from memory
     long max_clients = 256;               // connections served at once; more wait in the socket's backlog

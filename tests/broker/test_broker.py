@@ -8,6 +8,7 @@ connect to whom, reloads, metrics, and the storm limits (bounded in count and ti
 """
 
 import argparse
+import base64
 import concurrent.futures
 import json
 import os
@@ -19,6 +20,7 @@ import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -42,6 +44,9 @@ def setUpModule():
     WORKDIR = tempfile.mkdtemp(prefix="pam_oauth2_broker_")
     os.chmod(WORKDIR, 0o755)  # the daemon (nobody) reads conf files in here
     IDP = pam_harness.Server()
+    # A host-only entry means port 443; the scripted provider listens on a port of its own.
+    # (port 1: nothing listens there, for the connection-refused case)
+    pam_harness.DEFAULT_ALLOW_HOSTS = f"127.0.0.1:{IDP.port}, 127.0.0.1:1"
 
 
 def tearDownModule():
@@ -350,8 +355,8 @@ class Storms(unittest.TestCase):
             daemon.stop()
 
     def test_a_hung_provider_answers_everyone_within_the_timeout(self):
-        daemon = pam_harness.Daemon(DAEMON, extra="max_provider_requests = 2")
         hung = pam_harness.Server()  # its sleeping requests must not count in the other tests' stats
+        daemon = pam_harness.Daemon(DAEMON, allow_hosts=f"127.0.0.1:{hung.port}", extra="max_provider_requests = 2")
         try:
             # Different tokens the provider never answers in time; 2 at a time may even try.
             results = storm(daemon.socket, [f"userinfo_url=http://127.0.0.1:{hung.port}/userinfo", "allow_http",
@@ -427,7 +432,8 @@ class DaemonUnderValgrind(unittest.TestCase):
         socket_path = os.path.join(directory, "broker.sock")
         config = os.path.join(directory, "pam_oauth2d.conf")
         with open(config, "w") as f:
-            f.write(f"socket = {socket_path}\nuser = nobody\nallow_users = root\nallow_hosts = 127.0.0.1\n")
+            f.write(f"socket = {socket_path}\nuser = nobody\nallow_users = root\nallow_hosts = 127.0.0.1:{IDP.port}\n"
+                    f"{pam_harness.DEFAULT_CONF_USERS}\n")
         log_path = os.path.join(directory, "valgrind.log")
         suppressions = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pam", "valgrind.supp")
         with open(log_path, "w") as log:
@@ -459,6 +465,126 @@ class DaemonUnderValgrind(unittest.TestCase):
         self.assertIn("definitely lost: 0 bytes", report)
 
 
+class Thief:
+    """A loopback listener playing a peer's own port on an allowed host: it answers nothing useful
+    and keeps every byte it was sent, so a test can assert that nothing reached it."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.received = b""
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            with connection:
+                connection.settimeout(1)
+                try:
+                    while chunk := connection.recv(65536):
+                        self.received += chunk
+                        if b"\r\n\r\n" in self.received:
+                            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                               b"Content-Length: 16\r\n\r\n{\"active\": false}")
+                            break
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.running = False
+        self.thread.join(timeout=5)
+        self.listener.close()
+
+
+class ConfusedDeputy(unittest.TestCase):
+    """Issue 19 finding 4: a permitted peer (root here, playing postgres) names another service's conf=
+    file, which holds that service's client secret, and points introspection_url at its own port on
+    an allowed host. Before, the daemon POSTed client_id:client_secret there. Each of the three rules
+    refuses it on its own, and the listener receives nothing."""
+
+    def setUp(self):
+        self.thief = Thief()
+        self.victim = os.path.join(WORKDIR, "other-service.conf")
+        with open(self.victim, "w") as f:
+            f.write(f"verify = introspect\nintrospection_url = http://127.0.0.1:{IDP.port}/introspect\n"
+                    f"client_id = {scripted_idp.CLIENT_ID}\nclient_secret = {scripted_idp.CLIENT_SECRET}\n"
+                    "allow_http\naudience = postgres\n")
+        shutil.chown(self.victim, "root", "nogroup")
+        os.chmod(self.victim, 0o640)
+        self.daemon = None
+
+    def tearDown(self):
+        if self.daemon:
+            LOGS.append(self.daemon.log())
+            self.daemon.stop()
+        self.thief.stop()
+
+    def start(self, conf_users):
+        # "127.0.0.1" alone, as an administrator would write the provider's host: it means port 443.
+        self.daemon = pam_harness.Daemon(DAEMON, allow_users="root, nobody",
+                                         allow_hosts=f"127.0.0.1, 127.0.0.1:{IDP.port}", conf_users=conf_users)
+
+    def attack(self, *extra):
+        stolen = f"introspection_url=http://127.0.0.1:{self.thief.port}/introspect"
+        return login(self.daemon.socket, [f"conf={self.victim}", stolen, *extra], "alice", tok("user-alice"), "deny")
+
+    def assert_nothing_sent(self, log):
+        time.sleep(0.3)  # a request in flight would have arrived by now
+        credentials = f"{scripted_idp.CLIENT_ID}:{scripted_idp.CLIENT_SECRET}".encode()
+        self.assertNotIn(scripted_idp.CLIENT_SECRET.encode(), self.thief.received)
+        self.assertNotIn(base64.b64encode(credentials), self.thief.received)
+        self.assertEqual((self.thief.connections, self.thief.received), (0, b""), log)
+        self.assertNotIn(scripted_idp.CLIENT_SECRET, log + self.daemon.log())
+
+    def test_a_file_bound_to_another_service_is_refused_unopened(self):
+        self.start(f"conf_users = {self.victim} nobody")
+        auth, _, log, _ = self.attack()
+        self.assertEqual(auth, SERVICE_ERR, log)
+        self.assertIn("conf_users does not bind to uid 0", log)
+        self.assert_nothing_sent(log)
+        # The same answer for a file that does not exist: the refusal says nothing about the file.
+        missing = login(self.daemon.socket, [f"conf={WORKDIR}/no-such.conf"], "alice", tok("user-alice"), "deny")
+        self.assertEqual(missing[0], SERVICE_ERR, missing[2])
+        self.assertEqual(re.findall(r"conf= names a file[^(]*", missing[2]), re.findall(r"conf= names a file[^(]*", log))
+
+    def test_arguments_may_not_move_the_endpoints_of_a_file_with_a_secret(self):
+        self.start(f"conf_users = {self.victim} root, nobody")  # even a peer the file is bound to
+        auth, _, log, _ = self.attack()
+        self.assertEqual(auth, SERVICE_ERR, log)
+        self.assertIn("option introspection_url may not be a module argument", log)
+        self.assertNotIn(str(self.thief.port), log)
+        self.assert_nothing_sent(log)
+        # The file's own endpoint still works for that peer.
+        auth, _, log, _ = login(self.daemon.socket, [f"conf={self.victim}"], "alice", tok("user-alice"), "deny")
+        self.assertEqual(auth, SUCCESS, log)
+
+    def test_a_host_only_allow_hosts_entry_admits_port_443_only(self):
+        self.start("")
+        url = f"userinfo_url=http://127.0.0.1:{self.thief.port}/userinfo"
+        auth, _, log, _ = login(self.daemon.socket, [url, "allow_http"], "alice", tok("user-alice"), "deny")
+        self.assertEqual(auth, SERVICE_ERR, log)
+        self.assertIn("not in pam_oauth2d's allow_hosts", log)
+        self.assertEqual((self.thief.connections, self.thief.received), (0, b""))
+        # The reload keeps the rule: a new host-only entry is port 443 too; host:port admits that port.
+        self.daemon.reload("root, nobody", allow_hosts=f"127.0.0.1, 127.0.0.1:{IDP.port}")
+        auth, _, log, _ = login(self.daemon.socket, [url, "allow_http"], "alice", tok("user-alice"), "deny")
+        self.assertIn("not in pam_oauth2d's allow_hosts", log)
+        self.daemon.reload("root, nobody", allow_hosts=f"127.0.0.1:{self.thief.port}")
+        auth, _, log, _ = login(self.daemon.socket, [url, "allow_http"], "alice", tok("user-alice"), "deny")
+        self.assertNotIn("not in pam_oauth2d's allow_hosts", log)
+        self.assertEqual(self.thief.connections, 1, log)
+
+
 class SecretsNeverLogged(unittest.TestCase):
     def test_zz_no_token_in_any_log(self):
         text = "\n".join(LOGS)
@@ -469,7 +595,8 @@ class SecretsNeverLogged(unittest.TestCase):
 
 
 SUITES = {
-    "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, SecretsNeverLogged),
+    "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, ConfusedDeputy,
+                   SecretsNeverLogged),
     "valgrind": (DaemonUnderValgrind,),
 }
 SUITE = "functional"

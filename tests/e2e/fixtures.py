@@ -422,7 +422,8 @@ class Broker:
         config = os.path.join(self.dir, "pam_oauth2d.conf")
         with open(config, "w") as f:
             f.write(f"socket = {self.socket}\nuser = {DAEMON_USER}\nallow_users = root, {SERVICE_USER}\n"
-                    f"allow_hosts = {allow_hosts}\nconf_dirs = {workspace.dir}\n")
+                    f"allow_hosts = {allow_hosts}\nconf_dirs = {workspace.dir}\n"
+                    f"conf_users = {workspace.dir}/ root, {SERVICE_USER}\n")
         os.chmod(config, 0o644)
         self.log_path = os.path.join(self.dir, "pam_oauth2d.log")
         self.log = open(self.log_path, "w")

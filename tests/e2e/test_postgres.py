@@ -77,6 +77,18 @@ def service_args(*extra):
                          f"cache_dir={WS.cache_dir}", *extra)
 
 
+def introspect_conf(name, group=None):
+    """The client secret and, with it, every endpoint: a module argument may not move the endpoints of
+    a file that holds a client secret."""
+    return WS.write_conf(name, f"introspection_url = {IDP.introspection_url}\nissuer = {IDP.issuer}\n"
+                         "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n", group=group)
+
+
+def introspect_args(conf):
+    return ["log=stderr", f"ca_file={WS.ca}", f"timeout={TIMEOUT}", "connect_timeout=1", "cache_ttl=0",
+            "verify=introspect", f"conf={conf}", "allow_any_audience", "require_claim=client_id:psql"]
+
+
 def mint(*args, **kwargs):
     token = IDP.mint(*args, **kwargs)
     TOKENS_USED.append(token)
@@ -360,12 +372,10 @@ class IntrospectionLogins(LoginCase):
     """verify=introspect with the client secret in a conf= file."""
 
     def setUp(self):
-        conf = WS.write_conf("pam_oauth2.conf", "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n")
+        conf = introspect_conf("pam_oauth2.conf")
         # This provider's opaque tokens carry no aud (as Cognito's): the audience rule is waived on
         # purpose and the login client is required instead.
-        PAM.write(WS.module, userinfo_args("verify=introspect", f"introspection_url={IDP.introspection_url}",
-                                           f"conf={conf}", f"issuer={IDP.issuer}", "allow_any_audience",
-                                           "require_claim=client_id:psql"))
+        PAM.write(WS.module, introspect_args(conf))
 
     def tearDown(self):
         PAM.write(WS.module, service_args())
@@ -418,7 +428,7 @@ class ThroughBroker(LoginCase):
 
     @classmethod
     def setUpClass(cls):
-        host = urllib.parse.urlsplit(IDP.issuer).hostname
+        host = urllib.parse.urlsplit(IDP.issuer).netloc  # host:port (a host alone means 443)
         cls.broker = fixtures.Broker(WS, DAEMON, host)
 
     @classmethod
@@ -441,10 +451,8 @@ class ThroughBroker(LoginCase):
         self.assertIn("result=granted", self.broker.log_text())
 
     def test_introspection_through_the_broker(self):
-        conf = WS.write_conf("broker-introspect.conf", "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n",
-                             group=fixtures.DAEMON_GROUP)
-        self.use(*userinfo_args("verify=introspect", f"introspection_url={IDP.introspection_url}", f"conf={conf}",
-                                f"issuer={IDP.issuer}", "allow_any_audience", "require_claim=client_id:psql"))
+        conf = introspect_conf("broker-introspect.conf", group=fixtures.DAEMON_GROUP)
+        self.use(*introspect_args(conf))
         code, out, err, _, log = self.login("carol", mint("carol"))
         self.assertEqual((code, out), (0, "carol"), err)
         self.assertIn("method=introspect", log)

@@ -31,7 +31,7 @@ def setUpModule():
     IDP = pam_harness.Server()
     WORKDIR = tempfile.mkdtemp(prefix="pam_oauth2_same_line_")
     os.chmod(WORKDIR, 0o755)  # the daemon (nobody) reads conf files in here
-    DAEMON = pam_harness.Daemon(DAEMON_BINARY)
+    DAEMON = pam_harness.Daemon(DAEMON_BINARY, allow_hosts=f"127.0.0.1:{IDP.port}")
 
 
 def tearDownModule():

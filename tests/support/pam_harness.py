@@ -64,13 +64,22 @@ def run_driver(driver, service, user, token, extra=(), timeout=60):
     return fields.get("authenticate"), fields.get("acct_mgmt"), done.stderr, elapsed
 
 
+# A host-only allow_hosts entry means port 443: a suite sets its loopback identity provider's
+# host:port here once it listens. Every conf= file of the suites lies below the temporary directory
+# and the logins run as root, so that is the default binding (conf_users).
+DEFAULT_ALLOW_HOSTS = "127.0.0.1:443"
+DEFAULT_CONF_USERS = f"conf_users = {tempfile.gettempdir()}/ root"
+
+
 class Daemon:
     """pam_oauth2d on a socket in a private directory, stopped by the pid we started.
 
     Started as root it drops to `user` after listening, as under a service manager; with `as_user`
     the whole process runs as that user from the start (so the socket belongs to it)."""
 
-    def __init__(self, binary, allow_users="root", allow_hosts="127.0.0.1", extra="", user="nobody", as_user=None):
+    def __init__(self, binary, allow_users="root", allow_hosts=None, extra="", user="nobody", as_user=None,
+                 conf_users=None):
+        self.conf_users = DEFAULT_CONF_USERS if conf_users is None else conf_users
         self.dir = tempfile.mkdtemp(prefix="pam_oauth2d_")
         os.chmod(self.dir, 0o755)
         socket_dir = self.dir
@@ -99,11 +108,12 @@ class Daemon:
     def write_config(self, allow_users, allow_hosts, extra="", user="nobody"):
         with open(self.config + ".new", "w") as f:
             f.write(f"socket = {self.socket}\nuser = {user}\nallow_users = {allow_users}\n"
-                    f"allow_hosts = {allow_hosts}\nconf_dirs = {tempfile.gettempdir()}\n{extra}\n")
+                    f"allow_hosts = {allow_hosts or DEFAULT_ALLOW_HOSTS}\nconf_dirs = {tempfile.gettempdir()}\n"
+                    f"{self.conf_users}\n{extra}\n")
         os.chmod(self.config + ".new", 0o644)
         os.rename(self.config + ".new", self.config)
 
-    def reload(self, allow_users, allow_hosts="127.0.0.1", extra=""):
+    def reload(self, allow_users, allow_hosts=None, extra=""):
         self.write_config(allow_users, allow_hosts, extra)
         before = self.log().count("configuration reloaded")
         self.process.send_signal(1)  # SIGHUP

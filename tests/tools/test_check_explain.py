@@ -51,10 +51,12 @@ def userinfo_args(*extra):
     return ["verify=userinfo", f"userinfo_url={IDP.userinfo_url}", "cache_ttl=0", *common(), *extra]
 
 
-def introspect_args(*extra):
-    conf = WS.write_conf("introspect.conf", "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n")
-    return ["verify=introspect", f"introspection_url={IDP.introspection_url}", f"conf={conf}",
-            f"issuer={IDP.issuer}", "allow_any_audience", "cache_ttl=0", *common(), *extra]
+def introspect_args(*extra, introspection_url=None, userinfo_url=None):
+    # The endpoints of a file holding a client secret are the file's: arguments may not move them.
+    conf = WS.write_conf("introspect.conf", "client_id = pg-introspect\nclient_secret = pg-introspect-secret\n"
+                         f"introspection_url = {introspection_url or IDP.introspection_url}\nissuer = {IDP.issuer}\n"
+                         + (f"userinfo_url = {userinfo_url}\n" if userinfo_url else ""))
+    return ["verify=introspect", f"conf={conf}", "allow_any_audience", "cache_ttl=0", *common(), *extra]
 
 
 def check(*args, token=None):
@@ -215,7 +217,7 @@ class ExplainJson(unittest.TestCase):
 
     def test_introspect_unavailable(self):
         url = closed_url("/token/introspection")
-        code, report, text = self.explain("alice", introspect_args(f"introspection_url={url}"), IDP.mint("alice"))
+        code, report, text = self.explain("alice", introspect_args(introspection_url=url), IDP.mint("alice"))
         self.assertEqual(code, 2, text)
         self.assert_result(report, "unavailable", "PAM_AUTHINFO_UNAVAIL", "introspect")
 
@@ -249,8 +251,8 @@ class DryRun(unittest.TestCase):
         return code, {c["check"]: c for c in report["checks"]}, report, text
 
     def test_good_configuration_holds(self):
-        code, checks, report, text = self.dry("verify=jwt,userinfo,introspect", f"userinfo_url={IDP.userinfo_url}",
-                                              *introspect_args()[1:], "audience=postgres")
+        code, checks, report, text = self.dry("verify=jwt,userinfo,introspect",
+                                              *introspect_args(userinfo_url=IDP.userinfo_url)[1:], "audience=postgres")
         self.assertEqual(code, 0, text)
         self.assertTrue(report["holds"])
         self.assertTrue(all(c["holds"] for c in checks.values()), checks)

@@ -41,6 +41,9 @@ TEST_CASE("url_host reads the host and port of endpoint URLs only")
     CHECK(url_host("https://IdP.Example.com/realms/x")->host == "idp.example.com");
     CHECK(url_host("https://idp.example.com:8443/x")->port == "8443");
     CHECK(url_host("https://idp.example.com/x")->port.empty());
+    CHECK(url_host("https://idp.example.com/x")->effective_port == "443");
+    CHECK(url_host("http://127.0.0.1/x")->effective_port == "80");
+    CHECK(url_host("https://idp.example.com:8443/x")->effective_port == "8443");
     CHECK(url_host("https://[::1]:9/x")->host == "::1");
     CHECK(url_host("http://127.0.0.1:8080/userinfo")->port == "8080");
     CHECK(!url_host("ftp://idp.example.com/"));
@@ -54,10 +57,40 @@ TEST_CASE("allow_hosts matches hosts, and ports when an entry names one")
     CHECK(host_allowed(allowed, "https://IDP.example.com:443/x"));
     CHECK(host_allowed(allowed, "http://127.0.0.1:8080/userinfo"));
     CHECK(!host_allowed(allowed, "http://127.0.0.1:8081/userinfo"));
-    CHECK(host_allowed(allowed, "http://[::1]:5556/x"));
+    // A host-only entry is port 443 (the https default); before, "[::1]" admitted every port of ::1.
+    CHECK(!host_allowed(allowed, "http://[::1]:5556/x"));
+    CHECK(host_allowed(allowed, "https://[::1]/x"));
+    CHECK(host_allowed({"[::1]:5556"}, "http://[::1]:5556/x"));
     CHECK(!host_allowed(allowed, "https://idp.example.com.evil.test/x"));
     CHECK(!host_allowed(allowed, "https://evil.test/?idp.example.com"));
     CHECK(!host_allowed({}, "https://idp.example.com/"));
+}
+
+TEST_CASE("a host-only allow_hosts entry admits port 443 only, never a peer's own port on that host")
+{
+    const std::vector<std::string> allowed{"idp.example.com", "127.0.0.1"};
+    CHECK(host_allowed(allowed, "https://idp.example.com/introspect"));
+    CHECK(host_allowed(allowed, "https://idp.example.com:443/introspect"));
+    CHECK(!host_allowed(allowed, "https://idp.example.com:8443/introspect"));
+    CHECK(!host_allowed(allowed, "http://127.0.0.1:45678/introspect"));
+    CHECK(!host_allowed(allowed, "http://127.0.0.1/introspect")); // http's port 80 is not 443 either
+    CHECK(host_allowed({"127.0.0.1:80"}, "http://127.0.0.1/introspect"));
+    CHECK(host_allowed({"idp.example.com:8443"}, "https://idp.example.com:8443/x"));
+    CHECK(!host_allowed({"idp.example.com:8443"}, "https://idp.example.com/x"));
+}
+
+TEST_CASE("allow_hosts entries are host or host:port with a real port")
+{
+    const TempDir dir;
+    const auto error_of = [&](const std::string& hosts) {
+        auto result = load_daemon_config(write_file(dir, "allow_users = root\nallow_hosts = " + hosts + "\n"));
+        return std::holds_alternative<std::string>(result) ? std::get<std::string>(result) : std::string();
+    };
+    CHECK(error_of("idp.example.com, 127.0.0.1:8080, [::1], [::1]:9").empty());
+    for (const auto* bad : {"idp:", "idp:0", "idp:65536", "idp:https", "[::1", "[::1]x", "[::1]:", "[]:9"}) {
+        INFO(bad);
+        CHECK(error_of(bad).find("port from 1 to 65535") != std::string::npos);
+    }
 }
 
 TEST_CASE("the daemon configuration: keys, limits, users and the file's safety")

@@ -181,6 +181,52 @@ TEST_CASE("client_secret only from a conf file that is not world-readable")
     CHECK(parse_error({}, &file).find("world-readable") != std::string::npos);
 }
 
+TEST_CASE("arguments may not move the endpoints of a conf file that holds client_secret")
+{
+    const ConfigFileText file{"/etc/pam_oauth2/other-service.conf",
+                              "verify = introspect\nintrospection_url = https://idp.example.com/introspect\n"
+                              "client_id = pg\nclient_secret = s3cret value\naudience = db\n",
+                              false};
+    // The attack of a confused deputy: the same file, the introspection URL pointed elsewhere.
+    const std::string moved = parse_error({"introspection_url=https://idp.example.com:8443/steal"}, &file);
+    CHECK(moved.find("option introspection_url may not be a module argument") != std::string::npos);
+    CHECK(moved.find("8443") == std::string::npos);
+    CHECK(moved.find("steal") == std::string::npos);
+    CHECK(moved.find("s3cret") == std::string::npos);
+    for (const auto* argument :
+         {"userinfo_url=https://idp.example.com/u", "jwks_url=https://idp.example.com/k",
+          "discovery_url=https://idp.example.com/d", "issuer=https://idp.example.com/realms/x"}) {
+        INFO(argument);
+        const std::string key(std::string_view(argument).substr(0, std::string_view(argument).find('=')));
+        CHECK(parse_error({argument}, &file).find("option " + key + " may not be a module argument") !=
+              std::string::npos);
+    }
+    // The positional userinfo URL of the seed form is an argument too.
+    CHECK(parse_error({"https://idp.example.com/u", "verify=introspect,userinfo"}, &file)
+              .find("option userinfo_url may not be a module argument") != std::string::npos);
+    // Everything else may still be given per service, and without a secret the endpoints may move.
+    CHECK(parse_ok({"timeout=1", "audience=other", "client_id=other"}, &file).http.timeout_ms == 1000);
+    const ConfigFileText plain{"/etc/pam_oauth2/jwt.conf",
+                               "verify = jwt\nissuer = https://idp.example.com/a\n"
+                               "audience = db\n",
+                               false};
+    CHECK(parse_ok({"issuer=https://idp.example.com/b"}, &plain).token.issuer == "https://idp.example.com/b");
+}
+
+TEST_CASE("an [issuer] section inherits the rule: arguments may not set its endpoints either")
+{
+    const ConfigFileText file{"/etc/pam_oauth2/sections.conf",
+                              "verify = jwt, introspect\nintrospection_url = https://idp.example.com/i\n"
+                              "client_id = pg\nclient_secret = s3cret\naudience = db\n"
+                              "[issuer a]\nissuer = https://idp.example.com/a\n",
+                              false};
+    CHECK(std::holds_alternative<ParsedSettings>(parse_all_settings({}, &file)));
+    auto moved = parse_all_settings({"jwks_url=https://idp.example.com:9/k"}, &file);
+    REQUIRE(std::holds_alternative<ConfigError>(moved));
+    CHECK(std::get<ConfigError>(moved).message.find("option jwks_url may not be a module argument") !=
+          std::string::npos);
+}
+
 TEST_CASE("module arguments override the conf file, and file errors name the line")
 {
     ConfigFileText file{"/etc/pam_oauth2.conf", "userinfo_url = https://a.example/u\n\ntimeout = 3\n", false};
