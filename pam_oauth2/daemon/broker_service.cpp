@@ -219,7 +219,14 @@ void BrokerService::serve_login(int fd, const ucred& peer)
             request.args.emplace_back(reinterpret_cast<const char*>(field.value), field.length);
         }
     }
-    request.prefix = who + " service=" + log_value(request.frame.text(broker_service)) + ": ";
+    const std::string service = request.frame.text(broker_service);
+    request.prefix = who + " service=" + log_value(service) + ": ";
+    const long share = logins_per_service(*daemon);
+    const auto slot = services_.enter(service, share);
+    if (!slot) {
+        refuse_over_share(fd, who, service, share);
+        return;
+    }
     const auto loaded = load(request.args, daemon, peer.uid);
     if (message.type == broker_prepare) {
         serve_prepare(fd, request, loaded);
@@ -311,7 +318,8 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
     std::atomic<bool> sent{false};
     const auto work = [&] {
         led = true;
-        return decide_login(user, token, *configuration, gate_.factory(deadline, &sent), system_now, logger, &store_);
+        return decide_login(user, token, *configuration, gate_.factory(deadline, provider_waiting(daemon), &sent),
+                            system_now, logger, &store_);
     };
     auto decided = flights_.decide(flight_key(identity, std::string(user), token), work,
                                    std::chrono::milliseconds(budget_ms), daemon.negative_cache_seconds);
@@ -326,6 +334,20 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
     decision.reason = "identity provider did not answer within timeout (" + std::to_string(budget_ms) + " ms)";
     decision.user_loggable = true;
     return decision;
+}
+
+void BrokerService::refuse_over_share(int fd, const std::string& who, const std::string& service, long share)
+{
+    metrics_.over_cap("service");
+    if (const auto unlogged = service_notes_.note(service)) {
+        logger_.log(LOG_WARNING, who + " service=" + log_value(service) +
+                                     ": refused, the service already holds max_logins_per_service=" +
+                                     std::to_string(share) + " requests (" + std::to_string(*unlogged) +
+                                     " more refusals of this service went unlogged; at most one line per 10 s)");
+    }
+    send_refusal(fd, "service " + log_value(service) +
+                         " already holds its share of pam_oauth2d (max_logins_per_service=" + std::to_string(share) +
+                         ")");
 }
 
 void BrokerService::answer(int fd, uint8_t reply, const LoginResult& result)

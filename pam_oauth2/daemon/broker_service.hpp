@@ -1,5 +1,6 @@
 #pragma once
 
+#include "admission.hpp"
 #include "configuration.hpp"
 #include "configuration_cache.hpp"
 #include "daemon_config.hpp"
@@ -53,6 +54,9 @@ private:
     [[nodiscard]] Decision decide(const Request& request, std::string_view user, const SecureString& token,
                                   const std::shared_ptr<const Configuration>& configuration,
                                   const std::string& identity, const DaemonConfig& daemon, const Logger& logger);
+    /// Refuses (answers, counts, logs at most one line per service per interval) a request of a
+    /// service that already holds max_logins_per_service threads.
+    void refuse_over_share(int fd, const std::string& who, const std::string& service, long share);
     /// The end of every login: the line login() wrote, counted and sent as the `reply` frame.
     void answer(int fd, uint8_t reply, const LoginResult& result);
 
@@ -64,6 +68,8 @@ private:
     ProviderGate gate_;
     Flights flights_;
     ConfigurationCache configurations_;
+    Admission services_; // threads held per PAM service
+    RefusalNotes service_notes_;
 };
 
 } // namespace pam_oauth2

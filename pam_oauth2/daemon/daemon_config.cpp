@@ -237,6 +237,31 @@ Problem set_metrics(C& config, std::string_view value)
     return std::nullopt;
 }
 
+// --- the availability shares: a number, or auto (0) for a share of max_clients -----------------------
+
+template <long C::*Field> Problem set_share(C& config, std::string_view value)
+{
+    if (value == "auto") {
+        config.*Field = 0;
+        return std::nullopt;
+    }
+    if (auto problem = set_number(config.*Field, value, 1, 65536)) {
+        return *problem + ", or auto";
+    }
+    return std::nullopt;
+}
+
+template <long C::*Field> std::string show_share(const C& config)
+{
+    return config.*Field == 0 ? "auto" : std::to_string(config.*Field);
+}
+
+long share(const C& config, long configured, long numerator, long denominator)
+{
+    const long derived = std::max(1L, config.max_clients * numerator / denominator);
+    return std::min(configured == 0 ? derived : configured, config.max_clients);
+}
+
 // --- the table ----------------------------------------------------------------------------------------
 
 constexpr DaemonOptionSpec daemon_options[] = {
@@ -250,6 +275,12 @@ constexpr DaemonOptionSpec daemon_options[] = {
      &set_long<&C::negative_cache_seconds, 0, 300>, &show_long<&C::negative_cache_seconds>},
     {"max_clients", "connections served at once; more wait in the socket's backlog", false,
      &set_long<&C::max_clients, 1, 65536>, &show_long<&C::max_clients>},
+    {"max_clients_per_user", "connections one peer uid may hold at once; auto: three quarters of max_clients", false,
+     &set_share<&C::max_clients_per_user>, &show_share<&C::max_clients_per_user>},
+    {"max_logins_per_service", "requests of one PAM service served at once; auto: half of max_clients", false,
+     &set_share<&C::max_logins_per_service>, &show_share<&C::max_logins_per_service>},
+    {"max_provider_waiting", "logins waiting for a max_provider_requests slot per host; auto: max_clients / 4", false,
+     &set_share<&C::max_provider_waiting>, &show_share<&C::max_provider_waiting>},
     {"cache_entries", "discovery documents, JWKS and verdicts kept in memory", false,
      &set_long<&C::cache_entries, 0, 10000000>, &show_long<&C::cache_entries>},
     {"conf_dirs", "the only directories whose files a client may name as conf=; empty: no conf= at all", false,
@@ -332,6 +363,21 @@ std::variant<DaemonConfig, std::string> load_daemon_config(const std::string& pa
         return path + ": allow_users is empty, so no process could use pam_oauth2d";
     }
     return config;
+}
+
+long clients_per_user(const DaemonConfig& config)
+{
+    return share(config, config.max_clients_per_user, 3, 4);
+}
+
+long logins_per_service(const DaemonConfig& config)
+{
+    return share(config, config.max_logins_per_service, 1, 2);
+}
+
+long provider_waiting(const DaemonConfig& config)
+{
+    return share(config, config.max_provider_waiting, 1, 4);
 }
 
 bool host_allowed(const std::vector<std::string>& allow_hosts, std::string_view url)

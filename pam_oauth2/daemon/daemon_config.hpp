@@ -34,7 +34,17 @@ struct DaemonConfig {
     long max_clients = 256;               // connections served at once; more wait in the socket's backlog
     long cache_entries = 100000;          // documents and verdicts kept in memory
     std::string metrics;                  // "", "HOST:PORT" (loopback only) or "unix:/path"
+    // Availability shares (0: auto, derived from max_clients by the functions below).
+    long max_clients_per_user = 0;   // connections one peer uid may hold at once
+    long max_logins_per_service = 0; // requests of one PAM service being served at once
+    long max_provider_waiting = 0;   // logins waiting for a max_provider_requests slot, per host
 };
+
+/// The shares in force: the configured value, or auto (3/4, 1/2 and 1/4 of max_clients, at least 1),
+/// never more than max_clients.
+long clients_per_user(const DaemonConfig& config);
+long logins_per_service(const DaemonConfig& config);
+long provider_waiting(const DaemonConfig& config);
 
 // One key of pam_oauth2d.conf, declared once: parsing, the describe line and --list-options (and so
 // the documentation check) come from its line in the table.

@@ -19,6 +19,48 @@ void Metrics::provider_request(const std::string& host, bool answered, double se
     latency.seconds += seconds;
 }
 
+void Metrics::provider_fast_failed(const std::string& host, const std::string& reason)
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++fast_failed_[{host, reason}];
+}
+
+void Metrics::provider_breaker(const std::string& host, int state)
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    breakers_[host] = state;
+}
+
+void Metrics::over_cap(const std::string& cap)
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++over_cap_[cap];
+}
+
+// The availability series: fast failures, breaker states and over-cap refusals (mutex_ held).
+std::string Metrics::availability_text() const
+{
+    std::string out = "# HELP pam_oauth2d_provider_fast_failed_total Requests failed at once, by host and reason "
+                      "(breaker: the host is failing; queue: max_provider_waiting logins already waited).\n"
+                      "# TYPE pam_oauth2d_provider_fast_failed_total counter\n";
+    for (const auto& [key, count] : fast_failed_) {
+        out += "pam_oauth2d_provider_fast_failed_total{host=\"" + key.first + "\",reason=\"" + key.second + "\"} " +
+               std::to_string(count) + "\n";
+    }
+    out += "# HELP pam_oauth2d_provider_breaker_state Circuit breaker per host: 0 closed, 1 open, 2 probing.\n"
+           "# TYPE pam_oauth2d_provider_breaker_state gauge\n";
+    for (const auto& [host, state] : breakers_) {
+        out += "pam_oauth2d_provider_breaker_state{host=\"" + host + "\"} " + std::to_string(state) + "\n";
+    }
+    out += "# HELP pam_oauth2d_over_cap_total Connections refused because their uid (user) or PAM service "
+           "(service) already held its share of max_clients.\n"
+           "# TYPE pam_oauth2d_over_cap_total counter\n";
+    for (const auto& [cap, count] : over_cap_) {
+        out += "pam_oauth2d_over_cap_total{cap=\"" + cap + "\"} " + std::to_string(count) + "\n";
+    }
+    return out;
+}
+
 std::string Metrics::text() const
 {
     std::string out;
@@ -54,6 +96,7 @@ std::string Metrics::text() const
         static_cast<void>(std::snprintf(seconds, sizeof seconds, "%.6f", latency.seconds));
         out += "pam_oauth2d_provider_request_seconds_sum{host=\"" + host + "\"} " + seconds + "\n";
     }
+    out += availability_text();
     counter("pam_oauth2d_refusals_remembered_total", "Logins answered from the short negative cache.",
             remembered_.load());
     counter("pam_oauth2d_answered_from_memory_total",

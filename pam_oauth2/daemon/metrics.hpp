@@ -13,6 +13,12 @@ class Metrics {
 public:
     void login(const std::string& result, const std::string& method);
     void provider_request(const std::string& host, bool answered, double seconds);
+    /// A request to `host` failed at once: its breaker is open ("breaker") or its queue full ("queue").
+    void provider_fast_failed(const std::string& host, const std::string& reason);
+    /// The breaker's state for `host` after a request: 0 closed, 1 open, 2 probing.
+    void provider_breaker(const std::string& host, int state);
+    /// A connection refused because its uid ("user") or its service ("service") held its share.
+    void over_cap(const std::string& cap);
     void refusal_remembered() { remembered_.fetch_add(1, std::memory_order_relaxed); }
     void coalesced() { coalesced_.fetch_add(1, std::memory_order_relaxed); }
     void answered_from_memory() { from_memory_.fetch_add(1, std::memory_order_relaxed); }
@@ -23,6 +29,7 @@ public:
     [[nodiscard]] std::string text() const;
 
 private:
+    [[nodiscard]] std::string availability_text() const;
     struct Latency {
         unsigned long long requests = 0;
         unsigned long long failures = 0;
@@ -31,6 +38,9 @@ private:
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, std::string>, unsigned long long> logins_;
     std::map<std::string, Latency> providers_;
+    std::map<std::pair<std::string, std::string>, unsigned long long> fast_failed_;
+    std::map<std::string, int> breakers_;
+    std::map<std::string, unsigned long long> over_cap_;
     std::atomic<unsigned long long> remembered_{0};
     std::atomic<unsigned long long> coalesced_{0};
     std::atomic<unsigned long long> from_memory_{0};

@@ -1,5 +1,6 @@
 #include "server.hpp"
 
+#include "admission.hpp"
 #include "metrics_endpoint.hpp"
 
 #include <grp.h>
@@ -121,12 +122,15 @@ int open_listener(const DaemonConfig& initial, const Logger& logger, bool& activ
 // Threads block in accept() on the listening socket themselves, so a login needs no thread to be
 // created or woken in between. One more is started whenever none is left waiting, up to
 // max_clients; beyond that, connections wait in the socket's backlog, and a module that waits too
-// long falls back (or refuses) as broker_fallback says. The threads are never joined: the daemon
-// leaves with _Exit while they may still serve.
+// long falls back (or refuses) as broker_fallback says. One peer uid holds at most
+// max_clients_per_user of them (silent connections included, each bounded by the request wait), so
+// one flooding uid leaves threads for the others. The threads are never joined: the daemon leaves
+// with _Exit while they may still serve.
 class Acceptors {
 public:
-    Acceptors(int listener, BrokerService& service, Metrics& metrics, const Logger& logger, long max_clients)
-        : listener_(listener), service_(service), metrics_(metrics), logger_(logger), max_clients_(max_clients)
+    Acceptors(int listener, BrokerService& service, Metrics& metrics, const Logger& logger, const DaemonConfig& config)
+        : listener_(listener), service_(service), metrics_(metrics), logger_(logger), max_clients_(config.max_clients),
+          per_user_(clients_per_user(config))
     {
     }
 
@@ -136,7 +140,11 @@ public:
             start_one();
         }
     }
-    void set_max_clients(long max_clients) { max_clients_ = max_clients; }
+    void configure(const DaemonConfig& config)
+    {
+        max_clients_ = config.max_clients;
+        per_user_ = clients_per_user(config);
+    }
     /// Wakes every accept() and lets logins in progress finish, briefly.
     void stop()
     {
@@ -176,16 +184,43 @@ private:
             if (--waiting_ == 0 && started_ < max_clients_ && !stopping_) {
                 start_one();
             }
-            ucred peer{};
-            socklen_t length = sizeof peer;
-            if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0) {
-                ++metrics_.connections;
-                service_.serve(fd, peer);
-                --metrics_.connections;
-            }
+            serve_within_share(fd);
             close(fd);
             ++waiting_;
         }
+    }
+
+    // Serves `fd` unless its uid already holds its share of the threads.
+    void serve_within_share(int fd)
+    {
+        ucred peer{};
+        socklen_t length = sizeof peer;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) {
+            return;
+        }
+        const long share = per_user_.load();
+        const auto slot = peers_.enter(std::to_string(peer.uid), share);
+        if (!slot) {
+            refuse_over_share(fd, peer, share);
+            return;
+        }
+        ++metrics_.connections;
+        service_.serve(fd, peer);
+        --metrics_.connections;
+    }
+
+    void refuse_over_share(int fd, const ucred& peer, long share)
+    {
+        metrics_.over_cap("user");
+        const std::string uid = std::to_string(peer.uid);
+        if (const auto unlogged = notes_.note(uid)) {
+            logger_.log(LOG_WARNING, "peer uid=" + uid + " pid=" + std::to_string(peer.pid) +
+                                         ": refused, the uid already holds max_clients_per_user=" +
+                                         std::to_string(share) + " connections (" + std::to_string(*unlogged) +
+                                         " more refusals of this uid went unlogged; at most one line per 10 s)");
+        }
+        send_refusal(fd, "uid " + uid + " already holds its share of pam_oauth2d (max_clients_per_user=" +
+                             std::to_string(share) + ")");
     }
 
     const int listener_;
@@ -193,6 +228,9 @@ private:
     Metrics& metrics_;
     const Logger& logger_;
     std::atomic<long> max_clients_;
+    std::atomic<long> per_user_;
+    Admission peers_;
+    RefusalNotes notes_;
     std::atomic<bool> stopping_{false};
     std::atomic<long> waiting_{0};
     std::atomic<long> started_{0};
@@ -219,7 +257,7 @@ void serve_until_stopped(const sigset_t& signals, const std::string& config_path
         }
         const auto& config = std::get<DaemonConfig>(reloaded);
         service.reconfigure(config);
-        acceptors.set_max_clients(config.max_clients);
+        acceptors.configure(config);
         logger.log(LOG_INFO, "configuration reloaded: " + describe_daemon_config(config));
     }
 }
@@ -256,7 +294,7 @@ int run_daemon(const std::string& config_path, const DaemonConfig& initial, cons
     BrokerService service(initial, metrics, logger);
     logger.log(LOG_INFO, std::string("pam_oauth2d ready") + (activated ? " (socket activation)" : "") + ": " +
                              describe_daemon_config(initial));
-    Acceptors acceptors(listener, service, metrics, logger, initial.max_clients);
+    Acceptors acceptors(listener, service, metrics, logger, initial);
     acceptors.start(4);
     serve_until_stopped(signals, config_path, service, acceptors, logger);
     acceptors.stop();

@@ -314,8 +314,12 @@ def storm(daemon_socket, args, tokens, user="alice"):
 class Storms(unittest.TestCase):
     """The storm targets as bounded tests: 200 logins each (50 in sanitized builds)."""
 
+    # All STORM logins come at once from one uid and one service: a legitimate peak that the shares
+    # (max_clients_per_user, max_logins_per_service, max_provider_waiting) are sized to let through.
+    PEAK = "max_clients_per_user = 256\nmax_logins_per_service = 256\nmax_provider_waiting = 256"
+
     def test_one_unseen_token_costs_one_provider_request(self):
-        daemon = pam_harness.Daemon(DAEMON)
+        daemon = pam_harness.Daemon(DAEMON, extra=self.PEAK)
         try:
             reset_idp_stats()
             token = tok("slow-1")
@@ -327,7 +331,7 @@ class Storms(unittest.TestCase):
             daemon.stop()
 
     def test_distinct_tokens_never_exceed_the_per_host_limit(self):
-        daemon = pam_harness.Daemon(DAEMON, extra="max_provider_requests = 4")
+        daemon = pam_harness.Daemon(DAEMON, extra="max_provider_requests = 4\n" + self.PEAK)
         try:
             reset_idp_stats()
             results = storm(daemon.socket, [userinfo(), "allow_http", "timeout=30"],
@@ -583,6 +587,190 @@ class ConfusedDeputy(unittest.TestCase):
         auth, _, log, _ = login(self.daemon.socket, [url, "allow_http"], "alice", tok("user-alice"), "deny")
         self.assertNotIn("not in pam_oauth2d's allow_hosts", log)
         self.assertEqual(self.thief.connections, 1, log)
+# Holds COUNT connections to pam_oauth2d open and silent (never a request), opening a new one for each
+# the daemon closes (refused, or its request wait over); prints "ready" once all are open.
+SILENT_HOLDER = r"""
+import select, socket, sys, time
+path, count, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+def connect():
+    conn = socket.socket(socket.AF_UNIX)
+    conn.settimeout(1)
+    try:
+        conn.connect(path)
+    except OSError:
+        conn.close()
+        return None
+    return conn
+conns = [connect() for _ in range(count)]
+print("ready", flush=True)
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    time.sleep(0.5)
+    live = [c for c in conns if c is not None]
+    closed = set(select.select(live, [], [], 0)[0])
+    for c in closed:
+        c.close()
+    conns = [connect() if c is None or c in closed else c for c in conns]
+"""
+
+
+def metric(port, name):
+    """The value of one metrics line (its name with labels), or None."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+    return None
+
+
+def percentiles(seconds):
+    ordered = sorted(seconds)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+class HungTcpServer:
+    """A provider host that accepts connections and never answers: counts them, holds them."""
+
+    def __init__(self, host):
+        self.listener = socket.socket()
+        self.listener.bind((host, 0))
+        self.listener.listen(512)
+        self.port = self.listener.getsockname()[1]
+        self.accepted = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.accepted.append(self.listener.accept()[0])
+            except OSError:
+                return
+
+    def stop(self):
+        self.listener.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+class HostilePeersAndProviders(unittest.TestCase):
+    """Issue 19, findings 1 and 2 under load: a uid holding hundreds of silent connections, and a hung
+    provider flooded with made-up tokens, leave other logins their speed (bounded in count and time)."""
+
+    SILENT = 300
+    SHARES = ""  # "\nmax_clients_per_user = 32" here shows the test failing without a share
+    ROUNDS = 15 if SANITIZED else 30
+
+    def timed_logins(self, daemon, args, tokens, at_least_seconds=0):
+        seconds = []
+        end = time.monotonic() + at_least_seconds
+        for i, token in enumerate(tokens):
+            if i >= self.ROUNDS and time.monotonic() >= end:
+                break
+            auth, _, log, elapsed = login(daemon.socket, args, "alice", token, "deny")
+            self.assertEqual(auth, SUCCESS, log)
+            seconds.append(elapsed)
+        return percentiles(seconds)
+
+    def test_hundreds_of_silent_connections_from_one_uid_leave_other_uids_their_speed(self):
+        port = pam_harness.free_port()
+        # Fewer serving threads than silent connections: without a per-uid share they would hold all.
+        daemon = pam_harness.Daemon(DAEMON, allow_users="root, nobody",
+                                    extra=f"max_clients = 32\nmetrics = 127.0.0.1:{port}{self.SHARES}")
+        holder = None
+        try:
+            args = [userinfo(), "allow_http"]
+            token = tok("user-alice")
+            self.assertEqual(login(daemon.socket, args, "alice", token, "deny")[0], SUCCESS)  # the verdict cached
+            without = self.timed_logins(daemon, args, [token] * self.ROUNDS)
+            # The system interpreter: the test's own may live where uid nobody cannot run it.
+            holder = subprocess.Popen([shutil.which("python3", path="/usr/bin:/bin"), "-c", SILENT_HOLDER, daemon.socket, str(self.SILENT), "600"],
+                                      stdout=subprocess.PIPE, text=True, user="nobody", group="nogroup")
+            self.assertEqual(holder.stdout.readline().strip(), "ready")
+            time.sleep(1)  # the daemon has started its threads and given nobody its share
+            held_now = metric(port, "pam_oauth2d_connections")
+            # Past the request wait (2 s), so the holder's reconnections are part of the load.
+            loaded = self.timed_logins(daemon, args, [token] * 2000, at_least_seconds=3)
+            refused = metric(port, 'pam_oauth2d_over_cap_total{cap="user"}')
+            print(f"\n{self.SILENT} silent connections of uid nobody (max_clients 32, its share 24): "
+                  f"{held_now:.0f} held, {refused:.0f} refused over its share; root's logins p50/p95 "
+                  f"{without[0] * 1000:.1f}/{without[1] * 1000:.1f} ms without, "
+                  f"{loaded[0] * 1000:.1f}/{loaded[1] * 1000:.1f} ms with them", file=sys.stderr)
+            self.assertLessEqual(held_now, 24 + 1)  # its share, and perhaps one of root's
+            self.assertGreater(refused, 0)
+            self.assertLess(loaded[0], max(3 * without[0], without[0] + 0.1))
+            # Rate-limited: a handful of lines for thousands of refusals.
+            lines = daemon.log().count("already holds max_clients_per_user")
+            self.assertGreaterEqual(lines, 1)
+            self.assertLessEqual(lines, 3)
+        finally:
+            if holder is not None:
+                holder.kill()
+                holder.wait(timeout=10)
+                holder.stdout.close()
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+    def flood(self, socket_path, args, seconds, threads):
+        """`threads` clients sending made-up tokens for `seconds`; [(started, took, answer type)]."""
+        results = []
+        end = time.monotonic() + seconds
+
+        def one_client():
+            while time.monotonic() < end:
+                started = time.monotonic()
+                try:
+                    answer = pam_harness.broker_login(socket_path, args, "alice", tok("made-up").encode(), b"flood",
+                                                      timeout=30)
+                    kind = answer[0]
+                except (OSError, AssertionError):
+                    kind = None
+                results.append((started, time.monotonic() - started, kind))
+                time.sleep(0.02)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
+            for future in [pool.submit(one_client) for _ in range(threads)]:
+                future.result()
+        return results
+
+    def test_a_hung_provider_flooded_with_made_up_tokens_fails_fast_and_spares_the_others(self):
+        port = pam_harness.free_port()
+        hung = HungTcpServer("127.0.0.2")
+        daemon = pam_harness.Daemon(DAEMON, allow_hosts=f"127.0.0.1:{IDP.port}, 127.0.0.2:{hung.port}",
+                                    extra=f"max_clients = 32\nmetrics = 127.0.0.1:{port}")
+        try:
+            healthy = [userinfo(), "allow_http"]
+            without = self.timed_logins(daemon, healthy, [tok("user-alice") for _ in range(self.ROUNDS)])
+            hung_args = ["log=stderr", f"userinfo_url=http://127.0.0.2:{hung.port}/userinfo", "allow_http", "timeout=2"]
+            seconds = 12 if SANITIZED else 8
+            started = time.monotonic()
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                flooding = pool.submit(self.flood, daemon.socket, hung_args, seconds, 48)
+                time.sleep(3.5)  # the first requests' timeout has passed: the breaker is open
+                loaded = self.timed_logins(daemon, healthy, [tok("user-alice") for _ in range(self.ROUNDS)])
+                results = flooding.result()
+            open_since = started + 3
+            after = [took for begun, took, _ in results if begun > open_since]
+            fast = percentiles(after)
+            requests = len(hung.accepted)
+            print(f"\nhung provider flooded by 48 clients for {seconds} s: {len(results)} logins, "
+                  f"{requests} requests reached it; flood p50/p95 once the breaker opened "
+                  f"{fast[0] * 1000:.1f}/{fast[1] * 1000:.1f} ms (timeout 2000 ms); healthy host's logins "
+                  f"p50/p95 {without[0] * 1000:.1f}/{without[1] * 1000:.1f} ms without, "
+                  f"{loaded[0] * 1000:.1f}/{loaded[1] * 1000:.1f} ms during the flood", file=sys.stderr)
+            self.assertTrue(after)
+            self.assertLess(fast[1], 0.5)
+            self.assertLess(requests * 10, len(results))
+            self.assertLess(loaded[0], max(3 * without[0], without[0] + 0.1))
+            breaker = metric(port, 'pam_oauth2d_provider_fast_failed_total{host="127.0.0.2",reason="breaker"}')
+            self.assertGreater(breaker or 0, 0)
+            self.assertIn("provider 127.0.0.2 is failing", daemon.log())
+            self.assertFalse([line for line in daemon.log().splitlines()
+                              if "service=flood" in line and "result=granted" in line])
+        finally:
+            LOGS.append(daemon.log())
+            daemon.stop()
+            hung.stop()
 
 
 class SecretsNeverLogged(unittest.TestCase):
@@ -596,7 +784,7 @@ class SecretsNeverLogged(unittest.TestCase):
 
 SUITES = {
     "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, ConfusedDeputy,
-                   SecretsNeverLogged),
+                   HostilePeersAndProviders, SecretsNeverLogged),
     "valgrind": (DaemonUnderValgrind,),
 }
 SUITE = "functional"

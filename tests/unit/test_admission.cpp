@@ -1,0 +1,40 @@
+#include "admission.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+using namespace pam_oauth2;
+using namespace std::chrono_literals;
+
+TEST_CASE("admission: a key holds at most its share; slots come back when released")
+{
+    Admission admission;
+    std::vector<Admission::Slot> held;
+    for (int i = 0; i < 3; ++i) {
+        auto slot = admission.enter("uid 70", 3);
+        REQUIRE(slot);
+        held.push_back(std::move(*slot));
+    }
+    CHECK_FALSE(admission.enter("uid 70", 3));
+    CHECK(admission.held("uid 70") == 3);
+    // Another key is not affected.
+    CHECK(admission.enter("uid 71", 3));
+    held.pop_back();
+    CHECK(admission.held("uid 70") == 2);
+    CHECK(admission.enter("uid 70", 3));
+    held.clear();
+    CHECK(admission.held("uid 70") == 0);
+}
+
+TEST_CASE("admission: refusals are logged once per key per interval, with how many went unlogged")
+{
+    RefusalNotes notes(10s);
+    const auto start = RefusalNotes::Clock::time_point{} + 1h;
+    REQUIRE(notes.note("70", start) == 0);
+    CHECK_FALSE(notes.note("70", start + 1s));
+    CHECK_FALSE(notes.note("70", start + 9s));
+    CHECK(notes.note("71", start + 9s) == 0); // another key has its own line
+    CHECK(notes.note("70", start + 10s) == 2);
+    CHECK_FALSE(notes.note("70", start + 11s));
+}
