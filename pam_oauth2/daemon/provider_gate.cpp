@@ -24,6 +24,7 @@ public:
         if (!target || !host_allowed(gate_.allow_hosts_, request.url)) {
             refused.transport_error = "host " + (target ? target->host : std::string("(unparsable)")) +
                                       " is not in pam_oauth2d's allow_hosts";
+            refused.refused_by_policy = true;
             return refused;
         }
         const std::string& host = target->host;

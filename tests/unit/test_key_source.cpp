@@ -25,6 +25,7 @@ struct KeysHarness {
     TempDir root;
     DiskCache disk = std::get<DiskCache>(DiskCache::open(root.path));
     JwtSettings settings;
+    HttpSettings transport;
     long long now = 1'700'000'000;
     FakeHttpClient http{[this](const FakeHttpClient::Seen& seen) {
         fetched.push_back(seen.url);
@@ -45,7 +46,7 @@ struct KeysHarness {
     KeySet keys(bool refresh, bool with_cache = true)
     {
         RemoteKeySource source(
-            issuer, settings, false, http, with_cache ? &disk : nullptr, [this] { return now; }, logger);
+            issuer, settings, transport, http, with_cache ? &disk : nullptr, [this] { return now; }, logger);
         return source.keys(refresh);
     }
 };
@@ -139,7 +140,7 @@ TEST_CASE("discovery_url: Entra v1 publishes its discovery document away from it
     // v1 tokens say iss https://sts.windows.net/<tid>/; their metadata lives under login.microsoftonline.com.
     h.settings.discovery_url = issuer + "/.well-known/openid-configuration";
     RemoteKeySource v1(
-        "https://sts.windows.net/tenant/", h.settings, false, h.http, nullptr, [&] { return h.now; }, h.logger);
+        "https://sts.windows.net/tenant/", h.settings, h.transport, h.http, nullptr, [&] { return h.now; }, h.logger);
     h.discovery["issuer"] = "https://sts.windows.net/tenant/";
     const auto keys = v1.keys(false);
     CHECK(keys.error.empty());
@@ -211,7 +212,7 @@ TEST_CASE("keys kept in memory are parsed once, then served from the memo")
     KeysHarness h;
     const MemoryStore store(16);
     RemoteKeySource source(
-        issuer, h.settings, false, h.http, &store, [&] { return h.now; }, h.logger);
+        issuer, h.settings, h.transport, h.http, &store, [&] { return h.now; }, h.logger);
     REQUIRE(source.keys(false).keys.size() == 1);
     h.logger.set_debug(true);
     REQUIRE(source.keys(false).keys.size() == 1);
