@@ -241,8 +241,9 @@ KeySet RemoteKeySource::keys(bool refresh)
         return set;
     }
     const std::string& location = url.value();
-    auto parsed =
-        fetch<std::vector<Jwk>>(location, "JWKS", refresh, [&](std::string_view text) -> Fallible<std::vector<Jwk>> {
+    auto parsed = fetch<std::vector<Jwk>>(
+        location, "JWKS", refresh,
+        [&](std::string_view text) -> Fallible<std::vector<Jwk>> {
             auto keys = parse_jwks(text);
             if (auto* problem = std::get_if<std::string>(&keys)) {
                 return Failure{"JWKS " + location + ": " + *problem};
