@@ -86,8 +86,7 @@ void check_files(const Configuration& configuration, Checks& checks)
 void check_keys(const std::string& label, const Settings& settings, HttpClient& http, const Logger& logger,
                 Checks& checks)
 {
-    RemoteKeySource source(settings.token.issuer, settings.jwt, settings.http.allow_http, http, nullptr, system_now,
-                           logger);
+    RemoteKeySource source(settings.token.issuer, settings.jwt, settings.http, http, nullptr, system_now, logger);
     const KeySet set = source.keys(false);
     if (!set.error.empty()) {
         checks.add(label, false, set.error);

@@ -37,6 +37,9 @@ public:
                           const std::shared_ptr<const void>& /*parsed*/) const
     {
     }
+    /// Whether a document fetched from `url` may still be served: a store that outlives a change of
+    /// policy (pam_oauth2d's allow_hosts after a reload) answers for the policy in force now.
+    [[nodiscard]] virtual bool admits(std::string_view /*url*/) const { return true; }
 };
 
 // The on-disk cache shared by the short-lived processes of one service (every PostgreSQL connection

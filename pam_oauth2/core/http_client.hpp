@@ -35,6 +35,9 @@ struct HttpResult {
     SecureString body;         // answers may echo the token, so they are wiped like it
     std::string cache_control; // the Cache-Control header, empty when absent
     long long date = 0;        // the Date header in seconds since the epoch, 0 when absent or unreadable
+    // Never sent because policy forbids its host (pam_oauth2d's allow_hosts): not an outage of the
+    // provider, so no cached copy stands in for the answer.
+    bool refused_by_policy = false;
 };
 
 // Transport settings shared by every request of one login (the transport options of the table).

@@ -1,108 +1,192 @@
 #include "key_source.hpp"
 
+#include "digest.hpp"
 #include "json.hpp"
 #include "login_observer.hpp"
 #include "provider_json.hpp"
 #include "url_policy.hpp"
 
+#include <sys/stat.h>
 #include <syslog.h>
 
 namespace pam_oauth2 {
 
 namespace {
 
-// OpenID Connect Discovery 1.0 section 4.3: the document must name the issuer we asked about. The
-// jwks_uri it names, or why it names none we may use.
-Fallible<std::string> discovered_jwks_uri(std::string_view text, const std::string& issuer, bool allow_http)
+// What a discovery document says, before any reader's policy is applied: what a memo keeps.
+struct Discovered {
+    std::string issuer;
+    std::optional<std::string> jwks_uri;
+};
+
+Fallible<Discovered> parse_discovery(std::string_view text, const std::string& issuer)
 {
     const auto document = parse_json_object(text);
-    if (!document || string_member(*document, "issuer") != issuer) {
+    const auto named = document ? string_member(*document, "issuer") : std::nullopt;
+    if (!named) {
         return Failure{"discovery document does not name issuer " + issuer};
     }
-    const auto url = string_member(*document, "jwks_uri");
-    if (!url) {
-        return Failure{"discovery document has no jwks_uri"};
+    return Discovered{*named, string_member(*document, "jwks_uri")};
+}
+
+// OpenID Connect Discovery 1.0 section 4.3: the document must name the issuer we asked about, and a
+// jwks_uri we may use. Run on every use: a document cached for another configuration proves nothing.
+std::optional<std::string> check_discovery(const Discovered& document, const std::string& issuer, bool allow_http)
+{
+    if (document.issuer != issuer) {
+        return "discovery document does not name issuer " + issuer;
     }
-    if (auto problem = check_endpoint_url(*url, allow_http)) {
-        return Failure{"discovery document's jwks_uri " + *problem};
+    if (!document.jwks_uri) {
+        return "discovery document has no jwks_uri";
     }
-    return *url;
+    if (auto problem = check_endpoint_url(*document.jwks_uri, allow_http)) {
+        return "discovery document's jwks_uri " + *problem;
+    }
+    return std::nullopt;
+}
+
+// The identity of the file or directory at `path` now, or why there is none.
+std::string identity_of(const std::string& path)
+{
+    struct stat about {};
+    if (path.empty()) {
+        return "-";
+    }
+    if (::stat(path.c_str(), &about) != 0) {
+        return "unreadable";
+    }
+    return std::to_string(about.st_dev) + ":" + std::to_string(about.st_ino) + ":" + std::to_string(about.st_size) +
+           ":" + std::to_string(about.st_mtim.tv_sec) + "." + std::to_string(about.st_mtim.tv_nsec) + ":" +
+           std::to_string(about.st_ctim.tv_sec) + "." + std::to_string(about.st_ctim.tv_nsec);
 }
 
 } // namespace
 
-template <typename Parsed, typename Parse>
-Fallible<Parsed> RemoteKeySource::fetch(const std::string& url, const std::string& what, bool refresh,
-                                        const Parse& parse)
+std::string trust_tag(const HttpSettings& transport)
 {
-    const std::string cache_key = what + " " + url;
-    std::optional<CacheEntry> cached;
-    if (cache_ != nullptr) {
-        cached = cache_->read(cache_key, max_response_bytes);
+    if (transport.ca_file.empty() && transport.ca_path.empty()) {
+        return {};
     }
-    // What the cache holds: the provider's document and the life its Cache-Control gave it.
-    const StoredDocument stored = cached ? read_stored_document(cached->text) : StoredDocument{};
-    if (cached) {
-        const long long age = now_() - cached->stored_at;
-        const long long limit = refresh ? jwks_refresh_interval_seconds : stored.lifetime;
+    std::string material = "ca_file=" + transport.ca_file + '\n' + identity_of(transport.ca_file) + '\n';
+    material += "ca_path=" + transport.ca_path + '\n' + identity_of(transport.ca_path) + '\n';
+    return " trust=" + sha256_hex(material).substr(0, 32);
+}
+
+RemoteKeySource::RemoteKeySource(std::string issuer, const JwtSettings& settings, const HttpSettings& transport,
+                                 HttpClient& http, const DocumentStore* cache, Clock now, const Logger& logger)
+    : issuer_(std::move(issuer)), settings_(settings), allow_http_(transport.allow_http),
+      trust_(cache != nullptr ? trust_tag(transport) : std::string()), http_(http), cache_(cache), now_(std::move(now)),
+      logger_(logger)
+{
+}
+
+// One document being read: where from, under which key, and the copy the cache holds, if any.
+struct RemoteKeySource::Reading {
+    const std::string& url;
+    const std::string& what;
+    std::string key;
+    bool refresh;
+    std::optional<CacheEntry> cached;
+    StoredDocument stored; // views cached->text
+};
+
+template <typename Parsed, typename Parse, typename Check>
+Fallible<Parsed> RemoteKeySource::fetch(const std::string& url, const std::string& what, bool refresh,
+                                        const Parse& parse, const Check& check)
+{
+    Reading reading{url, what, what + " " + url + trust_, refresh, std::nullopt, {}};
+    // A copy from a host the policy no longer admits is not used, not even while the provider fails.
+    if (cache_ != nullptr && cache_->admits(url)) {
+        reading.cached = cache_->read(reading.key, max_response_bytes);
+    }
+    if (reading.cached) {
+        // What the cache holds: the provider's document and the life its Cache-Control gave it.
+        reading.stored = read_stored_document(reading.cached->text);
+        const long long age = now_() - reading.cached->stored_at;
+        const long long limit = refresh ? jwks_refresh_interval_seconds : reading.stored.lifetime;
         if (age >= 0 && age < limit) {
-            if (auto memo = cache_->memo(cache_key, cached->stored_at)) {
-                logger_.debug(what + " from cache (" + std::to_string(age) + " s old, parsed)");
-                trace_document(what, url, DocumentSource::Cache, age, stored.lifetime);
-                return *std::static_pointer_cast<const Parsed>(memo);
-            }
-            auto parsed = parse(stored.body);
-            if (parsed.ok()) {
-                logger_.debug(what + " from cache (" + std::to_string(age) + " s old)");
-                trace_document(what, url, DocumentSource::Cache, age, stored.lifetime);
-                cache_->remember(cache_key, cached->stored_at, std::make_shared<const Parsed>(parsed.value()));
-                return parsed;
-            }
-            // Only documents that parsed are written, so this copy was damaged: fetch again, but no
-            // more often than an unknown kid may.
-            if (age < jwks_refresh_interval_seconds) {
-                return parsed;
+            if (auto served = from_cache<Parsed>(reading, age, parse, check)) {
+                return std::move(*served);
             }
         }
     }
+    return from_provider<Parsed>(reading, parse, check);
+}
+
+template <typename Parsed, typename Parse, typename Check>
+std::optional<Fallible<Parsed>> RemoteKeySource::from_cache(const Reading& reading, long long age, const Parse& parse,
+                                                            const Check& check)
+{
+    const std::string& what = reading.what;
+    const long long stored_at = reading.cached->stored_at;
+    std::shared_ptr<const Parsed> parsed = std::static_pointer_cast<const Parsed>(cache_->memo(reading.key, stored_at));
+    const bool memo = parsed != nullptr;
+    if (!memo) {
+        auto fresh = parse(reading.stored.body);
+        if (!fresh.ok()) {
+            // Only documents that parsed are written, so this copy was damaged: fetch again, but no
+            // more often than an unknown kid may.
+            return age < jwks_refresh_interval_seconds ? std::optional<Fallible<Parsed>>(std::move(fresh))
+                                                       : std::nullopt;
+        }
+        parsed = std::make_shared<const Parsed>(std::move(fresh).value());
+        cache_->remember(reading.key, stored_at, parsed);
+    }
+    if (check(*parsed)) {
+        return std::nullopt; // another reader's copy that this one's policy refuses: ask the provider
+    }
+    logger_.debug(what + " from cache (" + std::to_string(age) + " s old" + (memo ? ", parsed)" : ")"));
+    trace_document(what, reading.url, DocumentSource::Cache, age, reading.stored.lifetime);
+    return Fallible<Parsed>(*parsed);
+}
+
+template <typename Parsed, typename Parse, typename Check>
+Fallible<Parsed> RemoteKeySource::from_provider(const Reading& reading, const Parse& parse, const Check& check)
+{
+    const std::string& what = reading.what;
     HttpRequest request;
-    request.url = url;
+    request.url = reading.url;
     const HttpResult answer = http_.send(request);
-    auto read = read_provider_json(answer, what + " " + url);
+    auto read = read_provider_json(answer, what + " " + reading.url);
     if (auto* problem = std::get_if<std::string>(&read)) {
         // The provider is down or answers badly: an older copy that parses carries logins through a
-        // bounded outage. Not for an unknown kid: the old set cannot name the new key.
-        if (cached && !refresh) {
-            const long long age = now_() - cached->stored_at;
-            if (age >= 0 && age < jwks_stale_if_error_seconds) {
-                auto parsed = parse(stored.body);
-                if (parsed.ok()) {
-                    logger_.log(LOG_WARNING, "using a " + std::to_string(age) + " s old " + what +
-                                                 " while the identity provider fails: " + *problem);
-                    trace_document(what, url, DocumentSource::StaleCache, age, stored.lifetime);
-                    return parsed;
-                }
+        // bounded outage. Not for an unknown kid (the old set cannot name the new key), and not when
+        // policy refused the request: a de-listed host is not an outage.
+        const long long age = reading.cached ? now_() - reading.cached->stored_at : -1;
+        if (reading.cached && !reading.refresh && !answer.refused_by_policy && age >= 0 &&
+            age < jwks_stale_if_error_seconds) {
+            auto parsed = parse(reading.stored.body);
+            if (parsed.ok() && !check(parsed.value())) {
+                logger_.log(LOG_WARNING, "using a " + std::to_string(age) + " s old " + what +
+                                             " while the identity provider fails: " + *problem);
+                trace_document(what, reading.url, DocumentSource::StaleCache, age, reading.stored.lifetime);
+                return parsed;
             }
         }
         return Failure{std::move(*problem)};
     }
     auto parsed = parse(answer.body.view());
-    // A document that does not parse is never cached: one bad answer must not outlive its fix.
+    std::optional<std::string> refused = parsed.ok() ? check(parsed.value()) : std::nullopt;
+    if (refused) {
+        parsed = Failure{std::move(*refused)};
+    }
+    // A document that does not parse, or that this reader refuses, is never cached: one bad answer
+    // must not outlive its fix.
     if (parsed.ok() && cache_ != nullptr) {
         const long long stored_at = now_();
         const long long lifetime = document_lifetime(answer.cache_control);
         if (lifetime < jwks_cache_seconds) {
             logger_.debug(what + " kept " + std::to_string(lifetime) + " s, as its Cache-Control asks");
         }
-        const bool written = cache_->write(cache_key, stored_document(lifetime, answer.body.view()), stored_at);
+        const bool written = cache_->write(reading.key, stored_document(lifetime, answer.body.view()), stored_at);
         if (written) {
-            cache_->remember(cache_key, stored_at, std::make_shared<const Parsed>(parsed.value()));
+            cache_->remember(reading.key, stored_at, std::make_shared<const Parsed>(parsed.value()));
         } else {
             logger_.debug("cannot write " + what + " to the cache in " + cache_->where());
         }
-        trace_fetched(what, url, lifetime, written, std::nullopt);
+        trace_fetched(what, reading.url, lifetime, written, std::nullopt);
     } else {
-        trace_fetched(what, url, std::nullopt, false,
+        trace_fetched(what, reading.url, std::nullopt, false,
                       !parsed.ok() ? std::optional<std::string_view>(parsed.error()) : std::nullopt);
     }
     return parsed;
@@ -139,9 +223,13 @@ Fallible<std::string> RemoteKeySource::jwks_url()
         }
         location += "/.well-known/openid-configuration";
     }
-    return fetch<std::string>(location, "discovery document", false, [this](std::string_view text) {
-        return discovered_jwks_uri(text, issuer_, allow_http_);
-    });
+    auto discovered = fetch<Discovered>(
+        location, "discovery document", false, [this](std::string_view text) { return parse_discovery(text, issuer_); },
+        [this](const Discovered& document) { return check_discovery(document, issuer_, allow_http_); });
+    if (!discovered.ok()) {
+        return Failure{discovered.error()};
+    }
+    return *discovered.value().jwks_uri;
 }
 
 KeySet RemoteKeySource::keys(bool refresh)
@@ -153,14 +241,16 @@ KeySet RemoteKeySource::keys(bool refresh)
         return set;
     }
     const std::string& location = url.value();
-    auto parsed =
-        fetch<std::vector<Jwk>>(location, "JWKS", refresh, [&](std::string_view text) -> Fallible<std::vector<Jwk>> {
+    auto parsed = fetch<std::vector<Jwk>>(
+        location, "JWKS", refresh,
+        [&](std::string_view text) -> Fallible<std::vector<Jwk>> {
             auto keys = parse_jwks(text);
             if (auto* problem = std::get_if<std::string>(&keys)) {
                 return Failure{"JWKS " + location + ": " + *problem};
             }
             return std::move(std::get<std::vector<Jwk>>(keys));
-        });
+        },
+        [](const std::vector<Jwk>&) { return std::optional<std::string>(); });
     if (!parsed.ok()) {
         set.error = parsed.error();
         return set;

@@ -10,6 +10,7 @@
 #include "login_observer.hpp"
 #include "settings.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,26 +37,40 @@ constexpr long long jwks_stale_if_error_seconds = 3600;
 /// An unknown kid refreshes the JWKS at most this often (per service user, across processes).
 constexpr long long jwks_refresh_interval_seconds = 30;
 
+/// What a cache key says about the transport trust a document was fetched under: empty for the
+/// system's trust store, otherwise a digest of ca_file and ca_path and the identity (device, inode,
+/// size, times) of what they name now, so a replaced CA file is another trust.
+std::string trust_tag(const HttpSettings& transport);
+
 // Keys from jwks_url, or from the issuer's discovery document, kept in the on-disk cache so that a
 // login in a fresh process usually needs no network at all.
 class RemoteKeySource final : public KeySource {
 public:
     /// `http` is used only when a document must be fetched (the module passes a client that loads the
     /// transport on first use, so a login served from the cache never loads libcurl).
-    /// `issuer` is where discovery starts; `allow_http` is the URL policy for a discovered jwks_uri.
-    RemoteKeySource(std::string issuer, const JwtSettings& settings, bool allow_http, HttpClient& http,
-                    const DocumentStore* cache, Clock now, const Logger& logger)
-        : issuer_(std::move(issuer)), settings_(settings), allow_http_(allow_http), http_(http), cache_(cache),
-          now_(std::move(now)), logger_(logger)
-    {
-    }
+    /// `issuer` is where discovery starts; `transport` is this login's transport policy: allow_http for
+    /// a discovered jwks_uri, and the trust (ca_file, ca_path) a cached document must have been
+    /// fetched under to serve this login.
+    RemoteKeySource(std::string issuer, const JwtSettings& settings, const HttpSettings& transport, HttpClient& http,
+                    const DocumentStore* cache, Clock now, const Logger& logger);
     KeySet keys(bool refresh) override;
 
 private:
-    // A document read with `Parse` (text -> Parsed or the reason), from the cache when a copy that
-    // parses is fresh enough, otherwise fetched, parsed and only then cached.
-    template <typename Parsed, typename Parse>
-    Fallible<Parsed> fetch(const std::string& url, const std::string& what, bool refresh, const Parse& parse);
+    struct Reading;
+    // A document read with `parse` (text -> Parsed or the reason, the same for every reader, so it is
+    // what a memo keeps) and accepted by `check` (this reader's policy: run on every use, cached or
+    // fetched). From the cache when a copy that parses is fresh enough, otherwise fetched, and cached
+    // only when it parses and passes the check.
+    template <typename Parsed, typename Parse, typename Check>
+    Fallible<Parsed> fetch(const std::string& url, const std::string& what, bool refresh, const Parse& parse,
+                           const Check& check);
+    // The fresh cached copy of `reading`, or nothing when there is none this reader may use.
+    template <typename Parsed, typename Parse, typename Check>
+    std::optional<Fallible<Parsed>> from_cache(const Reading& reading, long long age, const Parse& parse,
+                                               const Check& check);
+    // The document fetched from the provider, or (bounded, never for a policy refusal) an older copy.
+    template <typename Parsed, typename Parse, typename Check>
+    Fallible<Parsed> from_provider(const Reading& reading, const Parse& parse, const Check& check);
     /// The configured jwks_url, or the one the discovery document names.
     Fallible<std::string> jwks_url();
     // Tells the observer, when there is one, that `what` was read from the cache.
@@ -69,6 +84,7 @@ private:
     std::string issuer_;
     const JwtSettings& settings_;
     bool allow_http_;
+    std::string trust_; // appended to every cache key: empty for the system's trust store
     HttpClient& http_;
     const DocumentStore* cache_;
     Clock now_;

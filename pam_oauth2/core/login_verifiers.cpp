@@ -61,8 +61,8 @@ LoginVerifiers::LoginVerifiers(const Configuration& configuration, const HttpCli
       store_(store != nullptr ? store
              : disk_          ? &*disk_
                               : nullptr),
-      keys_(configuration.settings.token.issuer, configuration.settings.jwt, configuration.settings.http.allow_http,
-            *http_, store_, now, logger),
+      keys_(configuration.settings.token.issuer, configuration.settings.jwt, configuration.settings.http, *http_,
+            store_, now, logger),
       verdicts_(store_, configuration.settings.cache, configuration.settings.endpoints, now)
 {
     const Settings& settings = configuration.settings;
@@ -79,8 +79,7 @@ LoginVerifiers::LoginVerifiers(const Configuration& configuration, const HttpCli
     }
     for (const auto& issuer : configuration.issuers) {
         const Settings& own = issuer.settings;
-        auto keys = std::make_unique<RemoteKeySource>(own.token.issuer, own.jwt, own.http.allow_http, *http_, store_,
-                                                      now, logger);
+        auto keys = std::make_unique<RemoteKeySource>(own.token.issuer, own.jwt, own.http, *http_, store_, now, logger);
         auto verifier = std::make_unique<JwtVerifier>(own.jwt, *keys);
         issuers_.push_back({&issuer, std::move(keys), std::move(verifier)});
     }

@@ -156,8 +156,8 @@ Collected collected_from(const Received& frame)
 
 BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const Logger& logger)
     : config_(std::make_shared<const DaemonConfig>(config)), metrics_(metrics), logger_(logger),
-      store_(static_cast<std::size_t>(config.cache_entries)), gate_(metrics), flights_(metrics),
-      configurations_(configurations_kept)
+      store_(static_cast<std::size_t>(config.cache_entries), static_cast<std::size_t>(config.cache_bytes)),
+      gate_(metrics), flights_(metrics), configurations_(configurations_kept)
 {
     gate_.configure(config.allow_hosts, config.max_provider_requests);
 }
@@ -170,6 +170,10 @@ void BrokerService::reconfigure(const DaemonConfig& config)
     }
     configurations_.clear(); // their allow_hosts verdicts were the old configuration's
     gate_.configure(config.allow_hosts, config.max_provider_requests);
+    store_.configure(static_cast<std::size_t>(config.cache_entries), static_cast<std::size_t>(config.cache_bytes));
+    // Documents fetched under the old allow_hosts are served only from hosts the new one admits (until
+    // the first reload everything in memory was fetched through the gate, under the policy in force).
+    store_.admit_only([hosts = config.allow_hosts](std::string_view url) { return host_allowed(hosts, url); });
 }
 
 std::shared_ptr<const DaemonConfig> BrokerService::config() const

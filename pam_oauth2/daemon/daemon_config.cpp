@@ -283,6 +283,8 @@ constexpr DaemonOptionSpec daemon_options[] = {
      &set_share<&C::max_provider_waiting>, &show_share<&C::max_provider_waiting>},
     {"cache_entries", "discovery documents, JWKS and verdicts kept in memory", false,
      &set_long<&C::cache_entries, 0, 10000000>, &show_long<&C::cache_entries>},
+    {"cache_bytes", "bytes those entries may weigh together; the oldest go first", false,
+     &set_long<&C::cache_bytes, 0, 1L << 40>, &show_long<&C::cache_bytes>},
     {"conf_dirs", "the only directories whose files a client may name as conf=; empty: no conf= at all", false,
      &set_conf_dirs, &show_conf_dirs},
     {"conf_users",

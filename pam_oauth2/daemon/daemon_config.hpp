@@ -33,6 +33,7 @@ struct DaemonConfig {
     long negative_cache_seconds = 5;      // a refused (user, token, arguments) is answered from memory
     long max_clients = 256;               // connections served at once; more wait in the socket's backlog
     long cache_entries = 100000;          // documents and verdicts kept in memory
+    long cache_bytes = 64L * 1024 * 1024; // what those may weigh together
     std::string metrics;                  // "", "HOST:PORT" (loopback only) or "unix:/path"
     // Availability shares (0: auto, derived from max_clients by the functions below).
     long max_clients_per_user = 0;   // connections one peer uid may hold at once

@@ -32,8 +32,10 @@ public:
         const auto target = url_host(request.url);
         std::unique_lock<std::mutex> lock(gate_.mutex_);
         if (!target || !host_allowed(gate_.allow_hosts_, request.url)) {
-            return failed("host " + (target ? target->host : std::string("(unparsable)")) +
-                          " is not in pam_oauth2d's allow_hosts");
+            HttpResult refused = failed("host " + (target ? target->host : std::string("(unparsable)")) +
+                                        " is not in pam_oauth2d's allow_hosts");
+            refused.refused_by_policy = true; // a policy refusal, never an outage
+            return refused;
         }
         const std::string& host = target->host;
         const ProviderBreaker::Pass pass = gate_.breaker_.admit(host);

@@ -773,6 +773,178 @@ class HostilePeersAndProviders(unittest.TestCase):
             hung.stop()
 
 
+class JwtIdp:
+    """A loopback issuer of discovery documents and JWKS (one EC key per path prefix) in this process,
+    counting the requests for each path. `jwks_host` is the host its discovery documents name for
+    the JWKS; `tls` (cert, key) serves HTTPS."""
+
+    def __init__(self, jwks_host="127.0.0.1", tls=None):
+        import http.server
+        import ssl
+        import threading
+        from cryptography.hazmat.primitives.asymmetric import ec
+        self.keys = {}
+        self.hits = {}
+        self.scheme = "https" if tls else "http"
+        idp = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, fmt, *args):
+                pass
+
+            def do_GET(self):
+                idp.hits[self.path] = idp.hits.get(self.path, 0) + 1
+                prefix, _, rest = self.path.strip("/").partition("/")
+                if prefix not in idp.keys:
+                    body, status = b"{}", 404
+                elif rest == ".well-known/openid-configuration":
+                    body, status = json.dumps({"issuer": idp.issuer(prefix),
+                                               "jwks_uri": f"{idp.scheme}://{jwks_host}:{idp.port}/{prefix}/jwks"
+                                               }).encode(), 200
+                elif rest == "jwks":
+                    body, status = json.dumps({"keys": [idp.jwk(prefix)]}).encode(), 200
+                else:
+                    body, status = b"{}", 404
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        for prefix in ("a", "b", "c"):
+            self.keys[prefix] = ec.generate_private_key(ec.SECP256R1())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def issuer(self, prefix):
+        return f"{self.scheme}://127.0.0.1:{self.port}/{prefix}"
+
+    def jwk(self, prefix):
+        numbers = self.keys[prefix].public_key().public_numbers()
+        return {"kty": "EC", "crv": "P-256", "kid": prefix, "use": "sig", "alg": "ES256",
+                "x": b64url(numbers.x.to_bytes(32, "big")), "y": b64url(numbers.y.to_bytes(32, "big"))}
+
+    def token(self, issuer, signer, user="alice"):
+        """A JWT access token for `user` naming `issuer`, signed with the key of prefix `signer`."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, utils
+        header = {"alg": "ES256", "typ": "at+jwt", "kid": signer}
+        claims = {"iss": issuer, "aud": "postgres", "sub": "id-" + user, "preferred_username": user,
+                  "iat": int(time.time()), "exp": int(time.time()) + 300, "jti": secrets.token_hex(8)}
+        signing_input = (b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())).encode()
+        r, s = utils.decode_dss_signature(self.keys[signer].sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        return signing_input.decode() + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def b64url(data):
+    import base64
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class CachedDocumentsFollowTheReadersPolicy(unittest.TestCase):
+    """A discovery document or JWKS in the daemon's memory serves a login only when that login's own
+    issuer, allow_hosts and transport trust would accept a fresh fetch of it."""
+
+    def setUp(self):
+        self.idp = JwtIdp(jwks_host="localhost")
+        self.daemons = []
+
+    def tearDown(self):
+        for daemon in self.daemons:
+            LOGS.append(daemon.log())
+            daemon.stop()
+        self.idp.stop()
+
+    def daemon(self, idp=None, **options):
+        daemon = pam_harness.Daemon(DAEMON, allow_hosts=self.hosts(idp or self.idp), **options)
+        self.daemons.append(daemon)
+        return daemon
+
+    @staticmethod
+    def hosts(idp, with_jwks_host=True):
+        """allow_hosts for `idp`'s port: its issuer on 127.0.0.1 and, unless left out, its JWKS host."""
+        return f"127.0.0.1:{idp.port}" + (f", localhost:{idp.port}" if with_jwks_host else "")
+
+    def jwt_args(self, issuer, *extra):
+        return ["verify=jwt", f"issuer={issuer}", "audience=postgres", "allow_http", *extra]
+
+    def test_another_issuer_never_gets_the_first_ones_keys_from_memory(self):
+        daemon = self.daemon()
+        first = self.idp.issuer("a")
+        auth, _, log, _ = login(daemon.socket, self.jwt_args(first), "alice", self.idp.token(first, "a"), "deny")
+        self.assertEqual(auth, SUCCESS, log + daemon.log())
+        # Configuration B names issuer /b but reads /a's discovery document, which names /a: a fresh
+        # fetch refuses it, so must the copy in memory. The token is signed with /a's key.
+        other = self.idp.issuer("b")
+        args = self.jwt_args(other, f"discovery_url={first}/.well-known/openid-configuration")
+        auth, _, log, _ = login(daemon.socket, args, "alice", self.idp.token(other, "a"), "deny")
+        self.assertEqual(auth, UNAVAIL, log + daemon.log())
+        self.assertIn("discovery document does not name issuer " + other, daemon.log())
+
+    def test_a_de_listed_jwks_host_serves_no_login_from_memory(self):
+        daemon = self.daemon()
+        issuer = self.idp.issuer("c")
+        auth, _, log, _ = login(daemon.socket, self.jwt_args(issuer), "alice", self.idp.token(issuer, "c"), "deny")
+        self.assertEqual(auth, SUCCESS, log + daemon.log())
+        self.assertEqual(self.idp.hits.get("/c/jwks"), 1)
+        # The discovery document names its JWKS on localhost; the administrator removes that host.
+        daemon.reload("root", allow_hosts=self.hosts(self.idp, with_jwks_host=False))
+        auth, _, log, _ = login(daemon.socket, self.jwt_args(issuer), "alice", self.idp.token(issuer, "c"), "deny")
+        self.assertEqual(auth, UNAVAIL, log + daemon.log())
+        self.assertIn("host localhost is not in pam_oauth2d's allow_hosts", daemon.log())
+        self.assertNotIn("while the identity provider fails", daemon.log())
+        self.assertEqual(self.idp.hits.get("/c/jwks"), 1)  # never contacted again
+
+    def test_a_reload_applies_cache_entries(self):
+        daemon = self.daemon()
+        issuer = self.idp.issuer("a")
+        for _ in range(2):
+            auth, _, log, _ = login(daemon.socket, self.jwt_args(issuer), "alice", self.idp.token(issuer, "a"), "deny")
+            self.assertEqual(auth, SUCCESS, log + daemon.log())
+        self.assertEqual(self.idp.hits.get("/a/jwks"), 1)
+        daemon.reload("root", allow_hosts=self.hosts(self.idp), extra="cache_entries = 0")
+        for _ in range(2):
+            auth, _, log, _ = login(daemon.socket, self.jwt_args(issuer), "alice", self.idp.token(issuer, "a"), "deny")
+            self.assertEqual(auth, SUCCESS, log + daemon.log())
+        self.assertEqual(self.idp.hits.get("/a/jwks"), 3)  # nothing kept in memory any more
+
+    def test_a_login_whose_ca_would_not_trust_the_server_is_not_served_from_memory(self):
+        import test_ca
+        directory = tempfile.mkdtemp(prefix="pam_oauth2_ca_", dir=WORKDIR)
+        os.chmod(directory, 0o755)
+        trusted = test_ca.make_ca(directory, "trusted CA")
+        unrelated = test_ca.make_ca(directory, "unrelated CA")
+        tls = test_ca.make_server_cert(directory, trusted)
+        for name in os.listdir(directory):
+            os.chmod(os.path.join(directory, name), 0o644)  # the daemon (nobody) reads the CA files
+        idp = JwtIdp(jwks_host="127.0.0.1", tls=tls)
+        try:
+            daemon = self.daemon(idp)
+            issuer = idp.issuer("a")
+            args = ["verify=jwt", f"issuer={issuer}", "audience=postgres"]
+            auth, _, log, _ = login(daemon.socket, [*args, f"ca_file={trusted}"], "alice", idp.token(issuer, "a"),
+                                    "deny")
+            self.assertEqual(auth, SUCCESS, log + daemon.log())
+            auth, _, log, _ = login(daemon.socket, [*args, f"ca_file={unrelated}"], "alice", idp.token(issuer, "a"),
+                                    "deny")
+            self.assertEqual(auth, UNAVAIL, log + daemon.log())
+            self.assertEqual(idp.hits.get("/a/jwks"), 1)  # the second login's TLS refused the server
+        finally:
+            idp.stop()
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 class SecretsNeverLogged(unittest.TestCase):
     def test_zz_no_token_in_any_log(self):
         text = "\n".join(LOGS)
@@ -784,7 +956,7 @@ class SecretsNeverLogged(unittest.TestCase):
 
 SUITES = {
     "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, ConfusedDeputy,
-                   HostilePeersAndProviders, SecretsNeverLogged),
+                   HostilePeersAndProviders, CachedDocumentsFollowTheReadersPolicy, SecretsNeverLogged),
     "valgrind": (DaemonUnderValgrind,),
 }
 SUITE = "functional"

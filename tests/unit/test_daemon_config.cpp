@@ -55,3 +55,23 @@ TEST_CASE("pam_oauth2d.conf is read with the project's one line syntax")
     CHECK(error_of("allow_users = root\nmetrics = unix:/run/m#1\n").empty());
     CHECK(error_of("allow_users = root # the superuser\n").empty());
 }
+
+TEST_CASE("review 19: cache_bytes bounds the daemon's memory in bytes, 64 MiB unless told")
+{
+    CHECK(default_daemon_config().cache_bytes == 64L * 1024 * 1024);
+    const TempDir dir;
+    const std::string path = dir.path + "/pam_oauth2d.conf";
+    const auto load = [&](const std::string& text) {
+        std::ofstream(path) << "allow_users = root\n" << text;
+        chmod(path.c_str(), 0644);
+        return load_daemon_config(path);
+    };
+    const auto small = load("cache_bytes = 1048576\n");
+    REQUIRE(std::holds_alternative<DaemonConfig>(small));
+    CHECK(std::get<DaemonConfig>(small).cache_bytes == 1048576);
+    CHECK(describe_daemon_config(std::get<DaemonConfig>(small)).find("cache_bytes=1048576") != std::string::npos);
+    const auto huge = load("cache_bytes = 2000000000000\n");
+    REQUIRE(std::holds_alternative<std::string>(huge));
+    CHECK(std::get<std::string>(huge).find("line 2: cache_bytes must be a whole number") != std::string::npos);
+    CHECK(std::holds_alternative<std::string>(load("cache_bytes = -1\n")));
+}

@@ -59,7 +59,7 @@ TEST_CASE("the provider's Cache-Control decides when the key set is fetched agai
     const MemoryStore store(16);
     const Logger logger{[](int, const std::string&) {}};
     RemoteKeySource source(
-        issuer, settings, false, http, &store, [&] { return now; }, logger);
+        issuer, settings, HttpSettings{}, http, &store, [&] { return now; }, logger);
     REQUIRE(source.keys(false).error.empty());
     now += 119;
     REQUIRE(source.keys(false).error.empty());

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
 using namespace pam_oauth2;
 using namespace pam_oauth2::testing;
@@ -22,14 +23,21 @@ struct KeysHarness {
     json discovery{{"issuer", issuer}, {"jwks_uri", issuer + "/certs"}};
     std::vector<std::string> fetched;
     bool provider_down = false;
+    bool refused_by_policy = false; // as pam_oauth2d's gate answers for a host not in allow_hosts
     TempDir root;
     DiskCache disk = std::get<DiskCache>(DiskCache::open(root.path));
     JwtSettings settings;
+    HttpSettings transport;
     long long now = 1'700'000'000;
     FakeHttpClient http{[this](const FakeHttpClient::Seen& seen) {
         fetched.push_back(seen.url);
         if (provider_down) {
             return answer(503, "");
+        }
+        if (refused_by_policy) {
+            HttpResult refused = transport_failure("host idp.example.com is not in pam_oauth2d's allow_hosts");
+            refused.refused_by_policy = true;
+            return refused;
         }
         if (seen.url == issuer + "/.well-known/openid-configuration") {
             return answer(200, discovery.dump());
@@ -45,7 +53,7 @@ struct KeysHarness {
     KeySet keys(bool refresh, bool with_cache = true)
     {
         RemoteKeySource source(
-            issuer, settings, false, http, with_cache ? &disk : nullptr, [this] { return now; }, logger);
+            issuer, settings, transport, http, with_cache ? &disk : nullptr, [this] { return now; }, logger);
         return source.keys(refresh);
     }
 };
@@ -139,7 +147,7 @@ TEST_CASE("discovery_url: Entra v1 publishes its discovery document away from it
     // v1 tokens say iss https://sts.windows.net/<tid>/; their metadata lives under login.microsoftonline.com.
     h.settings.discovery_url = issuer + "/.well-known/openid-configuration";
     RemoteKeySource v1(
-        "https://sts.windows.net/tenant/", h.settings, false, h.http, nullptr, [&] { return h.now; }, h.logger);
+        "https://sts.windows.net/tenant/", h.settings, h.transport, h.http, nullptr, [&] { return h.now; }, h.logger);
     h.discovery["issuer"] = "https://sts.windows.net/tenant/";
     const auto keys = v1.keys(false);
     CHECK(keys.error.empty());
@@ -211,7 +219,7 @@ TEST_CASE("keys kept in memory are parsed once, then served from the memo")
     KeysHarness h;
     const MemoryStore store(16);
     RemoteKeySource source(
-        issuer, h.settings, false, h.http, &store, [&] { return h.now; }, h.logger);
+        issuer, h.settings, h.transport, h.http, &store, [&] { return h.now; }, h.logger);
     REQUIRE(source.keys(false).keys.size() == 1);
     h.logger.set_debug(true);
     REQUIRE(source.keys(false).keys.size() == 1);
@@ -219,4 +227,135 @@ TEST_CASE("keys kept in memory are parsed once, then served from the memo")
     CHECK(std::any_of(h.logged.begin(), h.logged.end(), [](const std::string& line) {
         return line.find("JWKS from cache") != std::string::npos && line.find("parsed") != std::string::npos;
     }));
+}
+
+TEST_CASE("review 19 #5: a discovery document remembered in memory is checked for every reader's issuer")
+{
+    KeysHarness h;
+    const MemoryStore store(16);
+    RemoteKeySource first(
+        issuer, h.settings, h.transport, h.http, &store, [&] { return h.now; }, h.logger);
+    REQUIRE(first.keys(false).error.empty());
+    REQUIRE(first.keys(false).error.empty()); // the discovery document is now parsed in memory
+    CHECK(h.fetched.size() == 2);
+    // Another configuration (another issuer) reading the same discovery document: a fresh fetch says
+    // it names someone else, and so must the copy in memory.
+    JwtSettings other = h.settings;
+    other.discovery_url = issuer + "/.well-known/openid-configuration";
+    RemoteKeySource second(
+        "https://other.example.com", other, h.transport, h.http, &store, [&] { return h.now; }, h.logger);
+    const auto refused = second.keys(false);
+    CHECK(refused.keys.empty());
+    CHECK(refused.error == "discovery document does not name issuer https://other.example.com");
+    // The first configuration is not disturbed: still served from memory.
+    const std::size_t before = h.fetched.size();
+    CHECK(first.keys(false).keys.size() == 1);
+    CHECK(h.fetched.size() == before);
+}
+
+TEST_CASE("review 19 #6: a refusal by policy is not an outage, and a store's policy is asked on every use")
+{
+    KeysHarness h;
+    REQUIRE(h.keys(false).error.empty());
+    h.now += jwks_cache_seconds; // stale: fetched again, and the daemon's gate refuses the host
+    h.refused_by_policy = true;
+    const auto refused = h.keys(false);
+    CHECK(refused.keys.empty());
+    CHECK(refused.error.find("is not in pam_oauth2d's allow_hosts") != std::string::npos);
+    CHECK(std::none_of(h.logged.begin(), h.logged.end(), [](const std::string& line) {
+        return line.find("while the identity provider fails") != std::string::npos;
+    }));
+
+    // A fresh copy in memory from a host the store no longer admits is not used either.
+    h.refused_by_policy = false;
+    MemoryStore store(16);
+    RemoteKeySource source(
+        issuer, h.settings, h.transport, h.http, &store, [&] { return h.now; }, h.logger);
+    REQUIRE(source.keys(false).error.empty());
+    const std::size_t before = h.fetched.size();
+    store.admit_only([](std::string_view url) { return url.find("idp.example.com") == std::string_view::npos; });
+    h.refused_by_policy = true;
+    CHECK(!source.keys(false).error.empty());
+    CHECK(h.fetched.size() == before + 1);
+    store.admit_only(nullptr); // admitted again: the copy in memory serves again
+    CHECK(source.keys(false).error.empty());
+    CHECK(h.fetched.size() == before + 1);
+}
+
+TEST_CASE("review 19 ca_file: a cached document serves only logins under the trust it was fetched with")
+{
+    KeysHarness h;
+    const TempDir certs;
+    const std::string ca_a = certs.path + "/a.pem";
+    const std::string ca_b = certs.path + "/b.pem";
+    const auto write = [](const std::string& path, const std::string& text) {
+        std::FILE* file = std::fopen((path + ".new").c_str(), "w");
+        REQUIRE(file != nullptr);
+        std::fputs(text.c_str(), file);
+        std::fclose(file);
+        REQUIRE(std::rename((path + ".new").c_str(), path.c_str()) == 0);
+    };
+    write(ca_a, "CA A");
+    write(ca_b, "CA B");
+    CHECK(trust_tag(HttpSettings{}).empty()); // the system store: keys as before
+    const MemoryStore store(16);
+    const auto keys_under = [&](const std::string& ca_file) {
+        HttpSettings transport;
+        transport.ca_file = ca_file;
+        RemoteKeySource source(
+            issuer, h.settings, transport, h.http, &store, [&] { return h.now; }, h.logger);
+        return source.keys(false);
+    };
+    REQUIRE(keys_under(ca_a).error.empty());
+    REQUIRE(keys_under(ca_a).error.empty());
+    CHECK(h.fetched.size() == 2);
+    REQUIRE(keys_under(ca_b).error.empty()); // another trust: its own fetch (which TLS would refuse)
+    CHECK(h.fetched.size() == 4);
+    REQUIRE(keys_under("").error.empty());
+    CHECK(h.fetched.size() == 6);
+    write(ca_a, "CA A, replaced"); // the same path naming another file is another trust
+    REQUIRE(keys_under(ca_a).error.empty());
+    CHECK(h.fetched.size() == 8);
+    // On disk too: the trust is part of the file's key.
+    h.transport.ca_file = ca_b;
+    REQUIRE(h.keys(false).error.empty());
+    h.transport.ca_file.clear();
+    REQUIRE(h.keys(false).error.empty());
+    CHECK(h.fetched.size() == 12);
+}
+
+TEST_CASE("review 19: the memory store is bounded in bytes, oldest write out first")
+{
+    // An entry and its write record: two overheads, the 5-byte key "key N" twice, a 100-byte text.
+    const std::size_t entry = MemoryStore::overhead_bytes * 2 + 2 * 5 + 100;
+    MemoryStore store(100, 3 * entry);
+    const std::string text(100, 'x');
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(store.write("key " + std::to_string(i), text, i));
+    }
+    CHECK(store.size() == 3);
+    CHECK(store.bytes() <= 3 * entry);
+    CHECK(!store.read("key 1", 1000));
+    CHECK(store.read("key 2", 1000));
+    // A parsed copy is charged as much as its text: remembering one pushes the oldest out.
+    store.remember("key 4", 4, std::make_shared<const std::string>("parsed"));
+    CHECK(store.memo("key 4", 4) != nullptr);
+    CHECK(store.size() == 2);
+    CHECK(!store.read("key 2", 1000));
+    // A document heavier than the whole bound is not kept, and the copy it replaces is gone too.
+    CHECK(!store.write("key 3", std::string(4 * entry, 'y'), 9));
+    CHECK(!store.read("key 3", 100000));
+    CHECK(store.size() == 1);
+    // New limits apply at once.
+    REQUIRE(store.write("key 5", text, 10));
+    REQUIRE(store.write("key 6", text, 11));
+    store.configure(1, 1 << 20);
+    CHECK(store.size() == 1);
+    CHECK(store.read("key 6", 1000));
+    store.configure(100, 1);
+    CHECK(store.size() == 0);
+    CHECK(store.bytes() == 0);
+    store.configure(100, 1 << 20);
+    REQUIRE(store.write("key 7", text, 12));
+    CHECK(store.size() == 1);
 }
