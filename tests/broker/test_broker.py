@@ -9,6 +9,7 @@ connect to whom, reloads, metrics, and the storm limits (bounded in count and ti
 
 import argparse
 import concurrent.futures
+import hashlib
 import json
 import os
 import subprocess
@@ -459,6 +460,50 @@ class DaemonUnderValgrind(unittest.TestCase):
         self.assertIn("definitely lost: 0 bytes", report)
 
 
+class RefusalFlood(unittest.TestCase):
+    """Issue 19, finding 7: a local user not in allow_users connecting thousands of times gets a
+    handful of lines in the daemon's log, not one per connection, and every decision line of the
+    logins made meanwhile is there."""
+
+    FLOOD = 500 if SANITIZED else 2000
+    FLOODER = r"""
+import socket, sys
+refused = 0
+for _ in range(int(sys.argv[2])):
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.settimeout(10)
+        conn.connect(sys.argv[1])
+        answer = conn.recv(4096)
+        refused += len(answer) > 8 and answer[8] == 5  # REFUSED
+print(refused)
+"""
+
+    def test_a_flood_of_refused_connections_costs_a_few_lines_and_no_decision_line(self):
+        daemon = pam_harness.Daemon(DAEMON)
+        try:
+            flooder = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                        "/usr/bin/python3", "-c", self.FLOODER, daemon.socket, str(self.FLOOD)],
+                                       stdout=subprocess.PIPE, text=True)
+            tokens = []
+            while flooder.poll() is None or len(tokens) < 5:
+                tokens.append(tok("user-alice"))
+                auth, _, log, _ = login(daemon.socket, [userinfo(), "allow_http"], "alice", tokens[-1], "deny")
+                self.assertEqual(auth, SUCCESS, log)
+            out, _ = flooder.communicate(timeout=60)
+            self.assertEqual(int(out), self.FLOOD)  # every one was refused
+            text = daemon.log()
+            nobody = [line for line in text.splitlines() if "uid=65534" in line or "uid 65534" in line]
+            print(f"\n{self.FLOOD} refused connections: {len(nobody)} lines while {len(tokens)} logins ran",
+                  file=sys.stderr)
+            self.assertLessEqual(len(nobody), 3, nobody)
+            for token in tokens:
+                fingerprint = "token=sha256:" + hashlib.sha256(token.encode()).hexdigest()[:8]
+                self.assertRegex(text, "result=granted .*" + fingerprint)
+        finally:
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+
 class SecretsNeverLogged(unittest.TestCase):
     def test_zz_no_token_in_any_log(self):
         text = "\n".join(LOGS)
@@ -469,7 +514,7 @@ class SecretsNeverLogged(unittest.TestCase):
 
 
 SUITES = {
-    "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, SecretsNeverLogged),
+    "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, RefusalFlood, SecretsNeverLogged),
     "valgrind": (DaemonUnderValgrind,),
 }
 SUITE = "functional"
