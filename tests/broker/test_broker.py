@@ -504,6 +504,43 @@ print(refused)
             daemon.stop()
 
 
+class SilentMetricsClients(unittest.TestCase):
+    """Issue 19, smaller note: the metrics endpoint served one connection at a time, so a local user
+    who connected and stayed silent stalled every scrape behind it."""
+
+    def test_silent_connections_do_not_delay_a_scrape(self):
+        port = pam_harness.free_port()
+        daemon = pam_harness.Daemon(DAEMON, extra=f"metrics = 127.0.0.1:{port}")
+        silent = []
+        try:
+            for _ in range(5):
+                conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+                silent.append(conn)
+            time.sleep(0.1)  # they are accepted before the scrape comes
+            started = time.monotonic()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+                self.assertIn("pam_oauth2d_connections", answer.read().decode())
+            elapsed = time.monotonic() - started
+            print(f"\nscrape behind 5 silent connections: {elapsed * 1000:.0f} ms", file=sys.stderr)
+            self.assertLess(elapsed, 0.5)
+            # A silent connection is answered anyway after its deadline, then closed: it holds nothing.
+            silent[0].settimeout(5)
+            self.assertTrue(silent[0].recv(4096).startswith(b"HTTP/1.0 200 OK"))
+            # More connections than the endpoint serves at once: the newest still get their answer.
+            for _ in range(40):
+                silent.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            time.sleep(0.1)
+            started = time.monotonic()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+                answer.read()
+            self.assertLess(time.monotonic() - started, 0.5)
+        finally:
+            for conn in silent:
+                conn.close()
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+
 class SecretsNeverLogged(unittest.TestCase):
     def test_zz_no_token_in_any_log(self):
         text = "\n".join(LOGS)
@@ -514,7 +551,7 @@ class SecretsNeverLogged(unittest.TestCase):
 
 
 SUITES = {
-    "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, RefusalFlood, SecretsNeverLogged),
+    "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, RefusalFlood, SilentMetricsClients, SecretsNeverLogged),
     "valgrind": (DaemonUnderValgrind,),
 }
 SUITE = "functional"
