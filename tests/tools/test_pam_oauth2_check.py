@@ -298,6 +298,29 @@ class DryRunWithoutNetwork(unittest.TestCase):
         self.assertFalse(endpoint["holds"])
         self.assertEqual(report["exchanges"][0]["url"], "https://127.0.0.1:9/me")
 
+class RemoteHost(unittest.TestCase):
+    """--rhost is the PAM_RHOST the core's login() sees: the decision line's rhost= field."""
+
+    def test_rhost_reaches_the_decision_line(self):
+        args = ["alice", "userinfo_url=https://idp.invalid/u"]
+        code, _, err = run("--rhost", "203.0.113.9", *args, token="not a token")
+        self.assertEqual(code, 1, err)  # refused by the token syntax rule: no network needed
+        self.assertRegex(err, r"log: result=denied .* rhost=203\.0\.113\.9 ")
+        code, _, err = run(*args, token="not a token")
+        self.assertRegex(err, r"log: result=denied .* rhost=- ")
+        # A hostile value cannot forge a field: it is quoted and escaped like any other.
+        code, _, err = run("--rhost", "x user=root", *args, token="not a token")
+        self.assertIn('rhost="x user=root"', err)
+
+    def test_rhost_misuse_is_4(self):
+        for argv in (["--rhost"], ["--rhost", "", "alice", "userinfo_url=https://idp.invalid/u"],
+                     ["--dry-run", "--rhost", "h", "userinfo_url=https://idp.invalid/u"]):
+            code, _, err = run(*argv)
+            self.assertEqual(code, 4, argv)
+            self.assertIn("usage:", err)
+        code, out, _ = run("--help")
+        self.assertIn("--rhost HOST", out)
+
 
 if __name__ == "__main__":
     CHECK = sys.argv.pop(1)
