@@ -92,13 +92,50 @@ struct Request {
     std::vector<std::string> options;
 };
 
+// Flags that were given, for the checks of what goes with what.
+struct Given {
+    bool stage = false;
+    bool pam_dir = false;
+    bool rhost = false;
+};
+
+// What a complete command line combines wrongly, or nullopt.
+std::optional<std::string> misuse(const Request& request, const Given& given)
+{
+    if (request.dry_run && request.output == Output::Explain) {
+        return std::string("--dry-run explains every check already; add --json for JSON");
+    }
+    if (request.dry_run && given.rhost) {
+        return std::string("--rhost goes with a login, not --dry-run");
+    }
+    if (given.rhost && request.rhost.empty()) {
+        return std::string("--rhost needs a host name or address");
+    }
+    if (request.dry_run && request.debug) {
+        return std::string("--debug goes with a login, not --dry-run");
+    }
+    if (request.service.empty() && (given.stage || given.pam_dir)) {
+        return std::string("--stage and --pam-dir go with --service");
+    }
+    if (!request.service.empty() && !request.options.empty()) {
+        return std::string(request.dry_run
+                               ? "with --dry-run --service no other argument is taken"
+                               : "with --service the options come from the service file, not the command line");
+    }
+    if (request.service.find('/') != std::string::npos || request.service == "." || request.service == "..") {
+        return std::string("--service takes a service name, not a path (use --pam-dir for the directory)");
+    }
+    if (request.stage != "auth" && request.stage != "account") {
+        return std::string("--stage is auth or account");
+    }
+    return std::nullopt;
+}
+
 // The request, or the exit status when the command line already answered (help, misuse).
 std::variant<Request, int> parse_command_line(int argc, char** argv)
 {
     Request request;
-    bool stage_given = false;
-    bool pam_dir_given = false;
-    bool rhost_given = false;
+    Given given;
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; ++i) {
         const std::string flag = argv[i];
@@ -129,13 +166,13 @@ std::variant<Request, int> parse_command_line(int argc, char** argv)
             request.service = argv[++i];
         } else if (flag == "--pam-dir" && has_value) {
             request.pam_dir = argv[++i];
-            pam_dir_given = true;
+            given.pam_dir = true;
         } else if (flag == "--rhost" && has_value) {
             request.rhost = argv[++i];
-            rhost_given = true;
+            given.rhost = true;
         } else if (flag == "--stage" && has_value) {
             request.stage = argv[++i];
-            stage_given = true;
+            given.stage = true;
         } else {
             const bool takes_value =
                 flag == "--service" || flag == "--pam-dir" || flag == "--stage" || flag == "--rhost";
@@ -149,31 +186,8 @@ std::variant<Request, int> parse_command_line(int argc, char** argv)
         request.user = argv[i++];
     }
     request.options.assign(argv + i, argv + argc);
-    if (request.dry_run && request.output == Output::Explain) {
-        return usage_error("--dry-run explains every check already; add --json for JSON");
-    }
-    if (request.dry_run && rhost_given) {
-        return usage_error("--rhost goes with a login, not --dry-run");
-    }
-    if (rhost_given && request.rhost.empty()) {
-        return usage_error("--rhost needs a host name or address");
-    }
-    if (request.dry_run && request.debug) {
-        return usage_error("--debug goes with a login, not --dry-run");
-    }
-    if (request.service.empty() && (stage_given || pam_dir_given)) {
-        return usage_error("--stage and --pam-dir go with --service");
-    }
-    if (!request.service.empty() && !request.options.empty()) {
-        return usage_error(request.dry_run ? "with --dry-run --service no other argument is taken"
-                                           : "with --service the options come from the service file, not the "
-                                             "command line");
-    }
-    if (request.service.find('/') != std::string::npos || request.service == "." || request.service == "..") {
-        return usage_error("--service takes a service name, not a path (use --pam-dir for the directory)");
-    }
-    if (request.stage != "auth" && request.stage != "account") {
-        return usage_error("--stage is auth or account");
+    if (auto problem = misuse(request, given)) {
+        return usage_error(*problem);
     }
     return request;
 }
