@@ -39,9 +39,9 @@ int exit_code(pam_oauth2::Outcome outcome)
 }
 
 constexpr const char* usage_text =
-    "usage: pam_oauth2_check [--explain|--json] [--debug] [--use-cache] USER OPTION...  < token\n"
-    "       pam_oauth2_check [--explain|--json] [--debug] [--use-cache] --service NAME [--pam-dir DIR]\n"
-    "                        [--stage auth|account] USER < token\n"
+    "usage: pam_oauth2_check [--explain|--json] [--debug] [--use-cache] [--rhost HOST] USER OPTION...  < token\n"
+    "       pam_oauth2_check [--explain|--json] [--debug] [--use-cache] [--rhost HOST] --service NAME\n"
+    "                        [--pam-dir DIR] [--stage auth|account] USER < token\n"
     "       pam_oauth2_check --dry-run [--json] OPTION...\n"
     "       pam_oauth2_check --dry-run [--json] --service NAME [--pam-dir DIR] [--stage auth|account]\n"
     "       pam_oauth2_check --list-options | --help | --version\n";
@@ -54,6 +54,8 @@ constexpr const char* help_text =
     "                     reads it (brackets, continuations, @include, include and substack)\n"
     "  --pam-dir DIR      read service files from DIR instead of /etc/pam.d\n"
     "  --stage STAGE      which line: auth (default) or account\n"
+    "  --rhost HOST       the remote host the login comes from (PAM_RHOST), as the module sees it:\n"
+    "                     it is the decision line's rhost= field\n"
     "  --explain          each step: effective options and where each came from, the token decoded,\n"
     "                     the method, every HTTP exchange, the signing key, each rule, the cache, the\n"
     "                     PAM code the module would return\n"
@@ -85,16 +87,55 @@ struct Request {
     std::string service;
     std::string pam_dir = "/etc/pam.d";
     std::string stage = "auth";
+    std::string rhost; // PAM_RHOST of the login, empty when not given (as for a local login)
     std::string user;
     std::vector<std::string> options;
 };
+
+// Flags that were given, for the checks of what goes with what.
+struct Given {
+    bool stage = false;
+    bool pam_dir = false;
+    bool rhost = false;
+};
+
+// What a complete command line combines wrongly, or nullopt.
+std::optional<std::string> misuse(const Request& request, const Given& given)
+{
+    if (request.dry_run && request.output == Output::Explain) {
+        return std::string("--dry-run explains every check already; add --json for JSON");
+    }
+    if (request.dry_run && given.rhost) {
+        return std::string("--rhost goes with a login, not --dry-run");
+    }
+    if (given.rhost && request.rhost.empty()) {
+        return std::string("--rhost needs a host name or address");
+    }
+    if (request.dry_run && request.debug) {
+        return std::string("--debug goes with a login, not --dry-run");
+    }
+    if (request.service.empty() && (given.stage || given.pam_dir)) {
+        return std::string("--stage and --pam-dir go with --service");
+    }
+    if (!request.service.empty() && !request.options.empty()) {
+        return std::string(request.dry_run
+                               ? "with --dry-run --service no other argument is taken"
+                               : "with --service the options come from the service file, not the command line");
+    }
+    if (request.service.find('/') != std::string::npos || request.service == "." || request.service == "..") {
+        return std::string("--service takes a service name, not a path (use --pam-dir for the directory)");
+    }
+    if (request.stage != "auth" && request.stage != "account") {
+        return std::string("--stage is auth or account");
+    }
+    return std::nullopt;
+}
 
 // The request, or the exit status when the command line already answered (help, misuse).
 std::variant<Request, int> parse_command_line(int argc, char** argv)
 {
     Request request;
-    bool stage_given = false;
-    bool pam_dir_given = false;
+    Given given;
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; ++i) {
         const std::string flag = argv[i];
@@ -125,12 +166,16 @@ std::variant<Request, int> parse_command_line(int argc, char** argv)
             request.service = argv[++i];
         } else if (flag == "--pam-dir" && has_value) {
             request.pam_dir = argv[++i];
-            pam_dir_given = true;
+            given.pam_dir = true;
+        } else if (flag == "--rhost" && has_value) {
+            request.rhost = argv[++i];
+            given.rhost = true;
         } else if (flag == "--stage" && has_value) {
             request.stage = argv[++i];
-            stage_given = true;
+            given.stage = true;
         } else {
-            const bool takes_value = flag == "--service" || flag == "--pam-dir" || flag == "--stage";
+            const bool takes_value =
+                flag == "--service" || flag == "--pam-dir" || flag == "--stage" || flag == "--rhost";
             return usage_error(takes_value && !has_value ? flag + " needs a value" : "unknown or misplaced " + flag);
         }
     }
@@ -141,25 +186,8 @@ std::variant<Request, int> parse_command_line(int argc, char** argv)
         request.user = argv[i++];
     }
     request.options.assign(argv + i, argv + argc);
-    if (request.dry_run && request.output == Output::Explain) {
-        return usage_error("--dry-run explains every check already; add --json for JSON");
-    }
-    if (request.dry_run && request.debug) {
-        return usage_error("--debug goes with a login, not --dry-run");
-    }
-    if (request.service.empty() && (stage_given || pam_dir_given)) {
-        return usage_error("--stage and --pam-dir go with --service");
-    }
-    if (!request.service.empty() && !request.options.empty()) {
-        return usage_error(request.dry_run ? "with --dry-run --service no other argument is taken"
-                                           : "with --service the options come from the service file, not the "
-                                             "command line");
-    }
-    if (request.service.find('/') != std::string::npos || request.service == "." || request.service == "..") {
-        return usage_error("--service takes a service name, not a path (use --pam-dir for the directory)");
-    }
-    if (request.stage != "auth" && request.stage != "account") {
-        return usage_error("--stage is auth or account");
+    if (auto problem = misuse(request, given)) {
+        return usage_error(*problem);
     }
     return request;
 }
@@ -296,6 +324,7 @@ int run_login(const Request& request, nlohmann::json report)
     std::size_t token_bytes = 0;
     pam_oauth2::LoginRequest login;
     login.args = args;
+    login.rhost = request.rhost;
     login.collect = [&](const pam_oauth2::Configuration& configuration) {
         pam_oauth2::Collected collected;
         collected.user = request.user;

@@ -7,6 +7,8 @@
 namespace pam_oauth2 {
 namespace {
 
+constexpr const char* system_pam_dir = "/etc/pam.d";
+constexpr const char* distribution_pam_dir = "/usr/lib/pam.d"; // Linux-PAM's PAM_CONFIG_DIST_D
 constexpr int max_include_depth = 8; // libpam's own limit is higher; a loop must end somewhere
 
 // The logical lines of a pam.d file: comments cut, continuations joined; each with its first line number.
@@ -116,6 +118,21 @@ Fallible<std::string> read_whole_file(const std::string& path)
     return text.str();
 }
 
+// Where libpam looks for a service or an included name (_pam_open_config_file in Linux-PAM's
+// libpam/pam_handlers.c): an absolute name as it is; any other, even one holding a '/', below the
+// configuration directory, never the working directory: the directory pam_start_confdir named
+// only, else /etc/pam.d and then the distribution's /usr/lib/pam.d.
+std::vector<std::string> candidates(const std::string& pam_dir, const std::string& name)
+{
+    if (name.front() == '/') {
+        return {name};
+    }
+    if (pam_dir != system_pam_dir) {
+        return {pam_dir + "/" + name};
+    }
+    return {std::string(system_pam_dir) + "/" + name, std::string(distribution_pam_dir) + "/" + name};
+}
+
 struct Walk {
     const std::string& pam_dir;
     const std::string& type;
@@ -123,13 +140,31 @@ struct Walk {
     ServiceReader read;
     std::vector<ServiceLine> found;
 
+    // The first candidate for `name` that can be read (its path in `path`), as libpam takes it.
+    Fallible<std::string> open_service(const std::string& name, std::string& path)
+    {
+        if (name.empty()) {
+            return Failure{"an include names no file"};
+        }
+        std::string tried;
+        for (const auto& candidate : candidates(pam_dir, name)) {
+            auto text = read(candidate);
+            if (text.ok()) {
+                path = candidate;
+                return text;
+            }
+            tried += (tried.empty() ? "" : ", nor ") + candidate;
+        }
+        return Failure{"cannot read " + tried};
+    }
+
     std::optional<std::string> service(const std::string& name, int depth)
     {
         if (depth > max_include_depth) {
             return "includes nest deeper than " + std::to_string(max_include_depth) + " (a loop?) at " + name;
         }
-        const std::string path = name.find('/') == std::string::npos ? pam_dir + "/" + name : name;
-        auto text = read(path);
+        std::string path;
+        auto text = open_service(name, path);
         if (!text.ok()) {
             return text.error();
         }

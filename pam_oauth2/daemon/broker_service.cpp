@@ -212,7 +212,8 @@ void BrokerService::serve_login(int fd, const ucred& peer)
     const broker_message& message = request.frame.message;
     if (!request.frame.receive(fd, request_wait_ms) ||
         (message.type != broker_prepare && message.type != broker_verify)) {
-        logger_.log(LOG_WARNING, who + ": no valid PREPARE or VERIFY (" + std::strerror(errno) + ")");
+        refusals_.refused(peer.uid, "protocol error",
+                          who + ": no valid PREPARE or VERIFY (" + std::strerror(errno) + ")");
         send_refused(fd, "protocol error: expected PREPARE or VERIFY");
         return;
     }
@@ -252,12 +253,13 @@ ConfigurationCache::Result BrokerService::load(const std::vector<std::string>& a
 
 bool BrokerService::peer_allowed(int fd, const ucred& peer, const DaemonConfig& daemon, const std::string& who)
 {
+    refusals_.tick(); // every connection writes the summaries of an interval that is over
     const auto& allowed = daemon.allow_uids;
     if (std::find(allowed.begin(), allowed.end(), peer.uid) != allowed.end()) {
         return true;
     }
     metrics_.peer_refused();
-    logger_.log(LOG_WARNING, who + ": refused, uid not in allow_users");
+    refusals_.refused(peer.uid, "not in allow_users", who + ": refused, uid not in allow_users");
     send_refused(fd, "uid " + std::to_string(peer.uid) + " is not in pam_oauth2d's allow_users");
     return false;
 }

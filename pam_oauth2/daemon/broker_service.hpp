@@ -10,6 +10,7 @@
 #include "memory_store.hpp"
 #include "metrics.hpp"
 #include "provider_gate.hpp"
+#include "refusal_log.hpp"
 
 #include <sys/socket.h>
 
@@ -64,6 +65,7 @@ private:
     std::shared_ptr<const DaemonConfig> config_;
     Metrics& metrics_;
     const Logger& logger_;
+    RefusalLog refusals_{logger_}; // refused connections, rate-limited; decision lines never go through it
     MemoryStore store_;
     ProviderGate gate_;
     Flights flights_;

@@ -44,8 +44,23 @@ std::optional<Decision> Flights::decide(const std::string& key, const Work& work
             return failed(Outcome::InternalError, "internal error (the verification in flight was lost)");
         }
     }
+    // run_guarded turns what `work` throws into a decision, but its handlers allocate (the reason)
+    // and an exception object's destructor may throw: whatever leaves here, the entry goes with it,
+    // or every later login with this key would join a flight that never lands.
+    struct Landing {
+        Flights& flights;
+        const std::string& key;
+        bool landed = false;
+        ~Landing()
+        {
+            if (!landed) {
+                flights.finish(key, nullptr, 0);
+            }
+        }
+    } landing{*this, key};
     Decision decision = run_guarded(work);
-    finish(key, decision, remember_refusal_seconds);
+    landing.landed = true;
+    finish(key, &decision, remember_refusal_seconds);
     try {
         leading->set_value(decision);
     } catch (...) { // followers see a broken promise: an internal error above, never a hang
@@ -78,13 +93,15 @@ std::optional<Decision> Flights::remembered_or_join(const std::string& key, std:
     return std::nullopt;
 }
 
-void Flights::finish(const std::string& key, const Decision& decision, long remember_refusal_seconds) noexcept
+void Flights::finish(const std::string& key, const Decision* decision, long remember_refusal_seconds) noexcept
 {
     const std::lock_guard<std::mutex> lock(mutex_);
     running_.erase(key);
     metrics_.in_flight.fetch_sub(1);
     try {
-        remember(key, decision, remember_refusal_seconds);
+        if (decision != nullptr) {
+            remember(key, *decision, remember_refusal_seconds);
+        }
     } catch (...) { // remembering is an economy; without memory the next login asks again
     }
 }

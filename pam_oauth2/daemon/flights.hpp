@@ -26,7 +26,7 @@ public:
     /// the key, waited for no longer than `budget` (nullopt past it); else this caller leads: `work`
     /// runs once, on the calling thread, and its result goes to every login that joined meanwhile.
     /// A leader's answer is bounded by `work` itself (the provider gate's deadline). The flight's entry
-    /// is gone when the leader returns, whatever `work` did (an exception becomes a decision).
+    /// is gone when the leader returns or throws, whatever `work` did (an exception becomes a decision).
     std::optional<Decision> decide(const std::string& key, const Work& work, std::chrono::milliseconds budget,
                                    long remember_refusal_seconds);
 
@@ -42,7 +42,8 @@ private:
     // registering `leading` as the flight for `key`.
     std::optional<Decision> remembered_or_join(const std::string& key, std::shared_future<Decision>& joined,
                                                const std::shared_ptr<std::promise<Decision>>& leading);
-    void finish(const std::string& key, const Decision& decision, long remember_refusal_seconds) noexcept;
+    // Removes the flight's entry; remembers `decision` when there is one (none: `work` escaped).
+    void finish(const std::string& key, const Decision* decision, long remember_refusal_seconds) noexcept;
     void remember(const std::string& key, const Decision& decision, long remember_refusal_seconds);
 
     std::mutex mutex_;

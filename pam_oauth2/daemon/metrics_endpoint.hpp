@@ -9,7 +9,9 @@
 namespace pam_oauth2 {
 
 // Serves Metrics::text() to whoever connects (a Prometheus scrape, curl), on a loopback port or a
-// Unix socket, from a thread of its own. Opened before privileges are dropped.
+// Unix socket, from a thread of its own. Up to 32 connections are served at once and none for more
+// than 2 s, so a local user who connects and stays silent cannot stall a scrape. Opened before
+// privileges are dropped.
 class MetricsEndpoint {
 public:
     /// `where` is "unix:/path" or "HOST:PORT" (loopback; checked by the configuration).

@@ -10,6 +10,7 @@ connect to whom, reloads, metrics, and the storm limits (bounded in count and ti
 import argparse
 import base64
 import concurrent.futures
+import hashlib
 import json
 import os
 import subprocess
@@ -945,6 +946,87 @@ class CachedDocumentsFollowTheReadersPolicy(unittest.TestCase):
             shutil.rmtree(directory, ignore_errors=True)
 
 
+class RefusalFlood(unittest.TestCase):
+    """Issue 19, finding 7: a local user not in allow_users connecting thousands of times gets a
+    handful of lines in the daemon's log, not one per connection, and every decision line of the
+    logins made meanwhile is there."""
+
+    FLOOD = 500 if SANITIZED else 2000
+    FLOODER = r"""
+import socket, sys
+refused = 0
+for _ in range(int(sys.argv[2])):
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.settimeout(10)
+        conn.connect(sys.argv[1])
+        answer = conn.recv(4096)
+        refused += len(answer) > 8 and answer[8] == 5  # REFUSED
+print(refused)
+"""
+
+    def test_a_flood_of_refused_connections_costs_a_few_lines_and_no_decision_line(self):
+        daemon = pam_harness.Daemon(DAEMON)
+        try:
+            flooder = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                        "/usr/bin/python3", "-c", self.FLOODER, daemon.socket, str(self.FLOOD)],
+                                       stdout=subprocess.PIPE, text=True)
+            tokens = []
+            while flooder.poll() is None or len(tokens) < 5:
+                tokens.append(tok("user-alice"))
+                auth, _, log, _ = login(daemon.socket, [userinfo(), "allow_http"], "alice", tokens[-1], "deny")
+                self.assertEqual(auth, SUCCESS, log)
+            out, _ = flooder.communicate(timeout=60)
+            self.assertEqual(int(out), self.FLOOD)  # every one was refused
+            text = daemon.log()
+            nobody = [line for line in text.splitlines() if "uid=65534" in line or "uid 65534" in line]
+            print(f"\n{self.FLOOD} refused connections: {len(nobody)} lines while {len(tokens)} logins ran",
+                  file=sys.stderr)
+            self.assertLessEqual(len(nobody), 3, nobody)
+            for token in tokens:
+                fingerprint = "token=sha256:" + hashlib.sha256(token.encode()).hexdigest()[:8]
+                self.assertRegex(text, "result=granted .*" + fingerprint)
+        finally:
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+
+class SilentMetricsClients(unittest.TestCase):
+    """Issue 19, smaller note: the metrics endpoint served one connection at a time, so a local user
+    who connected and stayed silent stalled every scrape behind it."""
+
+    def test_silent_connections_do_not_delay_a_scrape(self):
+        port = pam_harness.free_port()
+        daemon = pam_harness.Daemon(DAEMON, extra=f"metrics = 127.0.0.1:{port}")
+        silent = []
+        try:
+            for _ in range(5):
+                conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+                silent.append(conn)
+            time.sleep(0.1)  # they are accepted before the scrape comes
+            started = time.monotonic()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+                self.assertIn("pam_oauth2d_connections", answer.read().decode())
+            elapsed = time.monotonic() - started
+            print(f"\nscrape behind 5 silent connections: {elapsed * 1000:.0f} ms", file=sys.stderr)
+            self.assertLess(elapsed, 0.5)
+            # A silent connection is answered anyway after its deadline, then closed: it holds nothing.
+            silent[0].settimeout(5)
+            self.assertTrue(silent[0].recv(4096).startswith(b"HTTP/1.0 200 OK"))
+            # More connections than the endpoint serves at once: the newest still get their answer.
+            for _ in range(40):
+                silent.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            time.sleep(0.1)
+            started = time.monotonic()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+                answer.read()
+            self.assertLess(time.monotonic() - started, 0.5)
+        finally:
+            for conn in silent:
+                conn.close()
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+
 class SecretsNeverLogged(unittest.TestCase):
     def test_zz_no_token_in_any_log(self):
         text = "\n".join(LOGS)
@@ -956,7 +1038,8 @@ class SecretsNeverLogged(unittest.TestCase):
 
 SUITES = {
     "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, ConfusedDeputy,
-                   HostilePeersAndProviders, CachedDocumentsFollowTheReadersPolicy, SecretsNeverLogged),
+                   HostilePeersAndProviders, CachedDocumentsFollowTheReadersPolicy, RefusalFlood,
+                   SilentMetricsClients, SecretsNeverLogged),
     "valgrind": (DaemonUnderValgrind,),
 }
 SUITE = "functional"

@@ -164,6 +164,37 @@ class FromServiceFile(unittest.TestCase):
         code, out, err = self.check("--service", "pg", "alice")
         self.assertIn("common-oauth line 1", out)
 
+    def test_relative_includes_are_found_below_the_service_directory_as_libpam_does(self):
+        # libpam (_pam_open_config_file) reads a name that does not start with '/' below the
+        # configuration directory, also when it holds a '/'; never relative to the working directory.
+        os.mkdir(os.path.join(self.dir, "oauth"))
+        self.write("oauth/common", "auth required pam_oauth2.so userinfo_url=https://idp.invalid/below\n")
+        elsewhere = tempfile.mkdtemp(prefix="pam_oauth2_check_cwd_")
+        try:
+            os.mkdir(os.path.join(elsewhere, "oauth"))
+            with open(os.path.join(elsewhere, "oauth", "common"), "w") as f:
+                f.write("auth required pam_oauth2.so userinfo_url=https://idp.invalid/cwd\n")
+            for line in ("auth include oauth/common", "auth substack oauth/common", "@include oauth/common"):
+                self.write("pg", line + "\n")
+                done = subprocess.run([os.path.abspath(CHECK), "--debug", "--pam-dir", self.dir, "--service", "pg", "alice"],
+                                      input="not a token\n", capture_output=True, text=True, timeout=30,
+                                      cwd=elsewhere)
+                self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+                self.assertIn(os.path.join(self.dir, "oauth/common") + " line 1", done.stdout)
+                self.assertIn("https://idp.invalid/below", done.stderr)
+                self.assertNotIn("https://idp.invalid/cwd", done.stderr)
+            # An absolute name is read as it is.
+            self.write("pg", f"auth include {elsewhere}/oauth/common\n")
+            code, out, err = self.check("--service", "pg", "alice")
+            self.assertIn("https://idp.invalid/cwd", err)
+            # A name that is not there is a configuration error naming where libpam would look.
+            self.write("pg", "auth include oauth/missing\n")
+            code, out, _ = self.check("--service", "pg", "alice")
+            self.assertEqual(code, 3, out)
+            self.assertIn("cannot read " + os.path.join(self.dir, "oauth/missing"), out)
+        finally:
+            shutil.rmtree(elsewhere)
+
     def test_several_lines_use_the_first_and_say_so(self):
         self.write("pg", "auth sufficient pam_oauth2.so userinfo_url=https://idp.invalid/first\n"
                          "-auth sufficient pam_oauth2.so userinfo_url=https://idp.invalid/second\n")
@@ -266,6 +297,29 @@ class DryRunWithoutNetwork(unittest.TestCase):
         endpoint = next(c for c in report["checks"] if c["check"].startswith("userinfo endpoint"))
         self.assertFalse(endpoint["holds"])
         self.assertEqual(report["exchanges"][0]["url"], "https://127.0.0.1:9/me")
+
+class RemoteHost(unittest.TestCase):
+    """--rhost is the PAM_RHOST the core's login() sees: the decision line's rhost= field."""
+
+    def test_rhost_reaches_the_decision_line(self):
+        args = ["alice", "userinfo_url=https://idp.invalid/u"]
+        code, _, err = run("--rhost", "203.0.113.9", *args, token="not a token")
+        self.assertEqual(code, 1, err)  # refused by the token syntax rule: no network needed
+        self.assertRegex(err, r"log: result=denied .* rhost=203\.0\.113\.9 ")
+        code, _, err = run(*args, token="not a token")
+        self.assertRegex(err, r"log: result=denied .* rhost=- ")
+        # A hostile value cannot forge a field: it is quoted and escaped like any other.
+        code, _, err = run("--rhost", "x user=root", *args, token="not a token")
+        self.assertIn('rhost="x user=root"', err)
+
+    def test_rhost_misuse_is_4(self):
+        for argv in (["--rhost"], ["--rhost", "", "alice", "userinfo_url=https://idp.invalid/u"],
+                     ["--dry-run", "--rhost", "h", "userinfo_url=https://idp.invalid/u"]):
+            code, _, err = run(*argv)
+            self.assertEqual(code, 4, argv)
+            self.assertIn("usage:", err)
+        code, out, _ = run("--help")
+        self.assertIn("--rhost HOST", out)
 
 
 if __name__ == "__main__":

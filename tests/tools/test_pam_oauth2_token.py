@@ -344,6 +344,46 @@ class Usage(unittest.TestCase):
         finally:
             shutil.rmtree(directory)
 
+    def test_the_profile_file_is_opened_once_and_checked_on_what_was_opened(self):
+        # Issue 19: token.conf decides where a sign-in goes. It is opened without following a
+        # symlink and the checks are made on the opened descriptor, so neither a link nor a file
+        # swapped in after a check is ever read; every refusal is exit 3 with the rule it broke.
+        directory = tempfile.mkdtemp(prefix="pam_oauth2_token_trust_")
+        try:
+            good = os.path.join(directory, "real.conf")
+            with open(good, "w") as f:
+                f.write("issuer = https://idp.invalid\nclient_id = c\n")
+            os.chmod(good, 0o600)
+            link = os.path.join(directory, "token.conf")
+            os.symlink(good, link)
+            fifo = os.path.join(directory, "fifo.conf")
+            os.mkfifo(fifo, 0o600)
+            shutil.copy(good, os.path.join(directory, "nobody.conf"))
+            shutil.chown(os.path.join(directory, "nobody.conf"), "nobody")
+            cases = [(link, "cannot open"), (fifo, "not a regular file"),
+                     (os.path.join(directory, "nobody.conf"), "must be owned by uid")]
+            for mode in (0o620, 0o602):
+                path = os.path.join(directory, f"mode{mode:o}.conf")
+                shutil.copy(good, path)
+                os.chmod(path, mode)
+                cases.append((path, "must not be group- or world-writable"))
+            for path, problem in cases:
+                code, out, err = self.run_helper("--config", path)
+                self.assertEqual((code, out), (3, ""), (path, err))
+                self.assertIn(f"profile file {path}: {problem}", err)
+                self.assertIn("writable by no one else", err)
+            # A directory on the way that others may write (they could swap the file): refused too.
+            os.chmod(directory, 0o777)
+            code, out, err = self.run_helper("--config", good)
+            self.assertEqual((code, out), (3, ""), err)
+            self.assertIn(f"directory {directory} is writable by others", err)
+            os.chmod(directory, 0o700)
+            # The same file, opened directly, is accepted (the next complaint is about signing in).
+            code, _, err = self.run_helper("--config", good, "--store", "file", "--", "true")
+            self.assertNotIn("profile file", err)
+        finally:
+            shutil.rmtree(directory)
+
     def test_usage_and_configuration_errors(self):
         code, out, _ = self.run_helper("--help")
         self.assertEqual(code, 0)
