@@ -37,23 +37,6 @@ void Admission::leave(const std::string& key)
     }
 }
 
-std::optional<long> RefusalNotes::note(const std::string& key, Clock::time_point now)
-{
-    const std::lock_guard<std::mutex> lock(mutex_);
-    const auto found = notes_.find(key);
-    if (found != notes_.end() && now - found->second.logged < interval_) {
-        ++found->second.unlogged;
-        return std::nullopt;
-    }
-    const long unlogged = found == notes_.end() ? 0 : found->second.unlogged;
-    // Keys quiet for a whole interval are forgotten, so the map holds only recent offenders.
-    for (auto it = notes_.begin(); it != notes_.end();) {
-        it = now - it->second.logged >= interval_ ? notes_.erase(it) : std::next(it);
-    }
-    notes_[key] = Note{now, 0};
-    return unlogged;
-}
-
 void send_refusal(int fd, const std::string& reason)
 {
     std::vector<unsigned char> buffer(broker_header_bytes + 1 + 1024);

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -43,28 +42,6 @@ private:
 
     mutable std::mutex mutex_;
     std::map<std::string, long> held_;
-};
-
-// At most one log line per key per interval, however many refusals there are: the first refusal
-// after a quiet interval is logged with how many went unlogged before it, the rest are only counted
-// (and in the metrics), so a flood of refused connections cannot crowd decision lines out of the log.
-class RefusalNotes {
-public:
-    using Clock = std::chrono::steady_clock;
-    explicit RefusalNotes(std::chrono::seconds interval = std::chrono::seconds(10)) : interval_(interval) {}
-
-    /// Whether to log this refusal now: the number of refusals of `key` not logged since its last
-    /// line, or nullopt when this one is only counted.
-    std::optional<long> note(const std::string& key, Clock::time_point now = Clock::now());
-
-private:
-    struct Note {
-        Clock::time_point logged;
-        long unlogged = 0;
-    };
-    std::chrono::seconds interval_;
-    std::mutex mutex_;
-    std::map<std::string, Note> notes_;
 };
 
 /// Sends the REFUSED frame with `reason` (best effort: a peer that does not read loses it).

@@ -229,7 +229,7 @@ void BrokerService::serve_login(int fd, const ucred& peer)
     const long share = logins_per_service(*daemon);
     const auto slot = services_.enter(service, share);
     if (!slot) {
-        refuse_over_share(fd, who, service, share);
+        refuse_over_share(fd, peer, who, service, share);
         return;
     }
     const auto loaded = load(request.args, daemon, peer.uid);
@@ -342,15 +342,13 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
     return decision;
 }
 
-void BrokerService::refuse_over_share(int fd, const std::string& who, const std::string& service, long share)
+void BrokerService::refuse_over_share(int fd, const ucred& peer, const std::string& who, const std::string& service,
+                                      long share)
 {
     metrics_.over_cap("service");
-    if (const auto unlogged = service_notes_.note(service)) {
-        logger_.log(LOG_WARNING, who + " service=" + log_value(service) +
-                                     ": refused, the service already holds max_logins_per_service=" +
-                                     std::to_string(share) + " requests (" + std::to_string(*unlogged) +
-                                     " more refusals of this service went unlogged; at most one line per 10 s)");
-    }
+    refusals_.refused(peer.uid, "service " + log_value(service) + " over max_logins_per_service",
+                      who + " service=" + log_value(service) + ": refused, the service already holds " +
+                          "max_logins_per_service=" + std::to_string(share) + " requests");
     send_refusal(fd, "service " + log_value(service) +
                          " already holds its share of pam_oauth2d (max_logins_per_service=" + std::to_string(share) +
                          ")");

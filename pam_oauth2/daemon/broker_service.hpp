@@ -33,6 +33,8 @@ public:
     void reconfigure(const DaemonConfig& config);
     /// Serves one connection to its end; never throws. `peer` is what SO_PEERCRED said.
     void serve(int fd, const ucred& peer) noexcept;
+    /// The one place refused connections are logged (rate-limited), for the acceptors' refusals too.
+    RefusalLog& refusals() noexcept { return refusals_; }
 
 private:
     struct Request;
@@ -57,7 +59,7 @@ private:
                                   const std::string& identity, const DaemonConfig& daemon, const Logger& logger);
     /// Refuses (answers, counts, logs at most one line per service per interval) a request of a
     /// service that already holds max_logins_per_service threads.
-    void refuse_over_share(int fd, const std::string& who, const std::string& service, long share);
+    void refuse_over_share(int fd, const ucred& peer, const std::string& who, const std::string& service, long share);
     /// The end of every login: the line login() wrote, counted and sent as the `reply` frame.
     void answer(int fd, uint8_t reply, const LoginResult& result);
 
@@ -71,7 +73,6 @@ private:
     Flights flights_;
     ConfigurationCache configurations_;
     Admission services_; // threads held per PAM service
-    RefusalNotes service_notes_;
 };
 
 } // namespace pam_oauth2

@@ -19,11 +19,18 @@ RefusalLog::RefusalLog(const Logger& logger, Clock clock, Limits limits)
 
 RefusalLog::~RefusalLog()
 {
+    flush();
+}
+
+void RefusalLog::flush() noexcept
+{
+    std::vector<std::string> lines;
     try {
         const std::lock_guard<std::mutex> lock(mutex_);
-        write(close_interval(clock_()));
+        lines = close_interval(clock_());
     } catch (...) { // a summary lost at exit; nothing else to do about it
     }
+    write(lines);
 }
 
 void RefusalLog::refused(uid_t uid, const std::string& reason, const std::string& line) noexcept

@@ -48,6 +48,8 @@ public:
     /// Writes the summaries of an interval that is over; called on every connection so they come
     /// soon after the interval ends. Never throws.
     void tick() noexcept;
+    /// Writes every count now, interval over or not (the daemon stops with _Exit, without destructors).
+    void flush() noexcept;
 
 private:
     struct Count {

@@ -213,12 +213,10 @@ private:
     {
         metrics_.over_cap("user");
         const std::string uid = std::to_string(peer.uid);
-        if (const auto unlogged = notes_.note(uid)) {
-            logger_.log(LOG_WARNING, "peer uid=" + uid + " pid=" + std::to_string(peer.pid) +
-                                         ": refused, the uid already holds max_clients_per_user=" +
-                                         std::to_string(share) + " connections (" + std::to_string(*unlogged) +
-                                         " more refusals of this uid went unlogged; at most one line per 10 s)");
-        }
+        service_.refusals().refused(
+            peer.uid, "over max_clients_per_user",
+            "peer uid=" + uid + " pid=" + std::to_string(peer.pid) +
+                ": refused, the uid already holds max_clients_per_user=" + std::to_string(share) + " connections");
         send_refusal(fd, "uid " + uid + " already holds its share of pam_oauth2d (max_clients_per_user=" +
                              std::to_string(share) + ")");
     }
@@ -230,7 +228,6 @@ private:
     std::atomic<long> max_clients_;
     std::atomic<long> per_user_;
     Admission peers_;
-    RefusalNotes notes_;
     std::atomic<bool> stopping_{false};
     std::atomic<long> waiting_{0};
     std::atomic<long> started_{0};
@@ -298,6 +295,7 @@ int run_daemon(const std::string& config_path, const DaemonConfig& initial, cons
     acceptors.start(4);
     serve_until_stopped(signals, config_path, service, acceptors, logger);
     acceptors.stop();
+    service.refusals().flush();
     logger.log(LOG_INFO, "pam_oauth2d stopped");
     // Acceptors still serving and detached verifications may still run: leave without running
     // destructors under them.

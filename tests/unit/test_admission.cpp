@@ -26,15 +26,3 @@ TEST_CASE("admission: a key holds at most its share; slots come back when releas
     held.clear();
     CHECK(admission.held("uid 70") == 0);
 }
-
-TEST_CASE("admission: refusals are logged once per key per interval, with how many went unlogged")
-{
-    RefusalNotes notes(10s);
-    const auto start = RefusalNotes::Clock::time_point{} + 1h;
-    REQUIRE(notes.note("70", start) == 0);
-    CHECK_FALSE(notes.note("70", start + 1s));
-    CHECK_FALSE(notes.note("70", start + 9s));
-    CHECK(notes.note("71", start + 9s) == 0); // another key has its own line
-    CHECK(notes.note("70", start + 10s) == 2);
-    CHECK_FALSE(notes.note("70", start + 11s));
-}
