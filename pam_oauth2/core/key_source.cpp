@@ -1,4 +1,5 @@
 #include "key_source.hpp"
+#include "settings.hpp"
 
 #include "json.hpp"
 #include "login_observer.hpp"
