@@ -4,6 +4,7 @@
 //
 //   jwt_verify_bench [iterations]
 #include "claims.hpp"
+#include "configuration.hpp"
 #include "jose_testkit.hpp"
 #include "jwt_verifier.hpp"
 

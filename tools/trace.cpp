@@ -1,4 +1,5 @@
 #include "trace.hpp"
+#include "settings.hpp"
 
 #include "claims.hpp"
 #include "http_client.hpp"

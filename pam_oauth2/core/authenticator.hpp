@@ -2,11 +2,11 @@
 
 #include "cache.hpp"
 #include "clock.hpp"
-#include "configuration.hpp"
 #include "http_client.hpp"
 #include "logger.hpp"
 #include "outcome.hpp"
 #include "secure_string.hpp"
+#include "settings_fwd.hpp"
 
 #include <optional>
 #include <string>

@@ -1,4 +1,5 @@
 #include "claims.hpp"
+#include "settings.hpp"
 
 #include "claim_reference.hpp"
 #include "json.hpp"

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "settings.hpp"
+#include "settings_fwd.hpp"
 #include "username_map.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "http_client.hpp"
-#include "settings.hpp"
+#include "settings_fwd.hpp"
 #include "verifier.hpp"
 
 namespace pam_oauth2 {

@@ -1,4 +1,5 @@
 #include "introspection_verifier.hpp"
+#include "settings.hpp"
 
 #include "json.hpp"
 #include "provider_json.hpp"

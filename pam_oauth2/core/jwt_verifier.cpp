@@ -1,4 +1,5 @@
 #include "jwt_verifier.hpp"
+#include "settings.hpp"
 
 #include "json.hpp"
 #include "jws.hpp"

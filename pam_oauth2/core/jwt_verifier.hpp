@@ -2,7 +2,7 @@
 
 #include "clock.hpp"
 #include "key_source.hpp"
-#include "settings.hpp"
+#include "settings_fwd.hpp"
 #include "verifier.hpp"
 
 namespace pam_oauth2 {

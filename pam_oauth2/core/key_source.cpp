@@ -1,4 +1,5 @@
 #include "key_source.hpp"
+#include "settings.hpp"
 
 #include "digest.hpp"
 #include "json.hpp"

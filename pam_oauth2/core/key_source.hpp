@@ -8,7 +8,7 @@
 #include "jwks.hpp"
 #include "logger.hpp"
 #include "login_observer.hpp"
-#include "settings.hpp"
+#include "settings_fwd.hpp"
 
 #include <optional>
 #include <string>

@@ -1,4 +1,5 @@
 #include "login.hpp"
+#include "configuration.hpp"
 
 #include "option_table.hpp"
 #include "settings_parser.hpp"

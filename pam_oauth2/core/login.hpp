@@ -2,10 +2,10 @@
 
 #include "authenticator.hpp"
 #include "config_error.hpp"
-#include "configuration.hpp"
 #include "logger.hpp"
 #include "outcome.hpp"
 #include "secure_string.hpp"
+#include "settings_fwd.hpp"
 
 #include <functional>
 #include <optional>

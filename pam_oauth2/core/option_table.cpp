@@ -1,4 +1,5 @@
 #include "option_table.hpp"
+#include "settings.hpp"
 
 #include "broker_protocol.h"
 #include "text.hpp"

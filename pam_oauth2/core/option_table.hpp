@@ -1,6 +1,6 @@
 #pragma once
 
-#include "settings.hpp"
+#include "settings_fwd.hpp"
 
 #include <optional>
 #include <string>

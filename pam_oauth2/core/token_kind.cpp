@@ -1,4 +1,5 @@
 #include "token_kind.hpp"
+#include "settings.hpp"
 
 #include "json.hpp"
 #include "text.hpp"

@@ -1,4 +1,5 @@
 #include "userinfo_verifier.hpp"
+#include "settings.hpp"
 
 #include "provider_json.hpp"
 

@@ -1,4 +1,5 @@
 #include "verdict_cache.hpp"
+#include "settings.hpp"
 
 #include "digest.hpp"
 #include "http_client.hpp"

@@ -2,7 +2,7 @@
 
 #include "cache.hpp"
 #include "clock.hpp"
-#include "settings.hpp"
+#include "settings_fwd.hpp"
 #include "verifier.hpp"
 
 #include <optional>

@@ -1,4 +1,5 @@
 #include "pam_context.hpp"
+#include "settings.hpp"
 
 #include "handle_io.h"
 

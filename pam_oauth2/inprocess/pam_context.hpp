@@ -1,7 +1,7 @@
 #pragma once
 
 #include "logger.hpp"
-#include "settings.hpp"
+#include "settings_fwd.hpp"
 
 #include <security/pam_appl.h>
 

@@ -1,4 +1,5 @@
 #include "stages.hpp"
+#include "configuration.hpp"
 
 #include "firewall.hpp"
 #include "login.hpp"

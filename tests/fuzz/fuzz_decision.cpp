@@ -3,6 +3,7 @@
 // answers, separated by NUL bytes:  <config byte> user \0 token \0 status-byte body
 // Every request (userinfo, introspection, discovery, JWKS) gets that same answer.
 #include "authenticator.hpp"
+#include "configuration.hpp"
 #include "scripted_http.hpp"
 #include "settings_parser.hpp"
 

@@ -1,6 +1,7 @@
 // JWS split, strict base64url and the header/payload JSON, then the whole jwt verifier against a
 // fixed key so that signature and claim paths are reached too.
 #include "base64url.hpp"
+#include "configuration.hpp"
 #include "jws.hpp"
 #include "jwt_verifier.hpp"
 

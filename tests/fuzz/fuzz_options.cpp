@@ -1,5 +1,6 @@
 // Option parsing: the input is split at NUL into module arguments; the part after the first "\n\n\n"
 // (if any) is the text of a conf= file.
+#include "configuration.hpp"
 #include "settings_parser.hpp"
 
 #include <cstddef>

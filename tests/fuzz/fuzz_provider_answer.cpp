@@ -1,6 +1,7 @@
 // Userinfo and introspection answers (status from the first byte, body from the rest) through the
 // verifiers and the claim rules, as the authenticator runs them.
 #include "claims.hpp"
+#include "configuration.hpp"
 #include "introspection_verifier.hpp"
 #include "scripted_http.hpp"
 #include "userinfo_verifier.hpp"

@@ -1,4 +1,5 @@
 #include "authenticator.hpp"
+#include "configuration.hpp"
 #include "fakes.hpp"
 #include "jose_testkit.hpp"
 #include "temp_dir.hpp"

@@ -1,5 +1,6 @@
 #include "claim_reference.hpp"
 #include "claims.hpp"
+#include "settings.hpp"
 
 #include <catch2/catch.hpp>
 

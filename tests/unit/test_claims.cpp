@@ -1,4 +1,5 @@
 #include "claims.hpp"
+#include "settings.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,7 @@
 #include "authenticator.hpp"
 #include "base64url.hpp"
 #include "claims.hpp"
+#include "configuration.hpp"
 #include "fakes.hpp"
 #include "jose_testkit.hpp"
 #include "jws.hpp"

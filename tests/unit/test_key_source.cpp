@@ -2,6 +2,7 @@
 #include "jose_testkit.hpp"
 #include "key_source.hpp"
 #include "memory_store.hpp"
+#include "settings.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+#include "configuration.hpp"
 #include "fakes.hpp"
 #include "login.hpp"
 

@@ -3,6 +3,7 @@
 // accept a valid access token and refuse one for another audience, an expired one, one signed by a
 // rotated-out key and, where the provider marks them, its ID tokens.
 #include "authenticator.hpp"
+#include "configuration.hpp"
 #include "fakes.hpp"
 #include "jose_testkit.hpp"
 #include "temp_dir.hpp"

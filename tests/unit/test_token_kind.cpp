@@ -1,3 +1,4 @@
+#include "settings.hpp"
 #include "token_kind.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,5 @@
 #include "authenticator.hpp"
+#include "configuration.hpp"
 #include "fakes.hpp"
 #include "temp_dir.hpp"
 #include "text.hpp"

@@ -1,4 +1,5 @@
 #include "fakes.hpp"
+#include "settings.hpp"
 #include "temp_dir.hpp"
 #include "verdict_cache.hpp"
 

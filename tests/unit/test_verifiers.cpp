@@ -1,5 +1,6 @@
 #include "fakes.hpp"
 #include "introspection_verifier.hpp"
+#include "settings.hpp"
 #include "userinfo_verifier.hpp"
 
 #include <catch2/catch.hpp>
