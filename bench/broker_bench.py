@@ -54,6 +54,14 @@ class Setup:
     def __init__(self, build):
         self.build = build
         self.ws = fixtures.Workspace(os.path.join(build, "pam_oauth2", "pam_oauth2.so"))
+        self.idp = self.broker = None
+        try:
+            self.start(build)
+        except BaseException:
+            self.stop()  # the provider and the daemon started so far, by their pids
+            raise
+
+    def start(self, build):
         self.idp = fixtures.OidcProvider(self.ws)
         self.broker = fixtures.Broker(self.ws, os.path.join(build, "pam_oauth2", "daemon", "pam_oauth2d"),
                                       urllib.parse.urlsplit(self.idp.issuer).netloc)
@@ -96,8 +104,9 @@ class Setup:
         return self.idp.mint(user)
 
     def stop(self):
-        self.broker.stop()
-        self.idp.stop()
+        for started in (self.broker, self.idp):
+            if started is not None:
+                started.stop()
         self.ws.remove()
 
 

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DPAM_OAUTH2_BUILD_BENCH=ON >/dev/null
-cmake --build build-bench -j"$(nproc)" --target pam_oauth2 pam_oauth2d pam_driver jwt_verify_bench fork_login
+cmake --build build-bench -j"$(nproc)" --target pam_oauth2 pam_oauth2_inprocess pam_oauth2_transport pam_oauth2d pam_driver \
+    jwt_verify_bench fork_login pam_prompt_permit
 echo "== in-process JWT verification"
 build-bench/bench/jwt_verify_bench 5000
 echo
