@@ -126,15 +126,17 @@ TITLES = {
 }
 
 
-def fork_part(setup, rounds):
+def fork_logins(setup, services, rounds):
+    """`services`: name -> (PAM service file text, token kind). Logins in fresh processes, the services
+    alternating login by login; name -> (p50, p95, failures, peak RSS KiB)."""
     confdir = tempfile.mkdtemp(prefix="pam_oauth2_bench_")
     env = dict(os.environ)
-    names = list(setup.lines)
+    names = list(services)
     try:
         for index, name in enumerate(names):
-            line, kind = setup.lines[name]
+            text, kind = services[name]
             with open(os.path.join(confdir, name), "w") as f:
-                f.write(f"auth required {line}\naccount required {line.split()[0]}\n")
+                f.write(text)
             env[f"FORK_LOGIN_TOKEN_{index}"] = setup.token(kind, "alice")
         fork_login = os.path.join(setup.build, "bench", "fork_login")
         # One round to warm what each configuration keeps (disk caches, the daemon's memory and connections).
@@ -148,11 +150,51 @@ def fork_part(setup, rounds):
         if line.strip():
             name, p50, p95, failures, rss = line.split()
             results[name] = (float(p50), float(p95), int(failures), int(rss))
+    return results
+
+
+def fork_part(setup, rounds):
+    services = {name: (f"auth required {line}\naccount required {line.split()[0]}\n", kind)
+                for name, (line, kind) in setup.lines.items()}
+    results = fork_logins(setup, services, rounds)
     floor = results["permit"][0]
     table(f"Fresh-process logins, fork without exec ({rounds} each, ms)",
           ["login", "p50", "p95", "vs pam_permit", "failures", "peak RSS KiB"],
           [[TITLES[name], f"{p50:.2f}", f"{p95:.2f}", f"{p50 / floor:.2f}x", failures, rss]
            for name, (p50, p95, failures, rss) in results.items()])
+
+
+STAGES = [
+    ("permit", "pam_permit: fork, libpam, one module", None),
+    ("loaded", "+ pam_oauth2.so loaded, never called", "the front's load"),
+    ("prepared", "+ called: one connection, PREPARE answered with a configuration error", "connect + PREPARE"),
+    ("cached", "+ the conversation and VERIFY: a verdict in memory", "conversation + connect + VERIFY"),
+    ("jwt", "a jwt instead (JWKS in memory, signature checked)", "the jwt check"),
+]
+
+
+def stages_part(setup, rounds):
+    """Where a broker login's time goes in a fresh process: each row adds one stage to the one above."""
+    module = setup.lines["broker_userinfo_cached"][0]
+    permit = "account required pam_permit.so\n"
+    services = {
+        "permit": ("auth required pam_permit.so\n" + permit, "opaque"),
+        "loaded": (f"auth sufficient pam_permit.so\nauth required {module}\n" + permit, "opaque"),
+        # An option the daemon does not know: it answers PREPARE with the configuration error.
+        "prepared": (f"auth required {module} no_such_option=1\n" + permit, "opaque"),
+        "cached": (f"auth required {module}\n" + permit, "opaque"),
+        "jwt": (f"auth required {setup.lines['broker_jwt'][0]}\n" + permit, "jwt"),
+    }
+    results = fork_logins(setup, services, rounds)
+    rows, previous = [], None
+    for name, title, stage in STAGES:
+        p50 = results[name][0]
+        base = results["cached" if name == "jwt" else previous][0] if previous else None
+        rows.append([title, f"{p50:.3f}", f"{p50 - base:+.3f} ({stage})" if base is not None else "",
+                     f"{p50 / results['permit'][0]:.2f}x"])
+        previous = name
+    table(f"Where a broker login's time goes, fresh processes ({rounds} each, p50 ms)",
+          ["stack", "p50", "added by", "vs pam_permit"], rows)
 
 
 def pgbench(port, user, token, connections, database="postgres", clients=1):
@@ -344,6 +386,8 @@ def main():
             pgbouncer_part(setup, options.connections)
         if "breakdown" in parts:
             breakdown_part(setup, options.rounds)
+        if "stages" in parts:
+            stages_part(setup, options.rounds)
         if "memory" in parts:
             memory_part(setup, options.verifications)
     finally:
