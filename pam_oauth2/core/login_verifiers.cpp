@@ -63,7 +63,8 @@ LoginVerifiers::LoginVerifiers(const Configuration& configuration, const HttpCli
                               : nullptr),
       keys_(configuration.settings.token.issuer, configuration.settings.jwt, configuration.settings.http, *http_,
             store_, now, logger),
-      verdicts_(store_, configuration.settings.cache, configuration.settings.endpoints, now)
+      verdicts_(store_, configuration.settings.cache, configuration.settings.endpoints, now,
+                trust_tag(configuration.settings.http))
 {
     const Settings& settings = configuration.settings;
     for (const auto method : settings.verify) {

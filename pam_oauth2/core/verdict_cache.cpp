@@ -15,17 +15,24 @@ bool VerdictCache::enabled(VerifyMethod method) const
     return cache_ != nullptr && settings_.ttl_seconds > 0 && method != VerifyMethod::Jwt;
 }
 
+const std::string& VerdictCache::endpoint_url(VerifyMethod method) const
+{
+    return method == VerifyMethod::Userinfo ? endpoints_.userinfo_url : endpoints_.introspection_url;
+}
+
 std::string VerdictCache::key(VerifyMethod method, const PresentedToken& token) const
 {
-    const std::string& endpoint = method == VerifyMethod::Userinfo
-                                      ? endpoints_.userinfo_url
-                                      : endpoints_.introspection_url + " " + endpoints_.client_id;
-    return std::string("verdict ") + method_name(method) + " " + endpoint + " " + sha256_hex(token.view());
+    const std::string endpoint = method == VerifyMethod::Userinfo
+                                     ? endpoints_.userinfo_url
+                                     : endpoints_.introspection_url + " " + endpoints_.client_id;
+    return std::string("verdict ") + method_name(method) + " " + endpoint + " " + sha256_hex(token.view()) + trust_;
 }
 
 std::optional<VerifyResult> VerdictCache::find(VerifyMethod method, const PresentedToken& token) const
 {
-    if (!enabled(method)) {
+    // A verdict from a host the store's policy no longer admits (pam_oauth2d after allow_hosts
+    // changed) is not used, as a fresh request would not be sent there.
+    if (!enabled(method) || !cache_->admits(endpoint_url(method))) {
         return std::nullopt;
     }
     const auto entry = cache_->read(key(method, token), max_response_bytes);

@@ -17,10 +17,12 @@ namespace pam_oauth2 {
 // claim rules still run on every login; the authenticator stores only verdicts that passed them.
 class VerdictCache {
 public:
-    /// Verdicts are bound to `endpoints`: one provider's verdict is never reused for another.
+    /// Verdicts are bound to `endpoints` and to `trust` (the login's trust_tag(): its ca_file/ca_path):
+    /// one provider's verdict is never reused for another, nor for a login whose own TLS settings
+    /// would not have trusted the server that gave it.
     VerdictCache(const DocumentStore* cache, const CacheSettings& settings, const EndpointSettings& endpoints,
-                 Clock now)
-        : cache_(cache), settings_(settings), endpoints_(endpoints), now_(std::move(now))
+                 Clock now, std::string trust = {})
+        : cache_(cache), settings_(settings), endpoints_(endpoints), now_(std::move(now)), trust_(std::move(trust))
     {
     }
 
@@ -33,11 +35,13 @@ public:
 private:
     [[nodiscard]] bool enabled(VerifyMethod method) const;
     [[nodiscard]] std::string key(VerifyMethod method, const PresentedToken& token) const;
+    [[nodiscard]] const std::string& endpoint_url(VerifyMethod method) const;
 
     const DocumentStore* cache_;
     const CacheSettings& settings_;
     const EndpointSettings& endpoints_;
     Clock now_;
+    std::string trust_;
 };
 
 } // namespace pam_oauth2

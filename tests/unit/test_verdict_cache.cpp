@@ -1,4 +1,5 @@
 #include "fakes.hpp"
+#include "memory_store.hpp"
 #include "settings.hpp"
 #include "temp_dir.hpp"
 #include "verdict_cache.hpp"
@@ -106,4 +107,25 @@ TEST_CASE("cache_ttl=0 or no usable cache disables verdicts")
     const VerdictCache none(nullptr, h.settings, h.endpoints, [] { return 0LL; });
     CHECK_FALSE(none.store(VerifyMethod::Userinfo, token, CacheHarness::valid(std::nullopt)));
     CHECK_FALSE(none.find(VerifyMethod::Userinfo, token));
+}
+
+TEST_CASE("a verdict serves only logins with the same trust settings, from a host the store still admits")
+{
+    MemoryStore memory(16);
+    const CacheSettings settings;
+    EndpointSettings endpoints;
+    endpoints.userinfo_url = "https://idp.example.com/userinfo";
+    const OwnedToken token("opaque-token");
+    const auto now = [] { return 1'700'000'000LL; };
+    const VerdictCache system_trust(&memory, settings, endpoints, now);
+    const VerdictCache own_ca(&memory, settings, endpoints, now, " trust=0123");
+    REQUIRE(own_ca.store(VerifyMethod::Userinfo, token, CacheHarness::valid(std::nullopt)));
+    CHECK(own_ca.find(VerifyMethod::Userinfo, token));
+    // Another CA (or none) would not have trusted the server that answered: no shared verdict.
+    CHECK_FALSE(system_trust.find(VerifyMethod::Userinfo, token));
+    // pam_oauth2d reloaded without that host in allow_hosts: the verdict stays unused.
+    memory.admit_only([](std::string_view url) { return url.find("idp.example.com") == std::string_view::npos; });
+    CHECK_FALSE(own_ca.find(VerifyMethod::Userinfo, token));
+    memory.admit_only([](std::string_view) { return true; });
+    CHECK(own_ca.find(VerifyMethod::Userinfo, token));
 }
