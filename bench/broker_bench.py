@@ -247,8 +247,9 @@ def drop_cluster(cluster):
 
 def pgbench_part(setup, connections):
     """One cluster; pg_hba.conf picks the method by database (db_<row>), everyone logs in as alice."""
-    rows = ["trust", "scram", "permit", "prompt_permit", "jwt", "userinfo_new", "introspect_new", "broker_jwt",
-            "broker_userinfo_new", "broker_introspect_new"]
+    rows = ["trust", "scram", "permit", "prompt_permit", "jwt", "userinfo_cached", "userinfo_new", "introspect_new",
+            "broker_jwt", "broker_userinfo_cached", "broker_introspect_cached", "broker_userinfo_new",
+            "broker_introspect_new"]
     services = []
     cluster = None
     try:
