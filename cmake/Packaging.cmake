@@ -33,7 +33,11 @@ install(FILES packaging/systemd/pam_oauth2d.service packaging/systemd/pam_oauth2
         DESTINATION "${systemd_unit_dir}" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # Man pages and changelog, compressed as Debian policy wants them (gzip -9n: reproducible).
-foreach(page pam_oauth2.8 pam_oauth2_check.1 pam_oauth2_token.1 pam_oauth2d.8)
+set(pages pam_oauth2.8 pam_oauth2d.8)
+if(PAM_OAUTH2_BUILD_TOOLS)
+  list(APPEND pages pam_oauth2_check.1 pam_oauth2_token.1) # only with the tools they describe
+endif()
+foreach(page ${pages})
   string(REGEX REPLACE ".*\\.([0-9])$" "\\1" section "${page}")
   add_custom_command(OUTPUT "${CMAKE_BINARY_DIR}/${page}.gz"
                      COMMAND gzip -9nc "${CMAKE_SOURCE_DIR}/docs/man/${page}" > "${CMAKE_BINARY_DIR}/${page}.gz"
