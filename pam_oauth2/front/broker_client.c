@@ -159,12 +159,38 @@ static int send_frame(int fd, unsigned char type, const char* const* texts, cons
     return status;
 }
 
-/* PREPARE or VERIFY: the module arguments and the service (each connection carries its login's whole
- * context), then `extra` fields, and `code` (as broker_pam_code) when not NULL. */
-static int send_request(int fd, unsigned char type, int argc, const char** argv, const char* service,
-                        const char* const* extra, const unsigned char* extra_tags, size_t extra_count,
-                        const int64_t* code, int64_t deadline_ms)
+/* What every request of a login carries: each connection holds the login's whole context. */
+struct login_context {
+    pam_handle_t* pamh;
+    const struct front_options* options;
+    int argc;
+    const char** argv;
+};
+
+/* One request: PREPARE or VERIFY, the fields it adds to the context, and when it must be answered. */
+struct request {
+    unsigned char type;
+    const char* const* extra;
+    const unsigned char* extra_tags;
+    size_t extra_count;
+    const int64_t* code; /* sent as broker_pam_code when not NULL */
+    int64_t deadline_ms;
+};
+
+/* An answer: `message` points into `body`, which the receiver releases. */
+struct answer {
+    unsigned char* body;
+    size_t length;
+    struct broker_message* message;
+};
+
+/* The module arguments and the service, then the request's own fields. */
+static int send_request(int fd, const struct login_context* context, const struct request* request)
 {
+    const int argc = context->argc;
+    const char** argv = context->argv;
+    const char* service = item_or_empty(context->pamh, PAM_SERVICE);
+    const size_t extra_count = request->extra_count;
     const size_t room = (size_t)argc + 1 + extra_count;
     const char** texts = calloc(room, sizeof *texts);
     unsigned char* tags = calloc(room, 1);
@@ -180,10 +206,11 @@ static int send_request(int fd, unsigned char type, int argc, const char** argv,
         texts[count] = service;
         tags[count++] = broker_service;
         for (size_t i = 0; i < extra_count; ++i) {
-            texts[count] = extra[i];
-            tags[count++] = extra_tags[i];
+            texts[count] = request->extra[i];
+            tags[count++] = request->extra_tags[i];
         }
-        status = send_frame(fd, type, texts, tags, count, code, broker_pam_code, deadline_ms);
+        status =
+            send_frame(fd, request->type, texts, tags, count, request->code, broker_pam_code, request->deadline_ms);
     } else {
         errno = ENOMEM;
     }
@@ -244,23 +271,22 @@ struct prepared {
     int log_stderr;
 };
 
-/* Connects, sends one request and reads its answer into `message` (`*body` holds it; the caller
- * releases it); the connection is closed before returning. 0, or -1 with login->why set. */
-static int exchange(pam_handle_t* pamh, const struct front_options* options, int argc, const char** argv,
-                    unsigned char type, const char* const* extra, const unsigned char* extra_tags, size_t extra_count,
-                    const int64_t* code, int64_t deadline_ms, unsigned char** body, size_t* body_length,
-                    struct broker_message* message, struct broker_login* login)
+/* Connects, sends one request and reads its answer; the connection is closed before returning.
+ * 0, or -1 with login->why set. */
+static int exchange(const struct login_context* context, const struct request* request, struct answer* answer,
+                    struct broker_login* login)
 {
-    const int fd = connect_daemon(options->socket_path, deadline_ms, login);
+    const unsigned char type = request->type;
+    struct broker_message* message = answer->message;
+    const int fd = connect_daemon(context->options->socket_path, request->deadline_ms, login);
     if (fd < 0) {
         return -1;
     }
     /* A daemon that refuses this peer answers at once and closes, possibly before the request is
      * sent: a failed send is followed by a read, so its reason is not lost behind EPIPE. */
-    const int sent = send_request(fd, type, argc, argv, item_or_empty(pamh, PAM_SERVICE), extra, extra_tags,
-                                  extra_count, code, deadline_ms);
+    const int sent = send_request(fd, context, request);
     const int send_error = errno;
-    const int received = broker_receive(fd, deadline_ms, body, body_length, message);
+    const int received = broker_receive(fd, request->deadline_ms, &answer->body, &answer->length, message);
     const int receive_error = errno;
     close(fd);
     if (received != 0) {
@@ -283,18 +309,17 @@ static int exchange(pam_handle_t* pamh, const struct front_options* options, int
 
 /* PREPARE on its own connection: 0 with `out` filled, 1 when the daemon already decided (a
  * configuration error, logged and taken), -1 when it could not be used. */
-static int prepare(pam_handle_t* pamh, const struct front_options* options, int argc, const char** argv,
-                   struct broker_message* message, struct prepared* out, struct broker_login* login)
+static int prepare(const struct login_context* context, struct broker_message* message, struct prepared* out,
+                   struct broker_login* login)
 {
-    unsigned char* body = NULL;
-    size_t body_length = 0;
-    int status = exchange(pamh, options, argc, argv, broker_prepare, NULL, NULL, 0, NULL,
-                          broker_now_ms() + prepare_budget_ms, &body, &body_length, message, login);
+    const struct request request = {broker_prepare, NULL, NULL, 0, NULL, broker_now_ms() + prepare_budget_ms};
+    struct answer answer = {NULL, 0, message};
+    int status = exchange(context, &request, &answer, login);
     if (status == 0) {
         /* log=stderr as the daemon read it, or as the front saw it when the arguments did not parse. */
-        out->log_stderr = options->log_stderr || field_int(message, broker_log_stderr, 0) != 0;
+        out->log_stderr = context->options->log_stderr || field_int(message, broker_log_stderr, 0) != 0;
         if (broker_find(message, broker_pam_code) != NULL) {
-            take_verdict(pamh, message, out->log_stderr, login); /* no token is asked for */
+            take_verdict(context->pamh, message, out->log_stderr, login); /* no token is asked for */
             status = 1;
         } else {
             field_text(message, broker_prompt, out->prompt, sizeof out->prompt);
@@ -302,7 +327,7 @@ static int prepare(pam_handle_t* pamh, const struct front_options* options, int 
             out->budget_ms = field_int(message, broker_budget_ms, 5000);
         }
     }
-    release(body, body_length);
+    release(answer.body, answer.length);
     return status;
 }
 
@@ -310,6 +335,7 @@ void broker_authenticate(pam_handle_t* pamh, const struct front_options* options
                          struct broker_login* login)
 {
     memset(login, 0, sizeof *login);
+    const struct login_context context = {pamh, options, argc, argv};
     struct broker_message* message = malloc(sizeof *message);
     if (message == NULL) {
         unavailable(login, "out of memory");
@@ -317,7 +343,7 @@ void broker_authenticate(pam_handle_t* pamh, const struct front_options* options
     }
     struct prepared asked;
     memset(&asked, 0, sizeof asked);
-    if (prepare(pamh, options, argc, argv, message, &asked, login) != 0) {
+    if (prepare(&context, message, &asked, login) != 0) {
         free(message);
         return;
     }
@@ -332,12 +358,16 @@ void broker_authenticate(pam_handle_t* pamh, const struct front_options* options
     const unsigned char tags[3] = {broker_user, broker_rhost, collected == PAM_SUCCESS ? broker_token : broker_reason};
     const int64_t code = collected;
     const int64_t budget_ms = asked.budget_ms > 0 && asked.budget_ms < 600000 ? asked.budget_ms : 5000;
-    unsigned char* body = NULL;
-    size_t body_length = 0;
-    if (exchange(pamh, options, argc, argv, broker_verify, texts, tags, 3, collected == PAM_SUCCESS ? NULL : &code,
-                 broker_now_ms() + budget_ms + answer_margin_ms, &body, &body_length, message, login) == 0) {
+    const struct request verify = {broker_verify,
+                                   texts,
+                                   tags,
+                                   3,
+                                   collected == PAM_SUCCESS ? NULL : &code,
+                                   broker_now_ms() + budget_ms + answer_margin_ms};
+    struct answer answer = {NULL, 0, message};
+    if (exchange(&context, &verify, &answer, login) == 0) {
         take_verdict(pamh, message, asked.log_stderr, login);
     }
-    release(body, body_length);
+    release(answer.body, answer.length);
     free(message);
 }
