@@ -288,16 +288,21 @@ const char* method_name(VerifyMethod method) noexcept
     return "unknown";
 }
 
-std::optional<std::string> conf_path_from_args(const std::vector<std::string_view>& args)
+std::optional<std::string> argument_value(const std::vector<std::string_view>& args, std::string_view name)
 {
-    std::optional<std::string> path;
+    std::optional<std::string> found;
     for (const auto arg : args) {
         const auto [key, value] = split_argument(arg);
-        if (key == "conf" && value && !value->empty()) {
-            path = std::string(*value);
+        if (key == name && value && !value->empty()) {
+            found = std::string(*value);
         }
     }
-    return path;
+    return found;
+}
+
+std::optional<std::string> conf_path_from_args(const std::vector<std::string_view>& args)
+{
+    return argument_value(args, "conf");
 }
 
 std::variant<ParsedSettings, ConfigError> parse_all_settings(const std::vector<std::string_view>& args,

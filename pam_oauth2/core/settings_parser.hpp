@@ -33,8 +33,10 @@ struct ParsedSettings {
     std::vector<IssuerSettings> issuers; // the [issuer NAME] sections, in file order
 };
 
-/// The value of the `conf=` module argument (bracketed or not), if any; nullopt also for a bare
-/// `conf`, which parsing then reports as a key without a value.
+/// The value of the last `name=` module argument (bracketed or not), as parsing would apply it; nullopt
+/// when absent or empty (a bare `name`, which parsing then reports as a key without a value).
+std::optional<std::string> argument_value(const std::vector<std::string_view>& args, std::string_view name);
+/// argument_value(args, "conf").
 std::optional<std::string> conf_path_from_args(const std::vector<std::string_view>& args);
 
 /// Pure parse, in one walk: the conf= file's shared keys (if given) first, then the module arguments

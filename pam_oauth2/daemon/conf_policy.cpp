@@ -60,6 +60,14 @@ bool conf_bound_to(const std::vector<ConfBinding>& conf_users, std::string_view 
 std::optional<ConfigError> refused_conf_argument(const DaemonConfig& config, const std::vector<std::string_view>& args,
                                                  uid_t uid)
 {
+    // A username_map= argument names a file the daemon opens too: the same directories, so a peer
+    // cannot make it read (and answer about) any root-owned file.
+    if (const auto map = argument_value(args, "username_map")) {
+        if (conf_path_refused(config.conf_dirs, *map)) {
+            return ConfigError{"username_map= names a file outside pam_oauth2d's conf_dirs (" + config.path + ")",
+                               false};
+        }
+    }
     const auto path = conf_path_from_args(args);
     if (!path) {
         return std::nullopt;

@@ -54,6 +54,20 @@ TEST_CASE("conf_policy: the conf= argument parsing reads, against the daemon's c
     CHECK_FALSE(refused_conf_argument(config, {"conf=/etc/shadow", "conf=/etc/pam_oauth2/a.conf"}, 0));
 }
 
+TEST_CASE("conf_policy: a username_map= argument must name a file below conf_dirs too")
+{
+    DaemonConfig config = default_daemon_config();
+    config.path = "/etc/pam_oauth2/pam_oauth2d.conf";
+    CHECK_FALSE(refused_conf_argument(config, {"verify=userinfo", "username_map=/etc/pam_oauth2/users.map"}, 0));
+    const auto refused = refused_conf_argument(config, {"username_map=/etc/shadow"}, 0);
+    REQUIRE(refused);
+    CHECK_FALSE(refused->in_file);
+    CHECK(refused->message ==
+          "username_map= names a file outside pam_oauth2d's conf_dirs (/etc/pam_oauth2/pam_oauth2d.conf)");
+    CHECK(refused_conf_argument(config, {"username_map=/etc/pam_oauth2/../shadow"}, 0));
+    CHECK(refused_conf_argument(config, {"username_map=users.map"}, 0));
+}
+
 TEST_CASE("conf_policy: a conf= file is usable only by the peers conf_users binds it to")
 {
     DaemonConfig config = default_daemon_config();
