@@ -60,9 +60,10 @@ struct Received {
 // Builds and sends one frame.
 class Reply {
 public:
-    explicit Reply(uint8_t type) : buffer_(broker_header_bytes + 1 + 64 * 1024)
+    // Not zeroed: the writer fills what it sends, and a reply never holds a token.
+    explicit Reply(uint8_t type) : buffer_(new unsigned char[capacity])
     {
-        broker_writer_begin(&writer_, buffer_.data(), buffer_.size(), type);
+        broker_writer_begin(&writer_, buffer_.get(), capacity, type);
     }
     Reply& text(uint8_t tag, const std::string& value)
     {
@@ -77,11 +78,12 @@ public:
     bool send(int fd)
     {
         const std::size_t length = broker_writer_finish(&writer_);
-        return length != 0 && broker_send(fd, buffer_.data(), length, broker_now_ms() + request_wait_ms) == 0;
+        return length != 0 && broker_send(fd, buffer_.get(), length, broker_now_ms() + request_wait_ms) == 0;
     }
 
 private:
-    std::vector<unsigned char> buffer_;
+    static constexpr std::size_t capacity = broker_header_bytes + 1 + 64 * 1024;
+    std::unique_ptr<unsigned char[]> buffer_;
     broker_writer writer_{};
 };
 
