@@ -1,0 +1,150 @@
+// A command-line front of the shared cache's Redis connection for tests/redis/test_redis.py:
+//   redis_probe --url URL [--ca F] [--cert F --key F] [--password-file F] [--budget-ms N] 'CMD ARG...'...
+// Opens one connection (TLS, AUTH, SELECT as the URL and options say), sends each command (words
+// split on spaces) and prints one line per reply:
+//   status OK | string TEXT | integer N | nil | error TEXT | array N
+// A failure prints "failure: REASON" and exits 2; a bad command line exits 64. The time taken
+// (connect and all commands) goes to stderr as "elapsed_ms N".
+#include "redis_connection.hpp"
+#include "redis_endpoint.hpp"
+#include "secure_string.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace sc = pam_oauth2::shared_cache;
+
+namespace {
+
+struct Options {
+    std::string url;
+    sc::RedisTlsSettings tls;
+    std::string password_file;
+    long budget_ms = 150;
+    std::vector<std::string> commands;
+};
+
+bool parse_options(int argc, char** argv, Options& options)
+{
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const bool has_value = i + 1 < args.size();
+        if (args[i] == "--url" && has_value) {
+            options.url = args[++i];
+        } else if (args[i] == "--ca" && has_value) {
+            options.tls.ca_file = args[++i];
+        } else if (args[i] == "--cert" && has_value) {
+            options.tls.cert_file = args[++i];
+        } else if (args[i] == "--key" && has_value) {
+            options.tls.key_file = args[++i];
+        } else if (args[i] == "--password-file" && has_value) {
+            options.password_file = args[++i];
+        } else if (args[i] == "--budget-ms" && has_value) {
+            options.budget_ms = std::stol(args[++i]);
+        } else if (args[i].rfind("--", 0) == 0) {
+            return false;
+        } else {
+            options.commands.push_back(args[i]);
+        }
+    }
+    return !options.url.empty();
+}
+
+std::string describe(const sc::RedisReply& reply)
+{
+    switch (reply.type) {
+    case sc::RedisReply::Type::Status:
+        return "status " + reply.text;
+    case sc::RedisReply::Type::String:
+        return "string " + reply.text;
+    case sc::RedisReply::Type::Integer:
+        return "integer " + std::to_string(reply.integer);
+    case sc::RedisReply::Type::Nil:
+        return "nil";
+    case sc::RedisReply::Type::Error:
+        return "error " + reply.text;
+    case sc::RedisReply::Type::Array:
+        return "array " + std::to_string(reply.elements.size());
+    }
+    return "unknown";
+}
+
+// The password file's first line (a trailing newline is not part of the password).
+pam_oauth2::SecureString read_password(const std::string& path)
+{
+    std::ifstream file(path);
+    std::string line;
+    std::getline(file, line);
+    pam_oauth2::SecureString password(line);
+    pam_oauth2::WipeOnExit wipe(line);
+    return password;
+}
+
+int run(const Options& options)
+{
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + std::chrono::milliseconds(options.budget_ms);
+    const auto report = [&](int code) {
+        const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+        std::cerr << "elapsed_ms " << elapsed.count() << "\n";
+        return code;
+    };
+    auto endpoint = sc::parse_redis_endpoint(options.url);
+    if (!endpoint.ok()) {
+        std::cout << "failure: " << endpoint.error() << "\n";
+        return report(2);
+    }
+    const pam_oauth2::SecureString password =
+        options.password_file.empty() ? pam_oauth2::SecureString() : read_password(options.password_file);
+    sc::RedisConnectionSettings settings;
+    settings.host = endpoint.value().hosts.front();
+    if (endpoint.value().tls) {
+        settings.tls = options.tls;
+    }
+    settings.user = endpoint.value().user;
+    settings.password = options.password_file.empty() ? nullptr : &password;
+    settings.database = endpoint.value().database;
+    auto connection = sc::RedisConnection::open(settings, deadline);
+    if (!connection.ok()) {
+        std::cout << "failure: " << connection.error() << "\n";
+        return report(2);
+    }
+    for (const auto& command : options.commands) {
+        std::istringstream words(command);
+        const std::vector<std::string> parts{std::istream_iterator<std::string>(words), {}};
+        const std::vector<std::string_view> arguments(parts.begin(), parts.end());
+        auto reply = connection.value()->command(arguments, deadline);
+        if (!reply.ok()) {
+            std::cout << "failure: " << reply.error() << "\n";
+            return report(2);
+        }
+        std::cout << describe(reply.value()) << "\n";
+    }
+    return report(0);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    // A TLS write to a server that hung up must be an error, not the end of the process.
+    static_cast<void>(std::signal(SIGPIPE, SIG_IGN));
+    Options options;
+    try {
+        if (!parse_options(argc, argv, options)) {
+            std::cerr << "usage: redis_probe --url URL [--ca F] [--cert F --key F] [--password-file F] "
+                         "[--budget-ms N] 'COMMAND ARG...'...\n";
+            return 64;
+        }
+        return run(options);
+    } catch (const std::exception& error) {
+        std::cerr << "redis_probe: " << error.what() << "\n";
+        return 70;
+    }
+}

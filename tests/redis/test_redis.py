@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""The shared cache's Redis connection (redis_probe) against real redis-server processes on loopback,
+started here on free ports in a temporary directory and stopped by their pid: plain and TLS, an ACL
+user allowed only the commands the cache uses on its prefix, and every way a server can fail a
+login's time budget (refused certificates, a wrong password, a silent peer, a stopped server).
+
+    test_redis.py --probe build/tests/redis_probe [--redis-server /usr/bin/redis-server]
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import test_ca  # noqa: E402
+
+PROBE = REDIS_SERVER = None
+PASSWORD = "correct-horse-battery-staple-7f3a"
+BUDGET_MS = 150
+# What a process start and the poll granularity may add to the budget on a loaded 2-core machine.
+MARGIN_MS = 60
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def issue_cert(directory, ca_pem, stem, san, usage):
+    """A leaf certificate for `san` signed by the CA at ca_pem; returns (cert, key)."""
+    ca_key = ca_pem[:-4] + ".key"
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f"{stem}.key",
+            "-out", f"{stem}.csr", "-subj", f"/CN={stem}")
+    with open(os.path.join(directory, f"{stem}.ext"), "w") as f:
+        f.write(f"subjectAltName={san}\nextendedKeyUsage={usage}\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", f"{stem}.csr", "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial",
+            "-out", f"{stem}.pem", "-days", "2", "-extfile", f"{stem}.ext")
+    return os.path.join(directory, f"{stem}.pem"), os.path.join(directory, f"{stem}.key")
+
+
+class RedisServer:
+    """One redis-server on loopback: a plain port, optionally a TLS port; ACL users from a file."""
+
+    def __init__(self, directory, name, tls=None, client_certs=False):
+        self.dir = os.path.join(directory, name)
+        os.makedirs(self.dir)
+        acl = os.path.join(self.dir, "users.acl")
+        with open(acl, "w") as f:
+            # The cache's user: its prefix only, and only the commands it sends.
+            f.write("user default off\n"
+                    f"user cache on >{PASSWORD} ~po2:* resetchannels -@all +get +set +del +ping +select\n")
+        self.port = free_port()
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", self.dir, "--aclfile", acl, "--daemonize", "no", "--logfile", "redis.log"]
+        self.tls_port = None
+        if tls:
+            cert, key, ca = tls
+            self.tls_port = free_port()
+            args += ["--tls-port", str(self.tls_port), "--tls-cert-file", cert, "--tls-key-file", key,
+                     "--tls-ca-cert-file", ca, "--tls-auth-clients", "yes" if client_certs else "no"]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._wait_ready()
+
+    def _wait_ready(self):
+        for _ in range(200):
+            if self.process.poll() is not None:
+                with open(os.path.join(self.dir, "redis.log")) as f:
+                    raise RuntimeError("redis-server exited: " + f.read()[-2000:])
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(64):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def probe(url, *commands, password=True, budget_ms=BUDGET_MS, ca=None, cert=None, key=None):
+    """Runs redis_probe; returns (exit code, stdout lines, elapsed_ms as the probe measured it)."""
+    args = [PROBE, "--url", url, "--budget-ms", str(budget_ms)]
+    if password:
+        args += ["--password-file", PASSWORD_FILE]
+    for flag, value in (("--ca", ca), ("--cert", cert), ("--key", key)):
+        if value:
+            args += [flag, value]
+    done = subprocess.run(args + list(commands), capture_output=True, text=True, timeout=30)
+    elapsed = [float(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("elapsed_ms ")]
+    return done.returncode, done.stdout.splitlines(), (elapsed[0] if elapsed else None), done.stdout + done.stderr
+
+
+def setUpModule():
+    global WORKDIR, CA, OTHER_CA, PASSWORD_FILE, PLAIN, WRONG_NAME, CLIENT_CERT, CLIENT_KEY
+    WORKDIR = tempfile.mkdtemp(prefix="pam_oauth2_redis_")
+    PASSWORD_FILE = os.path.join(WORKDIR, "password")
+    with open(PASSWORD_FILE, "w") as f:
+        f.write(PASSWORD + "\n")
+    CA = test_ca.make_ca(os.path.join(WORKDIR, "ca"))
+    OTHER_CA = test_ca.make_ca(os.path.join(WORKDIR, "other_ca"), name="another test CA")
+    cert, key = test_ca.make_server_cert(os.path.join(WORKDIR, "ca"), CA)
+    CLIENT_CERT, CLIENT_KEY = issue_cert(os.path.join(WORKDIR, "ca"), CA, "client", "DNS:client.test", "clientAuth")
+    elsewhere = issue_cert(os.path.join(WORKDIR, "ca"), CA, "elsewhere", "DNS:elsewhere.test", "serverAuth")
+    PLAIN = RedisServer(WORKDIR, "main", tls=(cert, key, CA), client_certs=True)
+    WRONG_NAME = RedisServer(WORKDIR, "wrong_name", tls=(*elsewhere, CA))
+
+
+def tearDownModule():
+    for server in (PLAIN, WRONG_NAME):
+        server.stop()
+    shutil.rmtree(WORKDIR)
+
+
+def plain_url(db=0):
+    return f"redis://cache@127.0.0.1:{PLAIN.port}/{db}"
+
+
+def tls_url(host="127.0.0.1", server=None):
+    return f"rediss://cache@{host}:{(server or PLAIN).tls_port}/0"
+
+
+class Plain(unittest.TestCase):
+    def test_set_with_expiry_then_get(self):
+        code, lines, _, text = probe(plain_url(1), "SET po2:a value-1 EX 30", "GET po2:a", "GET po2:missing",
+                                     "DEL po2:a", "GET po2:a")
+        self.assertEqual(code, 0, text)
+        self.assertEqual(lines, ["status OK", "string value-1", "nil", "integer 1", "nil"])
+
+    def test_the_acl_allows_only_the_prefix_and_the_commands_used(self):
+        code, lines, _, text = probe(plain_url(), "SET other:a 1", "FLUSHALL", "PING")
+        self.assertEqual(code, 0, text)
+        self.assertTrue(lines[0].startswith("error NOPERM"), text)
+        self.assertTrue(lines[1].startswith("error NOPERM"), text)
+        self.assertEqual(lines[2], "status PONG")
+
+    def test_a_wrong_password_is_a_clear_error_that_never_shows_a_password(self):
+        wrong = os.path.join(WORKDIR, "wrong_password")
+        with open(wrong, "w") as f:
+            f.write("not-the-password-4411\n")
+        args = [PROBE, "--url", plain_url(), "--password-file", wrong, "PING"]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 2, done.stdout)
+        self.assertIn("AUTH as 'cache' refused: WRONGPASS", done.stdout)
+        self.assertNotIn("not-the-password-4411", done.stdout + done.stderr)
+        self.assertNotIn(PASSWORD, done.stdout + done.stderr)
+
+    def test_no_password_for_a_user_that_needs_one(self):
+        code, lines, _, text = probe(plain_url(), "PING", password=False)
+        self.assertEqual(code, 0, text)
+        self.assertTrue(lines[0].startswith("error NOAUTH"), text)
+
+    def test_a_refused_select_is_a_failure(self):
+        code, lines, _, text = probe(f"redis://cache@127.0.0.1:{PLAIN.port}/15", "PING")
+        self.assertEqual(code, 0, text)  # SELECT is allowed, database 15 exists
+        code, lines, _, text = probe(f"redis://127.0.0.1:{PLAIN.port}/1", "PING", password=False)
+        self.assertEqual(code, 2, text)
+        self.assertIn("SELECT 1 refused: NOAUTH", text)
+
+
+class Tls(unittest.TestCase):
+    def test_the_right_ca_and_a_client_certificate(self):
+        for host in ("127.0.0.1", "localhost"):  # an IP address, and a name (SNI, host name check)
+            code, lines, _, text = probe(tls_url(host), "SET po2:t 1 EX 5", "GET po2:t", ca=CA,
+                                         cert=CLIENT_CERT, key=CLIENT_KEY)
+            self.assertEqual(code, 0, text)
+            self.assertEqual(lines, ["status OK", "string 1"])
+
+    def test_a_server_that_wants_a_client_certificate_refuses_none(self):
+        code, _, _, text = probe(tls_url(), "PING", ca=CA)
+        self.assertEqual(code, 2, text)
+        self.assertIn("failure:", text)
+
+    def test_an_untrusted_ca_is_refused(self):
+        code, _, _, text = probe(tls_url(), "PING", ca=OTHER_CA, cert=CLIENT_CERT, key=CLIENT_KEY)
+        self.assertEqual(code, 2, text)
+        self.assertIn("the server's certificate is refused", text)
+        self.assertRegex(text, "self-signed certificate in certificate chain|unable to get local issuer")
+
+    def test_a_certificate_for_another_host_is_refused(self):
+        for host in ("127.0.0.1", "localhost"):
+            code, _, _, text = probe(tls_url(host, WRONG_NAME), "PING", ca=CA)
+            self.assertEqual(code, 2, text)
+            self.assertIn("the server's certificate is refused", text)
+            self.assertIn("mismatch", text)
+
+    def test_tls_to_a_plain_port_fails_within_the_budget(self):
+        code, _, elapsed, text = probe(f"rediss://cache@127.0.0.1:{PLAIN.port}/0", "PING", ca=CA)
+        self.assertEqual(code, 2, text)
+        self.assertLess(elapsed, BUDGET_MS + MARGIN_MS, text)
+
+
+class Budget(unittest.TestCase):
+    def assert_bounded(self, url, **kwargs):
+        started = time.monotonic()
+        code, _, elapsed, text = probe(url, "GET po2:x", **kwargs)
+        wall_ms = (time.monotonic() - started) * 1000
+        self.assertEqual(code, 2, text)
+        self.assertIn("within the time budget", text)
+        self.assertGreaterEqual(elapsed, BUDGET_MS - 1, text)
+        self.assertLess(elapsed, BUDGET_MS + MARGIN_MS, text)
+        self.assertLess(wall_ms, 2000, text)
+
+    def test_a_server_that_accepts_and_never_answers(self):
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(8)  # the kernel completes the connection; nobody reads or writes
+            port = silent.getsockname()[1]
+            self.assert_bounded(f"redis://cache@127.0.0.1:{port}/0")
+            self.assert_bounded(f"rediss://cache@127.0.0.1:{port}/0", ca=CA)
+
+    def test_a_stopped_redis(self):
+        os.kill(PLAIN.process.pid, signal.SIGSTOP)
+        try:
+            self.assert_bounded(plain_url())
+            self.assert_bounded(tls_url(), ca=CA, cert=CLIENT_CERT, key=CLIENT_KEY)
+        finally:
+            os.kill(PLAIN.process.pid, signal.SIGCONT)
+        code, lines, _, text = probe(plain_url(), "PING")
+        self.assertEqual((code, lines), (0, ["status PONG"]), text)
+
+    def test_nothing_listening_fails_at_once(self):
+        code, _, elapsed, text = probe(f"redis://cache@127.0.0.1:{free_port()}/0", "PING")
+        self.assertEqual(code, 2, text)
+        self.assertIn("connect: Connection refused", text)
+        self.assertLess(elapsed, BUDGET_MS, text)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--probe", required=True)
+    parser.add_argument("--redis-server", default=shutil.which("redis-server") or "/usr/bin/redis-server")
+    options, rest = parser.parse_known_args()
+    PROBE, REDIS_SERVER = os.path.abspath(options.probe), options.redis_server
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
