@@ -18,7 +18,7 @@ namespace pam_oauth2::shared_cache {
 struct RedisConnectionSettings {
     RedisHost host;
     std::optional<RedisTlsSettings> tls;
-    std::string user;         ///< ACL user; empty with a password means the default user
+    std::string user;                       ///< ACL user; empty with a password means the default user
     const SecureString* password = nullptr; ///< none: no AUTH; the caller owns it (read from a file)
     int database = 0;
     RedisReplyLimits limits;
@@ -30,8 +30,7 @@ struct RedisConnectionSettings {
 class RedisConnection {
 public:
     /// Connects and logs in by `deadline`. A refused AUTH says so (and never the password).
-    static Fallible<std::unique_ptr<RedisConnection>> open(const RedisConnectionSettings& settings,
-                                                           Deadline deadline);
+    static Fallible<std::unique_ptr<RedisConnection>> open(const RedisConnectionSettings& settings, Deadline deadline);
 
     /// Sends one command (encoded by hiredis's redisFormatCommandArgv) and reads its reply. A Redis
     /// error reply (-ERR, -MOVED, -READONLY, ...) is a reply of Type::Error, not a failure: the

@@ -117,8 +117,8 @@ Fallible<std::vector<RedisHost>> parse_hosts(std::string_view list, std::uint16_
     std::size_t start = 0;
     for (;;) {
         const auto comma = list.find(',', start);
-        auto host = parse_host(list.substr(start, comma == std::string_view::npos ? comma : comma - start),
-                               default_port);
+        auto host =
+            parse_host(list.substr(start, comma == std::string_view::npos ? comma : comma - start), default_port);
         if (!host.ok()) {
             return Failure{host.error()};
         }
@@ -164,7 +164,8 @@ Fallible<std::string> parse_path(std::string_view path, RedisEndpoint& endpoint)
         const auto slash = path.find('/');
         endpoint.master_name = std::string(path.substr(0, slash));
         if (!is_user_name(endpoint.master_name)) {
-            return Failure{"master name '" + endpoint.master_name + "' is empty or has characters outside A-Z a-z 0-9 . _ -"};
+            return Failure{"master name '" + endpoint.master_name +
+                           "' is empty or has characters outside A-Z a-z 0-9 . _ -"};
         }
         path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
     }
@@ -191,8 +192,9 @@ Fallible<RedisEndpoint> parse_redis_endpoint(std::string_view text)
     if (scheme == nullptr) {
         // Only the scheme is echoed: the rest of an unknown URL may hold a password.
         return Failure{"shared cache endpoint: the scheme " +
-                       (separator == std::string_view::npos ? std::string("is missing")
-                                                            : "'" + std::string(text.substr(0, separator)) + "' is unknown") +
+                       (separator == std::string_view::npos
+                            ? std::string("is missing")
+                            : "'" + std::string(text.substr(0, separator)) + "' is unknown") +
                        "; use redis://, rediss://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or "
                        "rediss+cluster://"};
     }
@@ -210,7 +212,7 @@ Fallible<RedisEndpoint> parse_redis_endpoint(std::string_view text)
         }
         if (!is_user_name(user)) {
             return fail(scheme_only, "the user before '@' is empty or has characters outside "
-                                             "A-Z a-z 0-9 . _ -");
+                                     "A-Z a-z 0-9 . _ -");
         }
         endpoint.user = std::string(user);
         rest.remove_prefix(at + 1);
@@ -228,8 +230,8 @@ Fallible<RedisEndpoint> parse_redis_endpoint(std::string_view text)
     if (endpoint.topology == RedisTopology::Standalone && endpoint.hosts.size() != 1) {
         return fail(text, "one address only; several are for redis+sentinel:// or redis+cluster://");
     }
-    const auto path = parse_path(path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start),
-                                 endpoint);
+    const auto path =
+        parse_path(path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start), endpoint);
     if (!path.ok()) {
         return fail(text, path.error());
     }

@@ -26,10 +26,10 @@ enum class RedisTopology {
 /// A parsed `shared_cache = ...` value. The password never appears in it: it comes from a file.
 struct RedisEndpoint {
     RedisTopology topology = RedisTopology::Standalone;
-    bool tls = false;            ///< rediss:// (TLS to every address, Sentinels included)
-    std::string user;            ///< ACL user, empty for the default user
+    bool tls = false; ///< rediss:// (TLS to every address, Sentinels included)
+    std::string user; ///< ACL user, empty for the default user
     std::vector<RedisHost> hosts;
-    std::string master_name;     ///< Sentinel only
+    std::string master_name; ///< Sentinel only
     int database = 0;
 };
 

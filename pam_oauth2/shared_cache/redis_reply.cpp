@@ -162,10 +162,10 @@ Fallible<std::optional<RedisReply>> RedisReplyReader::next()
     }
     void* raw = nullptr;
     if (redisReaderGetReply(reader_, &raw) != REDIS_OK) {
-        failed_ = budget_.exceeded ? "a Redis reply has more than " + std::to_string(budget_.limits.max_elements) +
-                                         " elements or is nested deeper than " +
-                                         std::to_string(budget_.limits.max_depth)
-                                   : std::string("malformed Redis reply: ") + reader_->errstr;
+        failed_ = budget_.exceeded
+                      ? "a Redis reply has more than " + std::to_string(budget_.limits.max_elements) +
+                            " elements or is nested deeper than " + std::to_string(budget_.limits.max_depth)
+                      : std::string("malformed Redis reply: ") + reader_->errstr;
         return Failure{failed_};
     }
     if (raw == nullptr) {

@@ -17,15 +17,12 @@ namespace pam_oauth2::shared_cache {
 struct RedisReply {
     enum class Type { String, Status, Integer, Nil, Error, Array };
     Type type = Type::Nil;
-    std::string text;      ///< String, Status, Error
-    long long integer = 0; ///< Integer
+    std::string text;                 ///< String, Status, Error
+    long long integer = 0;            ///< Integer
     std::vector<RedisReply> elements; ///< Array
 
     [[nodiscard]] bool is_error() const { return type == Type::Error; }
-    [[nodiscard]] bool is_status(std::string_view expected) const
-    {
-        return type == Type::Status && text == expected;
-    }
+    [[nodiscard]] bool is_status(std::string_view expected) const { return type == Type::Status && text == expected; }
 };
 
 /// What a reply may cost before it is refused: a server (or whoever sits in its place) must not be

@@ -95,10 +95,9 @@ Fallible<bool> configure_context(SSL_CTX* context, const RedisTlsSettings& tls)
     if (tls.cert_file.empty() != tls.key_file.empty()) {
         return Failure{"a client certificate needs both its certificate and its key file"};
     }
-    if (!tls.cert_file.empty() &&
-        (SSL_CTX_use_certificate_chain_file(context, tls.cert_file.c_str()) != 1 ||
-         SSL_CTX_use_PrivateKey_file(context, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-         SSL_CTX_check_private_key(context) != 1)) {
+    if (!tls.cert_file.empty() && (SSL_CTX_use_certificate_chain_file(context, tls.cert_file.c_str()) != 1 ||
+                                   SSL_CTX_use_PrivateKey_file(context, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+                                   SSL_CTX_check_private_key(context) != 1)) {
         return Failure{"cannot use the client certificate '" + tls.cert_file + "' and key '" + tls.key_file +
                        "': " + openssl_reason()};
     }
@@ -183,8 +182,8 @@ Fallible<bool> RedisStream::wait_for_tls(int result, Deadline deadline, const ch
     }
     const long verified = SSL_get_verify_result(ssl_);
     if (verified != X509_V_OK) {
-        return Failure{peer_ + ": TLS " + what + ": the server's certificate is refused: " +
-                       X509_verify_cert_error_string(verified)};
+        return Failure{peer_ + ": TLS " + what +
+                       ": the server's certificate is refused: " + X509_verify_cert_error_string(verified)};
     }
     const int saved = errno;
     const std::string reason = openssl_reason();

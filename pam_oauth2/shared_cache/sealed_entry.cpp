@@ -1,5 +1,7 @@
 #include "sealed_entry.hpp"
 
+#include "secure_string.hpp"
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -30,7 +32,7 @@ template <std::size_t N> Fallible<std::array<unsigned char, N>> hkdf(std::string
     std::array<unsigned char, N> out{};
     const std::unique_ptr<EVP_KDF, decltype(&EVP_KDF_free)> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr), &EVP_KDF_free);
     const std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> context(kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr,
-                                                                         &EVP_KDF_CTX_free);
+                                                                            &EVP_KDF_CTX_free);
     char digest[] = "SHA256";
     // OSSL_PARAM takes non-const pointers; HKDF only reads them.
     const OSSL_PARAM params[] = {
@@ -132,7 +134,8 @@ bool encrypt(const FleetKeys::Keys& keys, std::string_view name, std::string_vie
     int final_length = 0;
     if (EVP_EncryptUpdate(context.get(), cipher, &length, bytes_of(plain), static_cast<int>(plain.size())) != 1 ||
         EVP_EncryptFinal_ex(context.get(), cipher + length, &final_length) != 1 ||
-        EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag_bytes), cipher + plain.size()) != 1) {
+        EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag_bytes), cipher + plain.size()) !=
+            1) {
         return false;
     }
     sealed += out;
@@ -261,11 +264,12 @@ Fallible<EntryContent> FleetKeys::open(std::string_view name, std::string_view s
     if (!plain) {
         return Failure{"a shared cache value does not open (altered, or stored under another name)"};
     }
+    const WipeOnExit wipe(*plain);
+    const std::string_view text(*plain);
     EntryContent content;
-    content.written_at = static_cast<std::int64_t>(get_be(*plain, 8));
-    content.use_by = static_cast<std::int64_t>(get_be(std::string_view(*plain).substr(8), 8));
-    content.payload = plain->substr(times_bytes);
-    OPENSSL_cleanse(plain->data(), plain->size());
+    content.written_at = static_cast<std::int64_t>(get_be(text, 8));
+    content.use_by = static_cast<std::int64_t>(get_be(text.substr(8), 8));
+    content.payload = std::string(text.substr(times_bytes));
     if (content.use_by <= now) {
         return Failure{"a shared cache value is past its use-by time"};
     }

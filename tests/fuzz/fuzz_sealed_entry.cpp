@@ -11,8 +11,7 @@ namespace sc = pam_oauth2::shared_cache;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    static const sc::FleetKeys keys =
-        sc::FleetKeys::derive(std::string(48, 'k'), std::string(40, 'p')).value();
+    static const sc::FleetKeys keys = sc::FleetKeys::derive(std::string(48, 'k'), std::string(40, 'p')).value();
     static const std::string name = keys.entry_name("po2:", {"userinfo", "digest", "fingerprint"});
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     const auto opened = keys.open(name, input, 1'800'000'000);

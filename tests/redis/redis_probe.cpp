@@ -59,18 +59,12 @@ bool parse_options(int argc, char** argv, Options& options)
 std::string describe(const sc::RedisReply& reply)
 {
     switch (reply.type) {
-    case sc::RedisReply::Type::Status:
-        return "status " + reply.text;
-    case sc::RedisReply::Type::String:
-        return "string " + reply.text;
-    case sc::RedisReply::Type::Integer:
-        return "integer " + std::to_string(reply.integer);
-    case sc::RedisReply::Type::Nil:
-        return "nil";
-    case sc::RedisReply::Type::Error:
-        return "error " + reply.text;
-    case sc::RedisReply::Type::Array:
-        return "array " + std::to_string(reply.elements.size());
+    case sc::RedisReply::Type::Status: return "status " + reply.text;
+    case sc::RedisReply::Type::String: return "string " + reply.text;
+    case sc::RedisReply::Type::Integer: return "integer " + std::to_string(reply.integer);
+    case sc::RedisReply::Type::Nil: return "nil";
+    case sc::RedisReply::Type::Error: return "error " + reply.text;
+    case sc::RedisReply::Type::Array: return "array " + std::to_string(reply.elements.size());
     }
     return "unknown";
 }
