@@ -4,9 +4,11 @@
 // split on spaces) and prints one line per reply:
 //   status OK | string TEXT | integer N | nil | error TEXT | array N
 // A failure prints "failure: REASON" and exits 2; a bad command line exits 64. The time taken
-// (connect and all commands) goes to stderr as "elapsed_ms N".
+// (connect and all commands) goes to stderr as "elapsed_ms N". A redis+sentinel:// URL is resolved
+// through its Sentinels first.
 #include "redis_connection.hpp"
 #include "redis_endpoint.hpp"
+#include "redis_sentinel.hpp"
 #include "secure_string.hpp"
 
 #include <chrono>
@@ -80,6 +82,20 @@ pam_oauth2::SecureString read_password(const std::string& path)
     return password;
 }
 
+// A Sentinel endpoint through its Sentinels (asked without a password), any other straight to its
+// first address.
+pam_oauth2::Fallible<std::unique_ptr<sc::RedisConnection>>
+open(const sc::RedisEndpoint& endpoint, const sc::RedisConnectionSettings& settings, sc::Deadline deadline)
+{
+    if (endpoint.topology != sc::RedisTopology::Sentinel) {
+        return sc::RedisConnection::open(settings, deadline);
+    }
+    sc::SentinelSettings sentinel{settings, settings};
+    sentinel.sentinel.user.clear();
+    sentinel.sentinel.password = nullptr;
+    return sc::open_primary(endpoint, sentinel, deadline);
+}
+
 int run(const Options& options)
 {
     const auto started = std::chrono::steady_clock::now();
@@ -104,7 +120,7 @@ int run(const Options& options)
     settings.user = endpoint.value().user;
     settings.password = options.password_file.empty() ? nullptr : &password;
     settings.database = endpoint.value().database;
-    auto connection = sc::RedisConnection::open(settings, deadline);
+    auto connection = open(endpoint.value(), settings, deadline);
     if (!connection.ok()) {
         std::cout << "failure: " << connection.error() << "\n";
         return report(2);

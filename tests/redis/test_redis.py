@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -53,17 +54,19 @@ def issue_cert(directory, ca_pem, stem, san, usage):
 class RedisServer:
     """One redis-server on loopback: a plain port, optionally a TLS port; ACL users from a file."""
 
-    def __init__(self, directory, name, tls=None, client_certs=False):
+    def __init__(self, directory, name, tls=None, client_certs=False, acl=True, extra=()):
         self.dir = os.path.join(directory, name)
         os.makedirs(self.dir)
-        acl = os.path.join(self.dir, "users.acl")
-        with open(acl, "w") as f:
-            # The cache's user: its prefix only, and only the commands it sends.
-            f.write("user default off\n"
-                    f"user cache on >{PASSWORD} ~po2:* resetchannels -@all +get +set +del +ping +select\n")
         self.port = free_port()
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", self.dir, "--aclfile", acl, "--daemonize", "no", "--logfile", "redis.log"]
+                "--dir", self.dir, "--daemonize", "no", "--logfile", "redis.log", *extra]
+        if acl:
+            acl_file = os.path.join(self.dir, "users.acl")
+            with open(acl_file, "w") as f:
+                # The cache's user: its prefix only, and only the commands it sends.
+                f.write("user default off\n"
+                        f"user cache on >{PASSWORD} ~po2:* resetchannels -@all +get +set +del +ping +select\n")
+            args += ["--aclfile", acl_file]
         self.tls_port = None
         if tls:
             cert, key, ca = tls
@@ -76,8 +79,7 @@ class RedisServer:
     def _wait_ready(self):
         for _ in range(200):
             if self.process.poll() is not None:
-                with open(os.path.join(self.dir, "redis.log")) as f:
-                    raise RuntimeError("redis-server exited: " + f.read()[-2000:])
+                raise RuntimeError("redis-server exited: " + self.log()[-2000:])
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
                     s.sendall(b"PING\r\n")
@@ -87,6 +89,16 @@ class RedisServer:
                 pass
             time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
+
+    def command(self, inline):
+        """One inline command over a plain socket (no ACL servers only); the raw reply."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+            s.sendall(inline + b"\r\n")
+            return s.recv(65536)
+
+    def log(self):
+        with open(os.path.join(self.dir, "redis.log")) as f:
+            return f.read()
 
     def stop(self):
         if self.process.poll() is None:
@@ -245,6 +257,134 @@ class Budget(unittest.TestCase):
         self.assertEqual(code, 2, text)
         self.assertIn("connect: Connection refused", text)
         self.assertLess(elapsed, BUDGET_MS, text)
+
+
+class Sentinel(RedisServer):
+    """A redis-server --sentinel watching `primary_port` as mymaster (quorum 2, down after 1 s)."""
+
+    def __init__(self, directory, name, primary_port):
+        self.dir = os.path.join(directory, name)
+        os.makedirs(self.dir)
+        self.port = free_port()
+        self.tls_port = None
+        config = os.path.join(self.dir, "sentinel.conf")  # Sentinel rewrites its file: one each
+        with open(config, "w") as f:
+            f.write(f"port {self.port}\nbind 127.0.0.1\ndir {self.dir}\nlogfile redis.log\n"
+                    f"sentinel monitor mymaster 127.0.0.1 {primary_port} 2\n"
+                    "sentinel down-after-milliseconds mymaster 1000\n"
+                    "sentinel failover-timeout mymaster 4000\n")
+        self.process = subprocess.Popen([REDIS_SERVER, config, "--sentinel"], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        self._wait_ready()
+
+
+class FakeSentinel:
+    """A loopback socket that answers every request with `answer` (bytes), for Sentinels that lie."""
+
+    def __init__(self, answer):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.answer = answer
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                peer, _ = self.listener.accept()
+            except OSError:
+                return
+            with peer:
+                peer.settimeout(2)
+                try:
+                    if peer.recv(4096):
+                        peer.sendall(self.answer)
+                        peer.recv(4096)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.listener.close()
+
+
+class SentinelDiscovery(unittest.TestCase):
+    """A primary, a replica and three Sentinels: the primary found through them, then after it dies."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.primary = RedisServer(WORKDIR, "sentinel_primary", acl=False)
+        cls.replica = RedisServer(WORKDIR, "sentinel_replica", acl=False,
+                                  extra=("--replicaof", "127.0.0.1", str(cls.primary.port)))
+        # The replica in sync before the Sentinels first ask the primary for its replicas.
+        deadline = time.monotonic() + 20
+        while b"master_link_status:up" not in cls.replica.command(b"INFO replication"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the replica did not sync: " + cls.replica.log()[-1500:])
+            time.sleep(0.1)
+        cls.sentinels = [Sentinel(WORKDIR, f"sentinel_{i}", cls.primary.port) for i in range(3)]
+
+    @classmethod
+    def tearDownClass(cls):
+        for server in (*cls.sentinels, cls.replica, cls.primary):
+            server.stop()
+
+    def url(self, *ports, master="mymaster"):
+        return "redis+sentinel://" + ",".join(f"127.0.0.1:{p}" for p in ports) + f"/{master}/0"
+
+    def sentinel_ports(self):
+        return [s.port for s in self.sentinels]
+
+    def test_1_the_primary_through_three_sentinels(self):
+        code, lines, _, text = probe(self.url(*self.sentinel_ports()), "SET po2:s before-failover", "GET po2:s",
+                                     "WAIT 1 2000", password=False, budget_ms=3000)
+        self.assertEqual(code, 0, text)
+        self.assertEqual(lines, ["status OK", "string before-failover", "integer 1"], text)
+
+    def test_2_a_dead_and_a_hung_sentinel_are_passed_over_within_the_budget(self):
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(8)
+            dead = free_port()
+            code, lines, elapsed, text = probe(self.url(dead, silent.getsockname()[1], *self.sentinel_ports()),
+                                               "GET po2:s", password=False, budget_ms=400)
+        self.assertEqual(code, 0, text)
+        self.assertEqual(lines, ["string before-failover"], text)
+        self.assertLess(elapsed, 400 + MARGIN_MS, text)
+
+    def test_3_an_unknown_master_name(self):
+        code, _, _, text = probe(self.url(*self.sentinel_ports(), master="nosuchmaster"), "PING", password=False,
+                                 budget_ms=1000)
+        self.assertEqual(code, 2, text)
+        self.assertIn("does not know master 'nosuchmaster'", text)
+
+    def test_4_a_sentinel_naming_a_replica_or_answering_garbage_is_not_believed(self):
+        port = str(self.replica.port).encode()
+        liar = FakeSentinel(b"*2\r\n$9\r\n127.0.0.1\r\n$" + str(len(port)).encode() + b"\r\n" + port + b"\r\n")
+        garbage = FakeSentinel(b"*2\r\n$9\r\nnot an ip\r\n$2\r\nxx\r\n")
+        try:
+            code, _, _, text = probe(self.url(liar.port), "SET po2:s x", password=False, budget_ms=1000)
+            self.assertEqual(code, 2, text)
+            self.assertIn("is not a primary (ROLE: slave)", text)
+            code, _, _, text = probe(self.url(garbage.port), "PING", password=False, budget_ms=1000)
+            self.assertEqual(code, 2, text)
+            self.assertIn("not an address", text)
+        finally:
+            liar.close()
+            garbage.close()
+
+    def test_5_after_the_primary_dies_the_new_primary_is_found(self):
+        self.primary.stop()
+        deadline = time.monotonic() + 40
+        while True:
+            code, lines, _, text = probe(self.url(*self.sentinel_ports()), "SET po2:after 1", "GET po2:s",
+                                         password=False, budget_ms=1000)
+            if code == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(code, 0, text + "".join(s.log()[-1500:] for s in self.sentinels))
+        self.assertEqual(lines, ["status OK", "string before-failover"], text)
 
 
 if __name__ == "__main__":
