@@ -5,7 +5,9 @@
 //   status OK | string TEXT | integer N | nil | error TEXT | array N
 // A failure prints "failure: REASON" and exits 2; a bad command line exits 64. The time taken
 // (connect and all commands) goes to stderr as "elapsed_ms N". A redis+sentinel:// URL is resolved
-// through its Sentinels first.
+// through its Sentinels first; with redis+cluster:// each command's second word is its key, and
+// the redirects followed go to stderr as "redirects N".
+#include "redis_cluster.hpp"
 #include "redis_connection.hpp"
 #include "redis_endpoint.hpp"
 #include "redis_sentinel.hpp"
@@ -14,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -96,6 +99,23 @@ open(const sc::RedisEndpoint& endpoint, const sc::RedisConnectionSettings& setti
     return sc::open_primary(endpoint, sentinel, deadline);
 }
 
+// Each command (words split on spaces) through `send`, one line per reply; 2 at the first failure.
+int run_commands(const std::vector<std::string>& commands,
+                 const std::function<pam_oauth2::Fallible<sc::RedisReply>(const std::vector<std::string_view>&)>& send)
+{
+    for (const auto& command : commands) {
+        std::istringstream words(command);
+        const std::vector<std::string> parts{std::istream_iterator<std::string>(words), {}};
+        auto reply = send(std::vector<std::string_view>(parts.begin(), parts.end()));
+        if (!reply.ok()) {
+            std::cout << "failure: " << reply.error() << "\n";
+            return 2;
+        }
+        std::cout << describe(reply.value()) << "\n";
+    }
+    return 0;
+}
+
 int run(const Options& options)
 {
     const auto started = std::chrono::steady_clock::now();
@@ -120,23 +140,22 @@ int run(const Options& options)
     settings.user = endpoint.value().user;
     settings.password = options.password_file.empty() ? nullptr : &password;
     settings.database = endpoint.value().database;
+    if (endpoint.value().topology == sc::RedisTopology::Cluster) {
+        sc::RedisClusterClient cluster(endpoint.value().hosts, settings);
+        const int code = run_commands(options.commands, [&](const std::vector<std::string_view>& arguments) {
+            return cluster.command(arguments.size() > 1 ? arguments[1] : std::string_view{}, arguments, deadline);
+        });
+        std::cerr << "redirects " << cluster.redirects_followed() << "\n";
+        return report(code);
+    }
     auto connection = open(endpoint.value(), settings, deadline);
     if (!connection.ok()) {
         std::cout << "failure: " << connection.error() << "\n";
         return report(2);
     }
-    for (const auto& command : options.commands) {
-        std::istringstream words(command);
-        const std::vector<std::string> parts{std::istream_iterator<std::string>(words), {}};
-        const std::vector<std::string_view> arguments(parts.begin(), parts.end());
-        auto reply = connection.value()->command(arguments, deadline);
-        if (!reply.ok()) {
-            std::cout << "failure: " << reply.error() << "\n";
-            return report(2);
-        }
-        std::cout << describe(reply.value()) << "\n";
-    }
-    return report(0);
+    return report(run_commands(options.commands, [&](const std::vector<std::string_view>& arguments) {
+        return connection.value()->command(arguments, deadline);
+    }));
 }
 
 } // namespace

@@ -54,10 +54,10 @@ def issue_cert(directory, ca_pem, stem, san, usage):
 class RedisServer:
     """One redis-server on loopback: a plain port, optionally a TLS port; ACL users from a file."""
 
-    def __init__(self, directory, name, tls=None, client_certs=False, acl=True, extra=()):
+    def __init__(self, directory, name, tls=None, client_certs=False, acl=True, extra=(), port=None):
         self.dir = os.path.join(directory, name)
         os.makedirs(self.dir)
-        self.port = free_port()
+        self.port = port or free_port()
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--dir", self.dir, "--daemonize", "no", "--logfile", "redis.log", *extra]
         if acl:
@@ -385,6 +385,95 @@ class SentinelDiscovery(unittest.TestCase):
             time.sleep(0.5)
         self.assertEqual(code, 0, text + "".join(s.log()[-1500:] for s in self.sentinels))
         self.assertEqual(lines, ["status OK", "string before-failover"], text)
+
+
+def free_cluster_port():
+    """A free port whose cluster bus port (+10000) is free too."""
+    for _ in range(100):
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        try:
+            with socket.socket() as bus:
+                bus.bind(("127.0.0.1", port + 10000))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+class ClusterRedirects(unittest.TestCase):
+    """Three masters in cluster mode: MOVED followed and remembered, ASK followed during a migration."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.nodes = []
+        for i in range(3):
+            port = free_cluster_port()
+            cls.nodes.append(RedisServer(WORKDIR, f"cluster_{i}", acl=False, port=port,
+                                         extra=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                                                "--cluster-node-timeout", "5000")))
+        subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{n.port}" for n in cls.nodes],
+                        "--cluster-replicas", "0", "--cluster-yes"], check=True, capture_output=True, timeout=60)
+        deadline = time.monotonic() + 30
+        while not all(b"cluster_state:ok" in n.command(b"CLUSTER INFO") for n in cls.nodes):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the cluster did not form")
+            time.sleep(0.1)
+
+    @classmethod
+    def tearDownClass(cls):
+        for node in cls.nodes:
+            node.stop()
+
+    def url(self):
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    def run_probe(self, *commands):
+        code, lines, _, text = probe(self.url(), *commands, password=False, budget_ms=2000)
+        redirects = [int(line.split()[1]) for line in text.splitlines() if line.startswith("redirects ")]
+        return code, lines, redirects[0] if redirects else None, text
+
+    def owner_of(self, key):
+        """The node that serves `key` (the others answer -MOVED)."""
+        for node in self.nodes:
+            if not node.command(b"GET " + key.encode()).startswith(b"-MOVED"):
+                return node
+        raise AssertionError("no node owns " + key)
+
+    def test_key_slot_agrees_with_the_server(self):
+        self.assertEqual(self.nodes[0].command(b"CLUSTER KEYSLOT foo"), b":12182\r\n")
+        self.assertEqual(self.nodes[0].command(b"CLUSTER KEYSLOT 123456789"), b":12739\r\n")
+
+    def test_moved_is_followed_for_keys_on_every_node(self):
+        keys = [f"po2:k{i}" for i in range(24)]
+        code, lines, redirects, text = self.run_probe(*[f"SET {k} v-{k} EX 30" for k in keys],
+                                                      *[f"GET {k}" for k in keys])
+        self.assertEqual(code, 0, text)
+        self.assertEqual(lines, ["status OK"] * len(keys) + [f"string v-{k}" for k in keys], text)
+        # Keys off the seed node are redirected once each for SET; GET then goes straight there.
+        off_seed = sum(1 for k in keys if self.owner_of(k) is not self.nodes[0])
+        self.assertGreater(off_seed, 0)
+        self.assertEqual(redirects, off_seed, text)
+
+    def test_ask_is_followed_while_a_slot_migrates(self):
+        key = "po2:ask"
+        source = self.owner_of(key)
+        target = next(n for n in self.nodes if n is not source)
+        slot = int(source.command(b"CLUSTER KEYSLOT " + key.encode())[1:].strip())
+        source_id = source.command(b"CLUSTER MYID").split(b"\r\n")[1]
+        target_id = target.command(b"CLUSTER MYID").split(b"\r\n")[1]
+        self.assertEqual(target.command(b"CLUSTER SETSLOT %d IMPORTING %s" % (slot, source_id)), b"+OK\r\n")
+        self.assertEqual(source.command(b"CLUSTER SETSLOT %d MIGRATING %s" % (slot, target_id)), b"+OK\r\n")
+        try:
+            # The key is on neither yet: the source sends the writer to the target with -ASK.
+            code, lines, _, text = self.run_probe(f"SET {key} moved-value EX 30", f"GET {key}")
+            self.assertEqual(code, 0, text)
+            self.assertEqual(lines, ["status OK", "string moved-value"], text)
+            self.assertIn(b"-ASK", source.command(b"GET " + key.encode()))
+        finally:
+            for node in (source, target):
+                node.command(b"CLUSTER SETSLOT %d STABLE" % slot)
 
 
 if __name__ == "__main__":
