@@ -6,10 +6,12 @@
 // A failure prints "failure: REASON" and exits 2; a bad command line exits 64. The time taken
 // (connect and all commands) goes to stderr as "elapsed_ms N". A redis+sentinel:// URL is resolved
 // through its Sentinels first; with redis+cluster:// each command's second word is its key, and
-// the redirects followed go to stderr as "redirects N".
+// the redirects followed go to stderr as "redirects N". --pool-rounds N runs the commands N times
+// through a RedisPool (see run_pool).
 #include "redis_cluster.hpp"
 #include "redis_connection.hpp"
 #include "redis_endpoint.hpp"
+#include "redis_pool.hpp"
 #include "redis_sentinel.hpp"
 #include "secure_string.hpp"
 
@@ -21,6 +23,7 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace sc = pam_oauth2::shared_cache;
@@ -32,6 +35,9 @@ struct Options {
     sc::RedisTlsSettings tls;
     std::string password_file;
     long budget_ms = 150;
+    int pool_rounds = 0;
+    long breaker_open_ms = 5000;
+    long round_pause_ms = 0;
     std::vector<std::string> commands;
 };
 
@@ -50,6 +56,12 @@ bool parse_options(int argc, char** argv, Options& options)
             options.tls.key_file = args[++i];
         } else if (args[i] == "--password-file" && has_value) {
             options.password_file = args[++i];
+        } else if (args[i] == "--pool-rounds" && has_value) {
+            options.pool_rounds = std::stoi(args[++i]);
+        } else if (args[i] == "--breaker-open-ms" && has_value) {
+            options.breaker_open_ms = std::stol(args[++i]);
+        } else if (args[i] == "--round-pause-ms" && has_value) {
+            options.round_pause_ms = std::stol(args[++i]);
         } else if (args[i] == "--budget-ms" && has_value) {
             options.budget_ms = std::stol(args[++i]);
         } else if (args[i].rfind("--", 0) == 0) {
@@ -116,6 +128,34 @@ int run_commands(const std::vector<std::string>& commands,
     return 0;
 }
 
+// --pool-rounds N: the commands N times through one RedisPool, each round with its own budget
+// (and --round-pause-ms between rounds, the breaker open for --breaker-open-ms);
+// prints each breaker change ("breaker open"), then "failed_rounds F", "opened K" and the state.
+int run_pool(const Options& options, const sc::RedisEndpoint& endpoint, const sc::RedisConnectionSettings& settings)
+{
+    sc::RedisPool::Settings pool_settings;
+    pool_settings.breaker.open_for = std::chrono::milliseconds(options.breaker_open_ms);
+    sc::RedisPool pool([&](sc::Deadline deadline) { return open(endpoint, settings, deadline); }, pool_settings,
+                       [](sc::CircuitBreaker::State state) { std::cout << "breaker " << name(state) << "\n"; });
+    int failed = 0;
+    for (int round = 0; round < options.pool_rounds; ++round) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(round == 0 ? 0 : options.round_pause_ms));
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.budget_ms);
+        for (const auto& command : options.commands) {
+            std::istringstream words(command);
+            const std::vector<std::string> parts{std::istream_iterator<std::string>(words), {}};
+            const auto reply = pool.command(std::vector<std::string_view>(parts.begin(), parts.end()), deadline);
+            if (!reply.ok()) {
+                ++failed;
+                break;
+            }
+        }
+    }
+    std::cout << "failed_rounds " << failed << "\nopened " << pool.opened() << "\nstate " << name(pool.breaker_state())
+              << "\n";
+    return 0;
+}
+
 int run(const Options& options)
 {
     const auto started = std::chrono::steady_clock::now();
@@ -140,6 +180,9 @@ int run(const Options& options)
     settings.user = endpoint.value().user;
     settings.password = options.password_file.empty() ? nullptr : &password;
     settings.database = endpoint.value().database;
+    if (options.pool_rounds > 0) {
+        return report(run_pool(options, endpoint.value(), settings));
+    }
     if (endpoint.value().topology == sc::RedisTopology::Cluster) {
         sc::RedisClusterClient cluster(endpoint.value().hosts, settings);
         const int code = run_commands(options.commands, [&](const std::vector<std::string_view>& arguments) {
@@ -168,7 +211,8 @@ int main(int argc, char** argv)
     try {
         if (!parse_options(argc, argv, options)) {
             std::cerr << "usage: redis_probe --url URL [--ca F] [--cert F --key F] [--password-file F] "
-                         "[--budget-ms N] 'COMMAND ARG...'...\n";
+                         "[--budget-ms N] [--pool-rounds N [--breaker-open-ms N] [--round-pause-ms N]] "
+                         "'COMMAND ARG...'...\n";
             return 64;
         }
         return run(options);

@@ -387,6 +387,62 @@ class SentinelDiscovery(unittest.TestCase):
         self.assertEqual(lines, ["status OK", "string before-failover"], text)
 
 
+class Pool(unittest.TestCase):
+    """A RedisPool over the plain server: connections reused; the breaker opens and closes again."""
+
+    def test_one_connection_serves_many_rounds(self):
+        code, lines, _, text = probe(plain_url(), "SET po2:p 1 EX 5", "GET po2:p", "--pool-rounds", "50")
+        self.assertEqual(code, 0, text)
+        self.assertEqual(lines, ["failed_rounds 0", "opened 1", "state closed"], text)
+
+    def test_the_breaker_opens_on_a_stopped_redis_and_closes_when_it_is_back(self):
+        args = [PROBE, "--url", plain_url(), "--password-file", PASSWORD_FILE, "--budget-ms", "100",
+                "--pool-rounds", "40", "--breaker-open-ms", "300", "--round-pause-ms", "50", "GET po2:x"]
+        os.kill(PLAIN.process.pid, signal.SIGSTOP)
+        started = time.monotonic()
+        running = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.0)  # 3 rounds time out (the breaker opens), then rounds fail without I/O
+        finally:
+            os.kill(PLAIN.process.pid, signal.SIGCONT)
+        out, err = running.communicate(timeout=30)
+        text = out + err
+        lines = out.splitlines()
+        self.assertEqual(running.returncode, 0, text)
+        self.assertEqual(lines[0], "breaker open", text)
+        self.assertIn("breaker closed", lines, text)
+        self.assertEqual(lines[-1], "state closed", text)
+        failed = int(next(l for l in lines if l.startswith("failed_rounds")).split()[1])
+        opened = int(next(l for l in lines if l.startswith("opened")).split()[1])
+        elapsed = float(err.split("elapsed_ms ")[1])
+        # Only the tries spend their 100 ms (3 to open, a trial per 300-600 ms, the reconnect); the
+        # other failed rounds cost nothing: without the breaker each would have cost 100 ms too.
+        self.assertGreater(failed, opened, text)
+        self.assertLessEqual(opened, 7, text)
+        self.assertLess(elapsed, 39 * 50 + opened * 100 + 500, text)
+        self.assertLess(time.monotonic() - started, 10, text)
+
+    def test_a_replica_answering_readonly_is_dropped_not_reused(self):
+        primary = RedisServer(WORKDIR, "pool_primary", acl=False)
+        replica = RedisServer(WORKDIR, "pool_replica", acl=False, extra=("--replicaof", "127.0.0.1", str(primary.port)))
+        try:
+            code, lines, _, text = probe(f"redis://127.0.0.1:{replica.port}/0", "SET po2:x 1", "--pool-rounds", "3",
+                                         password=False)
+        finally:
+            replica.stop()
+            primary.stop()
+        self.assertEqual(code, 0, text)
+        # Each round opens afresh: a connection that met READONLY is not given back to the pool.
+        self.assertEqual(lines, ["breaker open", "failed_rounds 3", "opened 3", "state open"], text)
+
+    def test_a_fast_failing_server_opens_the_breaker_without_waiting(self):
+        code, lines, elapsed, text = probe(f"redis://cache@127.0.0.1:{free_port()}/0", "PING",
+                                           "--pool-rounds", "20")
+        self.assertEqual(code, 0, text)
+        self.assertEqual(lines, ["breaker open", "failed_rounds 20", "opened 3", "state open"], text)
+        self.assertLess(elapsed, BUDGET_MS, text)
+
+
 def free_cluster_port():
     """A free port whose cluster bus port (+10000) is free too."""
     for _ in range(100):
