@@ -41,7 +41,7 @@ RedisConnection::RedisConnection(std::unique_ptr<RedisStream> stream, const Redi
 Fallible<std::unique_ptr<RedisConnection>> RedisConnection::open(const RedisConnectionSettings& settings,
                                                                  Deadline deadline)
 {
-    auto stream = RedisStream::connect(settings.host, settings.tls ? &*settings.tls : nullptr, deadline);
+    auto stream = RedisStream::connect(settings.host, settings.tls, deadline);
     if (!stream.ok()) {
         return Failure{stream.error()};
     }

@@ -17,9 +17,9 @@ namespace pam_oauth2::shared_cache {
 /// What one connection needs: the address, TLS or not, who to log in as, and the database.
 struct RedisConnectionSettings {
     RedisHost host;
-    std::optional<RedisTlsSettings> tls;
-    std::string user;                       ///< ACL user; empty with a password means the default user
-    const SecureString* password = nullptr; ///< none: no AUTH; the caller owns it (read from a file)
+    std::shared_ptr<const TlsClientContext> tls; ///< none: plain TCP
+    std::string user;                            ///< ACL user; empty with a password means the default user
+    const SecureString* password = nullptr;      ///< none: no AUTH; the caller owns it (read from a file)
     int database = 0;
     RedisReplyLimits limits;
 };

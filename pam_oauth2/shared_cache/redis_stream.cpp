@@ -37,18 +37,6 @@ Fallible<bool> wait_ready(int fd, short events, Deadline deadline, const std::st
     }
 }
 
-std::string openssl_reason()
-{
-    const unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    if (code == 0) {
-        return "no OpenSSL reason";
-    }
-    char text[256];
-    ERR_error_string_n(code, text, sizeof text);
-    return text;
-}
-
 // One address: a non-blocking socket and its connect, finished by poll.
 Fallible<UniqueFd> connect_address(const addrinfo& address, Deadline deadline, const std::string& what)
 {
@@ -81,29 +69,6 @@ bool is_ip_literal(const std::string& host)
     return inet_pton(AF_INET, host.c_str(), &address) == 1 || inet_pton(AF_INET6, host.c_str(), &address) == 1;
 }
 
-Fallible<bool> configure_context(SSL_CTX* context, const RedisTlsSettings& tls)
-{
-    SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nullptr);
-    if (SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) != 1) {
-        return Failure{"cannot require TLS 1.2: " + openssl_reason()};
-    }
-    const int trusted = tls.ca_file.empty() ? SSL_CTX_set_default_verify_paths(context)
-                                            : SSL_CTX_load_verify_locations(context, tls.ca_file.c_str(), nullptr);
-    if (trusted != 1) {
-        return Failure{"cannot read the CA file '" + tls.ca_file + "': " + openssl_reason()};
-    }
-    if (tls.cert_file.empty() != tls.key_file.empty()) {
-        return Failure{"a client certificate needs both its certificate and its key file"};
-    }
-    if (!tls.cert_file.empty() && (SSL_CTX_use_certificate_chain_file(context, tls.cert_file.c_str()) != 1 ||
-                                   SSL_CTX_use_PrivateKey_file(context, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-                                   SSL_CTX_check_private_key(context) != 1)) {
-        return Failure{"cannot use the client certificate '" + tls.cert_file + "' and key '" + tls.key_file +
-                       "': " + openssl_reason()};
-    }
-    return true;
-}
-
 // SNI for a name, and the certificate must name the host: DNS name or IP address.
 Fallible<bool> configure_peer(SSL* ssl, const std::string& host)
 {
@@ -123,8 +88,8 @@ Fallible<bool> configure_peer(SSL* ssl, const std::string& host)
 
 } // namespace
 
-Fallible<std::unique_ptr<RedisStream>> RedisStream::connect(const RedisHost& host, const RedisTlsSettings* tls,
-                                                            Deadline deadline)
+Fallible<std::unique_ptr<RedisStream>>
+RedisStream::connect(const RedisHost& host, const std::shared_ptr<const TlsClientContext>& tls, Deadline deadline)
 {
     const std::string what = "redis " + display(host);
     addrinfo hints{};
@@ -146,8 +111,9 @@ Fallible<std::unique_ptr<RedisStream>> RedisStream::connect(const RedisHost& hos
             continue;
         }
         std::unique_ptr<RedisStream> stream(new RedisStream(std::move(fd).value(), what));
-        if (tls != nullptr) {
-            auto started = stream->start_tls(host, *tls, deadline);
+        if (tls) {
+            stream->context_ = tls;
+            auto started = stream->start_tls(host, deadline);
             if (!started.ok()) {
                 return Failure{started.error()};
             }
@@ -161,9 +127,6 @@ RedisStream::~RedisStream()
 {
     if (ssl_ != nullptr) {
         SSL_free(ssl_);
-    }
-    if (context_ != nullptr) {
-        SSL_CTX_free(context_);
     }
 }
 
@@ -191,18 +154,10 @@ Fallible<bool> RedisStream::wait_for_tls(int result, Deadline deadline, const ch
                    (error == SSL_ERROR_SYSCALL && saved != 0 ? std::string(std::strerror(saved)) : reason)};
 }
 
-Fallible<bool> RedisStream::start_tls(const RedisHost& host, const RedisTlsSettings& tls, Deadline deadline)
+Fallible<bool> RedisStream::start_tls(const RedisHost& host, Deadline deadline)
 {
     ERR_clear_error();
-    context_ = SSL_CTX_new(TLS_client_method());
-    if (context_ == nullptr) {
-        return Failure{peer_ + ": cannot create a TLS context: " + openssl_reason()};
-    }
-    auto configured = configure_context(context_, tls);
-    if (!configured.ok()) {
-        return Failure{peer_ + ": " + configured.error()};
-    }
-    ssl_ = SSL_new(context_);
+    ssl_ = SSL_new(context_->get());
     if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_.get()) != 1) {
         return Failure{peer_ + ": cannot create a TLS connection: " + openssl_reason()};
     }

@@ -2,6 +2,7 @@
 
 #include "fallible.hpp"
 #include "redis_endpoint.hpp"
+#include "redis_tls.hpp"
 #include "unique_fd.hpp"
 
 #include <chrono>
@@ -11,21 +12,11 @@
 #include <string_view>
 
 using SSL = struct ssl_st;
-using SSL_CTX = struct ssl_ctx_st;
 
 namespace pam_oauth2::shared_cache {
 
 /// Every wait of the shared cache ends by one of these (CLOCK_MONOTONIC).
 using Deadline = std::chrono::steady_clock::time_point;
-
-/// TLS to a Redis server: the server's certificate must chain to `ca_file` (the system's trust
-/// store when empty) and name the host of the endpoint (DNS name or IP address); a client
-/// certificate and key are sent when both are given.
-struct RedisTlsSettings {
-    std::string ca_file;
-    std::string cert_file;
-    std::string key_file;
-};
 
 /// A connected byte stream to one Redis address, plain TCP or TLS, on a non-blocking socket: every
 /// call returns by its deadline whatever the peer does (accepts and stays silent, trickles bytes,
@@ -36,8 +27,8 @@ public:
     /// Resolves and connects (each address in turn, non-blocking connect + poll), then the TLS
     /// handshake when `tls` is set, all by `deadline`. Name resolution is getaddrinfo(3) and is not
     /// bounded by the deadline: give IP literals where a resolver may hang.
-    static Fallible<std::unique_ptr<RedisStream>> connect(const RedisHost& host, const RedisTlsSettings* tls,
-                                                          Deadline deadline);
+    static Fallible<std::unique_ptr<RedisStream>>
+    connect(const RedisHost& host, const std::shared_ptr<const TlsClientContext>& tls, Deadline deadline);
     ~RedisStream();
     RedisStream(const RedisStream&) = delete;
     RedisStream& operator=(const RedisStream&) = delete;
@@ -49,12 +40,12 @@ public:
 
 private:
     RedisStream(UniqueFd fd, std::string peer) : fd_(std::move(fd)), peer_(std::move(peer)) {}
-    Fallible<bool> start_tls(const RedisHost& host, const RedisTlsSettings& tls, Deadline deadline);
+    Fallible<bool> start_tls(const RedisHost& host, Deadline deadline);
     Fallible<bool> wait_for_tls(int result, Deadline deadline, const char* what);
 
     UniqueFd fd_;
     std::string peer_;
-    SSL_CTX* context_ = nullptr;
+    std::shared_ptr<const TlsClientContext> context_; ///< kept alive while ssl_ uses it
     SSL* ssl_ = nullptr;
 };
 

@@ -175,7 +175,12 @@ int run(const Options& options)
     sc::RedisConnectionSettings settings;
     settings.host = endpoint.value().hosts.front();
     if (endpoint.value().tls) {
-        settings.tls = options.tls;
+        auto context = sc::TlsClientContext::create(options.tls);
+        if (!context.ok()) {
+            std::cout << "failure: " << context.error() << "\n";
+            return report(2);
+        }
+        settings.tls = context.value();
     }
     settings.user = endpoint.value().user;
     settings.password = options.password_file.empty() ? nullptr : &password;
