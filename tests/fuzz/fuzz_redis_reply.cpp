@@ -1,5 +1,7 @@
 // Bytes from a Redis server (or whoever answers in its place), fed to the reply reader in two
-// pieces: it must parse, fail or wait for more, within its limits, and never crash or leak.
+// pieces: it must parse, fail or wait for more, within its limits, and never crash or leak; and
+// the cluster redirect read from an error reply names a real slot and port.
+#include "redis_cluster.hpp"
 #include "redis_reply.hpp"
 
 #include <cstddef>
@@ -23,6 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             const auto reply = reader.next();
             if (!reply.ok() || !reply.value()) {
                 break;
+            }
+            // A -MOVED/-ASK address is parsed from the same bytes.
+            const auto redirect = sc::parse_redirect(*reply.value());
+            if (redirect && (redirect->slot < 0 || redirect->slot >= sc::cluster_slots || redirect->to.port == 0)) {
+                __builtin_trap();
             }
         }
     }
