@@ -24,24 +24,61 @@ void RedisPool::record(bool success)
 Fallible<std::unique_ptr<RedisConnection>> RedisPool::take(Deadline deadline)
 {
     {
-        const std::lock_guard<std::mutex> lock(mutex_);
+        std::unique_lock<std::mutex> lock(mutex_);
+        // An idle connection, else a new one while fewer than max_open live, else wait for one to
+        // come back: a login storm must not open a connection per login on Redis.
+        const bool ready =
+            returned_.wait_until(lock, deadline, [this] { return !idle_.empty() || live_ < settings_.max_open; });
+        if (!ready) {
+            return Failure{"shared cache: all " + std::to_string(settings_.max_open) +
+                           " connections stayed busy for the whole time budget"};
+        }
         if (!idle_.empty()) {
             auto connection = std::move(idle_.back());
             idle_.pop_back();
             return connection;
         }
+        ++live_;
         ++opened_;
     }
     // Opened outside the lock: other threads keep using the idle connections meanwhile.
-    return opener_(deadline);
+    auto opened = opener_(deadline);
+    if (!opened.ok()) {
+        forget(1);
+    }
+    return opened;
 }
 
-void RedisPool::give_back(std::unique_ptr<RedisConnection> connection)
+void RedisPool::forget(std::size_t count)
 {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    if (connection->usable() && idle_.size() < settings_.max_idle) {
-        idle_.push_back(std::move(connection));
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        live_ -= count;
     }
+    returned_.notify_all();
+}
+
+void RedisPool::give_back(std::unique_ptr<RedisConnection> connection, bool keep)
+{
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (keep && connection->usable() && idle_.size() < settings_.max_idle) {
+            idle_.push_back(std::move(connection));
+        } else {
+            --live_;
+        }
+    }
+    returned_.notify_one();
+}
+
+void RedisPool::drop_idle()
+{
+    std::vector<std::unique_ptr<RedisConnection>> dropped;
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        dropped.swap(idle_);
+    }
+    forget(dropped.size());
 }
 
 Fallible<RedisReply> RedisPool::command(const std::vector<std::string_view>& arguments, Deadline deadline)
@@ -55,21 +92,19 @@ Fallible<RedisReply> RedisPool::command(const std::vector<std::string_view>& arg
         return Failure{connection.error()};
     }
     auto reply = connection.value()->command(arguments, deadline);
+    const bool demoted = reply.ok() && reply.value().is_error() && reply.value().text.rfind("READONLY", 0) == 0;
+    give_back(std::move(connection).value(), !demoted);
     if (!reply.ok()) {
         record(false);
         return reply;
     }
-    if (reply.value().is_error() && reply.value().text.rfind("READONLY", 0) == 0) {
+    if (demoted) {
         // The primary was demoted: this connection and its idle siblings point at a replica now.
-        {
-            const std::lock_guard<std::mutex> lock(mutex_);
-            idle_.clear();
-        }
+        drop_idle();
         record(false);
         return Failure{"shared cache: the server is a replica now (" + reply.value().text + ")"};
     }
     record(true);
-    give_back(std::move(connection).value());
     return reply;
 }
 

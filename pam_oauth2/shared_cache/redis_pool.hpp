@@ -4,6 +4,7 @@
 #include "fallible.hpp"
 #include "redis_connection.hpp"
 
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -16,7 +17,8 @@ namespace pam_oauth2::shared_cache {
 
 /// A few connections to one Redis endpoint shared by the daemon's threads, behind a circuit
 /// breaker. A command takes an idle connection (or opens one with `opener`: a plain connection, or
-/// one through Sentinel discovery), and gives it back when it is still usable. While the breaker is
+/// one through Sentinel discovery; at most max_open at once, else it waits by its deadline), and
+/// gives it back when it is still usable. While the breaker is
 /// open a command fails at once, touching no socket. A -READONLY reply (a primary demoted in a
 /// failover) drops every idle connection, so the next ones are opened afresh (and rediscovered).
 class RedisPool {
@@ -26,7 +28,8 @@ public:
     using StateListener = std::function<void(CircuitBreaker::State)>;
 
     struct Settings {
-        std::size_t max_idle = 4;
+        std::size_t max_idle = 4; ///< kept open between commands
+        std::size_t max_open = 8; ///< open at once; beyond, a command waits (by its deadline) for one
         CircuitBreaker::Settings breaker;
     };
 
@@ -41,7 +44,9 @@ public:
 
 private:
     Fallible<std::unique_ptr<RedisConnection>> take(Deadline deadline);
-    void give_back(std::unique_ptr<RedisConnection> connection);
+    void give_back(std::unique_ptr<RedisConnection> connection, bool keep);
+    void forget(std::size_t count);
+    void drop_idle();
     void record(bool success);
 
     Opener opener_;
@@ -50,6 +55,8 @@ private:
     CircuitBreaker breaker_;
     mutable std::mutex mutex_;
     std::vector<std::unique_ptr<RedisConnection>> idle_;
+    std::condition_variable returned_;
+    std::size_t live_ = 0; ///< idle and in use
     std::size_t opened_ = 0;
 };
 

@@ -15,12 +15,14 @@
 #include "redis_sentinel.hpp"
 #include "secure_string.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <iterator>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -38,6 +40,8 @@ struct Options {
     int pool_rounds = 0;
     long breaker_open_ms = 5000;
     long round_pause_ms = 0;
+    int pool_threads = 1;
+    std::size_t pool_max_open = 8;
     std::vector<std::string> commands;
 };
 
@@ -60,6 +64,10 @@ bool parse_options(int argc, char** argv, Options& options)
             options.pool_rounds = std::stoi(args[++i]);
         } else if (args[i] == "--breaker-open-ms" && has_value) {
             options.breaker_open_ms = std::stol(args[++i]);
+        } else if (args[i] == "--pool-threads" && has_value) {
+            options.pool_threads = std::stoi(args[++i]);
+        } else if (args[i] == "--pool-max-open" && has_value) {
+            options.pool_max_open = static_cast<std::size_t>(std::stoul(args[++i]));
         } else if (args[i] == "--round-pause-ms" && has_value) {
             options.round_pause_ms = std::stol(args[++i]);
         } else if (args[i] == "--budget-ms" && has_value) {
@@ -129,14 +137,12 @@ int run_commands(const std::vector<std::string>& commands,
 }
 
 // --pool-rounds N: the commands N times through one RedisPool, each round with its own budget
-// (and --round-pause-ms between rounds, the breaker open for --breaker-open-ms);
+// (and --round-pause-ms between rounds, the breaker open for --breaker-open-ms), in each of
+// --pool-threads threads sharing the pool (--pool-max-open connections at most);
 // prints each breaker change ("breaker open"), then "failed_rounds F", "opened K" and the state.
-int run_pool(const Options& options, const sc::RedisEndpoint& endpoint, const sc::RedisConnectionSettings& settings)
+// The rounds of one thread; returns how many failed.
+int pool_rounds(const Options& options, sc::RedisPool& pool)
 {
-    sc::RedisPool::Settings pool_settings;
-    pool_settings.breaker.open_for = std::chrono::milliseconds(options.breaker_open_ms);
-    sc::RedisPool pool([&](sc::Deadline deadline) { return open(endpoint, settings, deadline); }, pool_settings,
-                       [](sc::CircuitBreaker::State state) { std::cout << "breaker " << name(state) << "\n"; });
     int failed = 0;
     for (int round = 0; round < options.pool_rounds; ++round) {
         std::this_thread::sleep_for(std::chrono::milliseconds(round == 0 ? 0 : options.round_pause_ms));
@@ -150,6 +156,28 @@ int run_pool(const Options& options, const sc::RedisEndpoint& endpoint, const sc
                 break;
             }
         }
+    }
+    return failed;
+}
+
+int run_pool(const Options& options, const sc::RedisEndpoint& endpoint, const sc::RedisConnectionSettings& settings)
+{
+    sc::RedisPool::Settings pool_settings;
+    pool_settings.breaker.open_for = std::chrono::milliseconds(options.breaker_open_ms);
+    pool_settings.max_open = options.pool_max_open;
+    std::mutex output;
+    sc::RedisPool pool([&](sc::Deadline deadline) { return open(endpoint, settings, deadline); }, pool_settings,
+                       [&](sc::CircuitBreaker::State state) {
+                           const std::lock_guard<std::mutex> lock(output);
+                           std::cout << "breaker " << name(state) << "\n";
+                       });
+    std::atomic<int> failed{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < options.pool_threads; ++i) {
+        threads.emplace_back([&] { failed += pool_rounds(options, pool); });
+    }
+    for (auto& thread : threads) {
+        thread.join();
     }
     std::cout << "failed_rounds " << failed << "\nopened " << pool.opened() << "\nstate " << name(pool.breaker_state())
               << "\n";
@@ -215,9 +243,11 @@ int main(int argc, char** argv)
     Options options;
     try {
         if (!parse_options(argc, argv, options)) {
-            std::cerr << "usage: redis_probe --url URL [--ca F] [--cert F --key F] [--password-file F] "
-                         "[--budget-ms N] [--pool-rounds N [--breaker-open-ms N] [--round-pause-ms N]] "
-                         "'COMMAND ARG...'...\n";
+            std::cerr
+                << "usage: redis_probe --url URL [--ca F] [--cert F --key F] [--password-file F] "
+                   "[--budget-ms N] [--pool-rounds N [--pool-threads N] [--pool-max-open N] [--breaker-open-ms N] "
+                   "[--round-pause-ms N]] "
+                   "'COMMAND ARG...'...\n";
             return 64;
         }
         return run(options);

@@ -395,6 +395,13 @@ class Pool(unittest.TestCase):
         self.assertEqual(code, 0, text)
         self.assertEqual(lines, ["failed_rounds 0", "opened 1", "state closed"], text)
 
+    def test_threads_share_at_most_max_open_connections(self):
+        code, lines, _, text = probe(plain_url(), "SET po2:p 1 EX 5", "GET po2:p", "--pool-rounds", "100",
+                                     "--pool-threads", "8", "--pool-max-open", "2", budget_ms=2000)
+        self.assertEqual(code, 0, text)
+        self.assertEqual(lines[0], "failed_rounds 0", text)
+        self.assertIn(lines[1], ("opened 1", "opened 2"), text)
+
     def test_the_breaker_opens_on_a_stopped_redis_and_closes_when_it_is_back(self):
         args = [PROBE, "--url", plain_url(), "--password-file", PASSWORD_FILE, "--budget-ms", "100",
                 "--pool-rounds", "40", "--breaker-open-ms", "300", "--round-pause-ms", "50", "GET po2:x"]
