@@ -173,6 +173,7 @@ int run_pool(const Options& options, const sc::RedisEndpoint& endpoint, const sc
                        });
     std::atomic<int> failed{0};
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(options.pool_threads));
     for (int i = 0; i < options.pool_threads; ++i) {
         threads.emplace_back([&] { failed += pool_rounds(options, pool); });
     }
