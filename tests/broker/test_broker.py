@@ -409,8 +409,15 @@ class ParkedPrompts(unittest.TestCase):
                 conn.connect(daemon.socket)
                 conn.sendall(pam_harness.frame(1, context))
                 self.assertEqual(pam_harness.read_frame(conn)[0], 2)  # PREPARED: the prompt; now silence
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
-                self.assertIn("pam_oauth2d_connections 0\n", answer.read().decode())
+            # Each PREPARED is sent just before its thread lets the connection go: allow it a moment.
+            deadline = time.monotonic() + 2
+            while True:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                    metrics = answer.read().decode()
+                if "pam_oauth2d_connections 0\n" in metrics or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertIn("pam_oauth2d_connections 0\n", metrics)
             held = self.timed_logins(daemon, args, token)
             # The parked ones can still finish their logins (VERIFY comes on a new connection).
             for conn in parked[:5]:
