@@ -39,9 +39,7 @@ void RefusalLog::refused(uid_t uid, const std::string& reason, const std::string
     try {
         const std::lock_guard<std::mutex> lock(mutex_);
         const auto now = clock_();
-        if (started_ && now - *started_ >= limits_.interval) {
-            lines = close_interval(now);
-        }
+        lines = close_interval_if_over(now);
         if (!started_) {
             started_ = now;
         }
@@ -72,13 +70,18 @@ void RefusalLog::tick() noexcept
     std::vector<std::string> lines;
     try {
         const std::lock_guard<std::mutex> lock(mutex_);
-        const auto now = clock_();
-        if (started_ && now - *started_ >= limits_.interval) {
-            lines = close_interval(now);
-        }
+        lines = close_interval_if_over(clock_());
     } catch (...) { // out of memory: the summary comes with a later tick or not at all
     }
     write(lines);
+}
+
+std::vector<std::string> RefusalLog::close_interval_if_over(std::chrono::steady_clock::time_point now)
+{
+    if (started_ && now - *started_ >= limits_.interval) {
+        return close_interval(now);
+    }
+    return {};
 }
 
 std::vector<std::string> RefusalLog::close_interval(std::chrono::steady_clock::time_point now)

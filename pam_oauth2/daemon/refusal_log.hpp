@@ -59,6 +59,8 @@ private:
     using Key = std::pair<uid_t, std::string>;
     // The summary lines of the interval that began at `started_`, the counts reset.
     std::vector<std::string> close_interval(std::chrono::steady_clock::time_point now);
+    // close_interval when the interval that began at `started_` is over, else nothing.
+    std::vector<std::string> close_interval_if_over(std::chrono::steady_clock::time_point now);
     void write(const std::vector<std::string>& lines) const noexcept;
 
     const Logger& logger_;

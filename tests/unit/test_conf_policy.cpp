@@ -11,6 +11,21 @@
 using namespace pam_oauth2;
 using namespace pam_oauth2::testing;
 
+namespace {
+
+// pam_oauth2d.conf with allow_users = root and `text`, loaded.
+std::variant<DaemonConfig, std::string> load_daemon_text(const TempDir& dir, const std::string& text)
+{
+    const std::string path = dir.path + "/pam_oauth2d.conf";
+    {
+        std::ofstream(path) << "allow_users = root\n" << text;
+    }
+    ::chmod(path.c_str(), 0644);
+    return load_daemon_config(path);
+}
+
+} // namespace
+
 TEST_CASE("conf_policy: a client's conf= must name a file below one of conf_dirs")
 {
     const std::vector<std::string> dirs{"/etc/pam_oauth2", "/srv/pg/conf"};
@@ -110,12 +125,7 @@ TEST_CASE("conf_policy: a conf= file is usable only by the peers conf_users bind
 TEST_CASE("conf_users in pam_oauth2d.conf: one line per file or directory, users that exist")
 {
     const TempDir dir;
-    const std::string path = dir.path + "/pam_oauth2d.conf";
-    const auto load = [&](const std::string& text) {
-        std::ofstream(path) << "allow_users = root\n" << text;
-        ::chmod(path.c_str(), 0644);
-        return load_daemon_config(path);
-    };
+    const auto load = [&](const std::string& text) { return load_daemon_text(dir, text); };
     auto loaded = load("conf_users = /etc/pam_oauth2/postgresql.conf root\n"
                        "conf_users = /etc/pam_oauth2/services/   root, 65534\n");
     REQUIRE(std::holds_alternative<DaemonConfig>(loaded));
@@ -141,14 +151,7 @@ TEST_CASE("conf_users in pam_oauth2d.conf: one line per file or directory, users
 TEST_CASE("conf_dirs in pam_oauth2d.conf: absolute directories, or empty for no conf= at all")
 {
     const TempDir dir;
-    const std::string path = dir.path + "/pam_oauth2d.conf";
-    const auto load = [&](const std::string& text) {
-        {
-            std::ofstream(path) << "allow_users = root\n" << text;
-        }
-        ::chmod(path.c_str(), 0644);
-        return load_daemon_config(path);
-    };
+    const auto load = [&](const std::string& text) { return load_daemon_text(dir, text); };
     auto loaded = load("conf_dirs = /etc/pam_oauth2/, /srv/pg\n");
     REQUIRE(std::holds_alternative<DaemonConfig>(loaded));
     CHECK(std::get<DaemonConfig>(loaded).conf_dirs == std::vector<std::string>{"/etc/pam_oauth2", "/srv/pg"});
