@@ -4,6 +4,17 @@
 
 #include <stdexcept>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define PAM_OAUTH2_TEST_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PAM_OAUTH2_TEST_LSAN 1
+#endif
+#endif
+#ifdef PAM_OAUTH2_TEST_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 using namespace pam_oauth2;
 using namespace std::chrono_literals;
 
@@ -55,8 +66,14 @@ TEST_CASE("flights: an exception that escapes the leader's guard still removes i
 {
     Metrics metrics;
     Flights flights(metrics);
-    CHECK_THROWS(flights.decide(
-        "k", []() -> Decision { throw Escaping(); }, 1000ms, 5));
+    {
+#ifdef PAM_OAUTH2_TEST_LSAN
+        // The C++ runtime cannot free an exception object whose destructor threw: not the code's leak.
+        const __lsan::ScopedDisabler runtime_leaks_the_escaped_exception;
+#endif
+        CHECK_THROWS(flights.decide(
+            "k", []() -> Decision { throw Escaping(); }, 1000ms, 5));
+    }
     int runs = 0;
     const auto decided = flights.decide(
         "k",
