@@ -7,12 +7,13 @@
 
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <string>
 
 int main(int argc, char** argv)
 {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: transport_probe URL [--allow-http] [--ca-file FILE] [--post]\n");
+        std::cerr << "usage: transport_probe URL [--allow-http] [--ca-file FILE] [--post]\n";
         return 2;
     }
     pam_oauth2::HttpSettings settings;
@@ -27,7 +28,7 @@ int main(int argc, char** argv)
         } else if (std::strcmp(argv[i], "--post") == 0) {
             request.form_fields.emplace_back("field", &field);
         } else {
-            std::fprintf(stderr, "transport_probe: unknown argument %s\n", argv[i]);
+            std::cerr << "transport_probe: unknown argument " << argv[i] << "\n";
             return 2;
         }
     }
@@ -40,7 +41,7 @@ int main(int argc, char** argv)
         std::printf("cache_control=%s\ndate=%lld\n", result.cache_control.c_str(), result.date);
         std::printf("body=%s\n", std::string(result.body.view()).c_str());
     } catch (const std::exception& error) {
-        std::fprintf(stderr, "transport_probe: %s\n", error.what());
+        std::cerr << "transport_probe: " << error.what() << "\n";
         return 1;
     }
     return 0;
