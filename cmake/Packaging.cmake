@@ -86,8 +86,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# libcurl 7.85 brought CURLOPT_PROTOCOLS_STR; shlibdeps cannot see option requirements.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libpam-runtime, libcurl4 (>= 7.85), passwd")
+# libcurl 7.76 is the floor (RHEL 9; newer options are chosen at run time); shlibdeps cannot see
+# option requirements, and scripts/check-abi-floor.py checks the functions.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libpam-runtime, libcurl4 (>= 7.76), passwd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${CMAKE_SOURCE_DIR}/packaging/postinst;${CMAKE_SOURCE_DIR}/packaging/postrm")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
@@ -95,7 +96,7 @@ set(CPACK_RPM_FILE_NAME "pam-oauth2-${PROJECT_VERSION}.${CMAKE_SYSTEM_PROCESSOR}
 set(CPACK_RPM_PACKAGE_LICENSE "MIT")
 set(CPACK_RPM_PACKAGE_GROUP "System Environment/Base")
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)
-set(CPACK_RPM_PACKAGE_REQUIRES "pam, libcurl >= 7.85, openssl-libs >= 3.0")
+set(CPACK_RPM_PACKAGE_REQUIRES "pam, libcurl >= 7.76, openssl-libs >= 3.0")
 set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE "${CMAKE_SOURCE_DIR}/packaging/rpm-post.sh")
 set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE "${CMAKE_SOURCE_DIR}/packaging/rpm-postun.sh")
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION /usr/lib64 /usr/lib64/security /usr/share/man/man1

@@ -1,9 +1,10 @@
 #include "curl_http_client.hpp"
 
+#include "curl_protocols.hpp"
+#include "response_headers.hpp"
 #include "secure_environment.hpp"
 
 #include <curl/curl.h>
-#include <curl/header.h>
 #include <openssl/crypto.h>
 
 #include <cstring>
@@ -14,8 +15,8 @@
 namespace pam_oauth2 {
 namespace {
 
-// curl_global_init is thread-safe from 7.84 on; call_once keeps it to one call per load of the
-// module. curl_global_cleanup is never called: libcurl may be shared with the host process.
+// curl_global_init is thread-safe only from 7.84 on (RHEL 9 has 7.76); call_once keeps it to one
+// call per load of the module. curl_global_cleanup is never called: libcurl may be shared with the host process.
 std::once_flag curl_initialised;
 
 void initialise_curl()
@@ -42,6 +43,19 @@ std::size_t collect_body(char* data, std::size_t size, std::size_t count, void* 
         return 0;
     }
     sink->body->append(std::string_view(data, bytes));
+    return bytes;
+}
+
+// libcurl hands over each header line of every block (1xx ones included) and trailers; the
+// collector keeps what the answer's own block says (curl_easy_header, 7.83, is not in 7.76).
+std::size_t collect_header(char* data, std::size_t size, std::size_t count, void* user)
+{
+    const std::size_t bytes = size * count;
+    try {
+        static_cast<ResponseHeaders*>(user)->take_line(std::string_view(data, bytes));
+    } catch (...) {
+        return 0; // out of memory: libcurl ends the transfer, and no exception unwinds through C
+    }
     return bytes;
 }
 
@@ -174,18 +188,12 @@ std::string transfer_error(CURLcode code, const BodySink& sink, const char* erro
 }
 
 // The status and the two headers the core reads (Cache-Control for the document cache, Date for the trace).
-void read_answer(CURL* curl, HttpResult& result)
+void read_answer(CURL* curl, const ResponseHeaders& headers, HttpResult& result)
 {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
-    curl_header* cache_control = nullptr;
-    if (curl_easy_header(curl, "Cache-Control", 0, CURLH_HEADER, -1, &cache_control) == CURLHE_OK &&
-        cache_control != nullptr && cache_control->value != nullptr) {
-        result.cache_control = cache_control->value;
-    }
-    curl_header* date = nullptr;
-    if (curl_easy_header(curl, "Date", 0, CURLH_HEADER, -1, &date) == CURLHE_OK && date != nullptr &&
-        date->value != nullptr) {
-        const time_t parsed = curl_getdate(date->value, nullptr);
+    result.cache_control = headers.cache_control();
+    if (!headers.date().empty()) {
+        const time_t parsed = curl_getdate(headers.date().c_str(), nullptr);
         result.date = parsed > 0 ? static_cast<long long>(parsed) : 0;
     }
 }
@@ -208,11 +216,14 @@ public:
         }
         char error_buffer[CURL_ERROR_SIZE] = {};
         BodySink sink{&result.body};
+        ResponseHeaders headers;
         RequestBuffers buffers;
         const bool ok = buffers.headers.add("Accept: application/json") && configure_transport(curl, error_buffer) &&
                         curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str()) == CURLE_OK &&
                         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body) == CURLE_OK &&
                         curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink) == CURLE_OK &&
+                        curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header) == CURLE_OK &&
+                        curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headers) == CURLE_OK &&
                         set_credentials(curl, request, buffers) && set_form(curl, request, buffers) &&
                         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, buffers.headers.get()) == CURLE_OK;
         if (!ok) {
@@ -229,7 +240,7 @@ public:
             result.body.clear();
             return result;
         }
-        read_answer(curl, result);
+        read_answer(curl, headers, result);
         result.transport_ok = true;
         return result;
     }
@@ -237,7 +248,6 @@ public:
 private:
     bool configure_transport(CURL* curl, char* error_buffer) const
     {
-        const char* protocols = settings_.allow_http ? "http,https" : "https";
         // Trust anchors: only what the administrator named, else the hashed system directory, which
         // OpenSSL reads lazily (one file per issuer) instead of parsing the whole bundle (~30 ms).
         const char* ca_file = settings_.ca_file.empty() ? nullptr : settings_.ca_file.c_str();
@@ -246,7 +256,7 @@ private:
                                                          : nullptr;
         return curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer) == CURLE_OK &&
                curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-               curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols) == CURLE_OK &&
+               restrict_protocols(curl, settings_.allow_http) &&
                curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
                curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
                curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
