@@ -17,6 +17,7 @@ import subprocess
 import re
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import sys
@@ -28,6 +29,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import pam_harness  # noqa: E402
+import redis_server  # noqa: E402
 import scripted_idp  # noqa: E402
 
 MODULE = DRIVER = DAEMON = None
@@ -1034,6 +1036,150 @@ class SilentMetricsClients(unittest.TestCase):
             daemon.stop()
 
 
+def metrics_text(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        return answer.read().decode()
+
+
+class SharedCacheAcrossHosts(unittest.TestCase):
+    """Issue 20: daemons of one fleet ("hosts") share positive verdicts through one Redis, sealed
+    under the fleet key; every host still applies its own rules, and a Redis that fails is a miss."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="pam_oauth2_fleet_")
+        cls.password_file = cls.secret("password", redis_server.PASSWORD)
+        cls.old_key = cls.secret("old.key", secrets.token_urlsafe(48))
+        cls.new_key = cls.secret("new.key", secrets.token_urlsafe(48))
+        cls.redis = redis_server.RedisServer(cls.dir, "redis", admin=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.redis.stop()
+        shutil.rmtree(cls.dir)
+
+    @classmethod
+    def secret(cls, name, text):
+        path = os.path.join(cls.dir, name)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def setUp(self):
+        self.daemons = []
+        reset_idp_stats()
+
+    def tearDown(self):
+        for daemon in self.daemons:
+            LOGS.append(daemon.log())
+            daemon.stop()
+
+    def host(self, key, previous=None, redis=None, metrics_port=None):
+        extra = (f"shared_cache = redis://cache@127.0.0.1:{(redis or self.redis).port}/0\n"
+                 f"shared_cache_key_file = {key}\nshared_cache_password_file = {self.password_file}\n"
+                 "shared_cache_prefix = po2:\n")
+        if previous:
+            extra += f"shared_cache_previous_key_file = {previous}\n"
+        if metrics_port:
+            extra += f"metrics = 127.0.0.1:{metrics_port}\n"
+        daemon = pam_harness.Daemon(DAEMON, extra=extra)
+        self.daemons.append(daemon)
+        return daemon
+
+    def granted(self, daemon, token, *extra):
+        auth, acct, log, seconds = login(daemon.socket, [userinfo(), "allow_http", *extra], "alice", token, "deny")
+        return auth == SUCCESS and acct == SUCCESS, log, seconds
+
+    def test_the_second_host_asks_no_provider_and_still_applies_its_own_rules(self):
+        port = pam_harness.free_port()
+        first, second = self.host(self.old_key), self.host(self.old_key, metrics_port=port)
+        token = tok("user-alice")
+        ok, log, _ = self.granted(first, token)
+        self.assertTrue(ok, log)
+        self.assertEqual(idp_stats()["requests"], 1)
+        ok, log, _ = self.granted(second, token)
+        self.assertTrue(ok, log)
+        self.assertEqual(idp_stats()["requests"], 1, "the second host asked the provider")
+        text = metrics_text(port)
+        self.assertIn("pam_oauth2d_shared_cache_hits_total 1", text)
+        self.assertIn("pam_oauth2d_shared_cache_breaker_state 0", text)
+        # Another PAM line on a third host (another username_claim): the shared answer is read, its
+        # own rules refuse.
+        third = self.host(self.old_key)
+        ok, log, _ = self.granted(third, token, "username_claim=no_such_claim")
+        self.assertFalse(ok, log)
+        self.assertEqual(idp_stats()["requests"], 1)
+        # Nothing in Redis names the token or holds it in the clear.
+        names = self.redis_keys()
+        self.assertTrue(names)
+        for name in names:
+            self.assertRegex(name, "^po2:[0-9a-f]{64}$")
+            self.assertNotIn(hashlib.sha256(token.encode()).hexdigest(), name)
+
+    def redis_keys(self):
+        done = subprocess.run(["redis-cli", "-p", str(self.redis.port), "--user", "admin", "--pass",
+                               redis_server.PASSWORD, "--no-auth-warning", "--scan", "--pattern", "po2:*"],
+                              capture_output=True, text=True, timeout=10)
+        return done.stdout.split()
+
+    def test_a_value_sealed_under_another_key_is_a_miss_and_rotation_reads_the_old_key(self):
+        old_host = self.host(self.old_key)
+        token = tok("user-alice")
+        self.assertTrue(self.granted(old_host, token)[0])
+        self.assertEqual(idp_stats()["requests"], 1)
+        # Another fleet secret: the entry is not found (another name), the provider is asked.
+        other = self.host(self.new_key)
+        ok, log, _ = self.granted(other, token)
+        self.assertTrue(ok, log)
+        self.assertEqual(idp_stats()["requests"], 2)
+        # During a rotation, (new, old) reads what (old) wrote: no provider request.
+        token = tok("user-alice")
+        self.assertTrue(self.granted(old_host, token)[0])
+        self.assertEqual(idp_stats()["requests"], 3)
+        rotating = self.host(self.new_key, previous=self.old_key)
+        ok, log, _ = self.granted(rotating, token)
+        self.assertTrue(ok, log)
+        self.assertEqual(idp_stats()["requests"], 3, "the rotating host did not read the old key's entry")
+
+    def test_a_stopped_or_frozen_redis_leaves_every_login_to_the_provider_within_the_budget(self):
+        own = redis_server.RedisServer(self.dir, f"failing-{secrets.token_hex(4)}")
+        try:
+            port = pam_harness.free_port()
+            writer = self.host(self.old_key, redis=own)
+            reader = self.host(self.old_key, redis=own, metrics_port=port)
+            shared = tok("user-alice")
+            self.assertTrue(self.granted(writer, shared)[0])
+            os.kill(own.process.pid, signal.SIGSTOP)
+            try:
+                # The entry is in Redis, but Redis does not answer: decided by the provider, in time.
+                before = idp_stats()["requests"]
+                tokens = [shared] + [tok("user-alice") for _ in range(5)]
+                times = []
+                for token in tokens:
+                    ok, log, seconds = self.granted(reader, token)
+                    self.assertTrue(ok, log)
+                    self.assertLess(seconds, 0.15 * 2 + SLACK_SECONDS, log)
+                    times.append(seconds)
+                print("\nlogins with Redis frozen (SIGSTOP): " + ", ".join(f"{t * 1000:.0f}" for t in times) + " ms",
+                      file=sys.stderr)
+                self.assertEqual(idp_stats()["requests"] - before, len(tokens))
+                self.assertRegex(reader.log(), r"shared cache 127\.0\.0\.1:\d+: breaker open")
+                self.assertIn("pam_oauth2d_shared_cache_breaker_state 1", metrics_text(port))
+                self.assertNotIn("pam_oauth2d_shared_cache_errors_total 0", metrics_text(port))
+            finally:
+                os.kill(own.process.pid, signal.SIGCONT)
+            own.stop()
+            # Stopped for good: still the provider, still in time.
+            before = idp_stats()["requests"]
+            ok, log, seconds = self.granted(self.host(self.old_key, redis=own), shared)
+            self.assertTrue(ok, log)
+            self.assertLess(seconds, 0.15 * 2 + SLACK_SECONDS, log)
+            self.assertEqual(idp_stats()["requests"] - before, 1)
+        finally:
+            own.stop()
+
+
 class SecretsNeverLogged(unittest.TestCase):
     def test_zz_no_token_in_any_log(self):
         text = "\n".join(LOGS)
@@ -1046,7 +1192,7 @@ class SecretsNeverLogged(unittest.TestCase):
 SUITES = {
     "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, ConfusedDeputy,
                    HostilePeersAndProviders, CachedDocumentsFollowTheReadersPolicy, RefusalFlood,
-                   SilentMetricsClients, SecretsNeverLogged),
+                   SilentMetricsClients, SharedCacheAcrossHosts, SecretsNeverLogged),
     "valgrind": (DaemonUnderValgrind,),
 }
 SUITE = "functional"
