@@ -1142,6 +1142,78 @@ class SharedCacheAcrossHosts(unittest.TestCase):
         self.assertTrue(ok, log)
         self.assertEqual(idp_stats()["requests"], 3, "the rotating host did not read the old key's entry")
 
+    def admin(self, redis, *command):
+        done = subprocess.run(["redis-cli", "-p", str(redis.port), "--user", "admin", "--pass", redis_server.PASSWORD,
+                               "--no-auth-warning", *command], capture_output=True, text=True, timeout=10)
+        return done.stdout.split()
+
+    def test_a_tampered_value_or_one_copied_under_another_name_is_a_miss(self):
+        own = redis_server.RedisServer(self.dir, f"tampered-{secrets.token_hex(4)}", admin=True)
+        try:
+            port = pam_harness.free_port()
+            writer = self.host(self.old_key, redis=own)
+            first, second = tok("user-alice"), tok("user-alice")
+            self.assertTrue(self.granted(writer, first)[0])
+            first_name = self.admin(own, "--scan", "--pattern", "po2:*")
+            self.assertEqual(len(first_name), 1)
+            self.assertTrue(self.granted(writer, second)[0])
+            second_name = [name for name in self.admin(own, "--scan", "--pattern", "po2:*") if name != first_name[0]]
+            self.assertEqual(len(second_name), 1)
+            # The first entry's value under the second's name, and garbage under the first's.
+            self.assertEqual(self.admin(own, "COPY", first_name[0], second_name[0], "REPLACE"), ["1"])
+            self.assertEqual(self.admin(own, "SET", first_name[0], "garbage-" + "x" * 80), ["OK"])
+            reader = self.host(self.old_key, redis=own, metrics_port=port)
+            before = idp_stats()["requests"]
+            for token in (first, second):
+                ok, log, _ = self.granted(reader, token)
+                self.assertTrue(ok, log)
+            self.assertEqual(idp_stats()["requests"] - before, 2, "a value that does not open was used")
+            self.assertIn("pam_oauth2d_shared_cache_hits_total 0", metrics_text(port))
+            self.assertIn("pam_oauth2d_shared_cache_errors_total 2", metrics_text(port))
+            self.assertEqual(reader.log().count("an entry that does not open is ignored"), 1, reader.log())
+        finally:
+            own.stop()
+
+    def test_after_cache_ttl_the_provider_is_asked_again(self):
+        first, second = self.host(self.old_key), self.host(self.old_key)
+        token = tok("user-alice")
+        self.assertTrue(self.granted(first, token, "cache_ttl=1")[0])
+        time.sleep(1.2)
+        # The shared entry is still in Redis, but older than this login's cache_ttl.
+        before = idp_stats()["requests"]
+        self.assertTrue(self.granted(second, token, "cache_ttl=1")[0])
+        self.assertEqual(idp_stats()["requests"] - before, 1)
+
+    def test_a_reload_with_a_bad_key_file_is_refused_and_the_running_cache_kept(self):
+        port = pam_harness.free_port()
+        writer = self.host(self.old_key)
+        reader = self.host(self.old_key, metrics_port=port)
+        # After dropping root the daemon reads as nobody: a file of its own, in a directory it may enter.
+        os.chmod(self.dir, 0o755)
+        short = self.secret("short.key", "s" * 31)
+        shutil.chown(short, "nobody")
+        reader.write_config("root", None, extra=f"shared_cache = redis://cache@127.0.0.1:{self.redis.port}/0\n"
+                                          f"shared_cache_key_file = {short}\nmetrics = 127.0.0.1:{port}\n")
+        reader.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "reload refused" not in reader.log():
+            self.assertLess(time.monotonic(), deadline, reader.log())
+            time.sleep(0.02)
+        self.assertIn("shared_cache_key_file must hold at least 32 bytes", reader.log())
+        self.assertNotIn("s" * 31, reader.log())
+        token = tok("user-alice")
+        self.assertTrue(self.granted(writer, token)[0])
+        before = idp_stats()["requests"]
+        self.assertTrue(self.granted(reader, token)[0])
+        self.assertEqual(idp_stats()["requests"] - before, 0, "the running shared cache was not kept")
+        # A good reload turns the shared cache off: memory only from then on.
+        reader.reload("root", extra=f"metrics = 127.0.0.1:{port}\n")
+        token = tok("user-alice")
+        self.assertTrue(self.granted(writer, token)[0])
+        before = idp_stats()["requests"]
+        self.assertTrue(self.granted(reader, token)[0])
+        self.assertEqual(idp_stats()["requests"] - before, 1)
+
     def test_a_stopped_or_frozen_redis_leaves_every_login_to_the_provider_within_the_budget(self):
         own = redis_server.RedisServer(self.dir, f"failing-{secrets.token_hex(4)}")
         try:

@@ -19,7 +19,7 @@ namespace {
 
 std::string write(const TempDir& dir, const std::string& name, const std::string& text, mode_t mode = 0600)
 {
-    const std::string path = dir.path + "/" + name;
+    std::string path = dir.path + "/" + name;
     std::ofstream(path) << text;
     chmod(path.c_str(), mode);
     return path;
