@@ -115,9 +115,6 @@ Fallible<std::shared_ptr<const SharedCacheSetup>> load_shared_cache_setup(const 
     if (!endpoint.ok()) {
         return Failure{"shared_cache " + endpoint.error()};
     }
-    if (endpoint.value().topology == sc::RedisTopology::Cluster) {
-        return Failure{"shared_cache: redis+cluster:// is not supported by pam_oauth2d yet"};
-    }
     const uid_t owner = secret_owner(config);
     auto keys = derive_keys(config, owner);
     if (!keys.ok()) {

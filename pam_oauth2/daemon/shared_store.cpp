@@ -4,6 +4,7 @@
 #include "json.hpp"
 #include "key_source.hpp"
 #include "redis_sentinel.hpp"
+#include "shared_cluster.hpp"
 
 #include <syslog.h>
 
@@ -19,7 +20,14 @@ namespace sc = shared_cache;
 
 struct SharedStore::Fleet {
     std::shared_ptr<const SharedCacheSetup> setup;
-    std::unique_ptr<sc::RedisPool> pool;
+    std::unique_ptr<sc::RedisPool> pool;          // standalone or Sentinel
+    std::unique_ptr<SharedClusterClient> cluster; // redis+cluster://
+
+    Fallible<sc::RedisReply> command(std::string_view name, const std::vector<std::string_view>& arguments,
+                                     sc::Deadline deadline) const
+    {
+        return cluster ? cluster->command(name, arguments, deadline) : pool->command(arguments, deadline);
+    }
 };
 
 namespace {
@@ -55,7 +63,7 @@ long long use_by(std::string_view key, std::string_view text, long long stored_a
     return until;
 }
 
-Fallible<std::unique_ptr<sc::RedisConnection>> open_connection(const SharedCacheSetup& setup, sc::Deadline deadline)
+sc::RedisConnectionSettings connection_settings(const SharedCacheSetup& setup)
 {
     sc::RedisConnectionSettings settings;
     settings.host = setup.endpoint.hosts.front();
@@ -63,6 +71,12 @@ Fallible<std::unique_ptr<sc::RedisConnection>> open_connection(const SharedCache
     settings.user = setup.endpoint.user;
     settings.password = setup.password.empty() ? nullptr : &setup.password;
     settings.database = setup.endpoint.database;
+    return settings;
+}
+
+Fallible<std::unique_ptr<sc::RedisConnection>> open_connection(const SharedCacheSetup& setup, sc::Deadline deadline)
+{
+    const sc::RedisConnectionSettings settings = connection_settings(setup);
     if (setup.endpoint.topology != sc::RedisTopology::Sentinel) {
         return sc::RedisConnection::open(settings, deadline);
     }
@@ -93,10 +107,16 @@ void SharedStore::configure(const std::shared_ptr<const SharedCacheSetup>& setup
                         std::string("shared cache ") + where + ": breaker " + sc::name(state) +
                             (state == sc::CircuitBreaker::State::Closed ? "" : ", logins go to the provider"));
         };
-        // The opener holds the setup it was made from: the password it points to lives as long.
-        next->pool = std::make_unique<sc::RedisPool>(
-            [setup](sc::Deadline deadline) { return open_connection(*setup, deadline); }, sc::RedisPool::Settings{},
-            on_change);
+        if (setup->endpoint.topology == sc::RedisTopology::Cluster) {
+            // The Fleet holds the setup: the password the settings point to lives as long.
+            next->cluster =
+                std::make_unique<SharedClusterClient>(setup->endpoint.hosts, connection_settings(*setup), on_change);
+        } else {
+            // The opener holds the setup it was made from: the password it points to lives as long.
+            next->pool = std::make_unique<sc::RedisPool>(
+                [setup](sc::Deadline deadline) { return open_connection(*setup, deadline); }, sc::RedisPool::Settings{},
+                on_change);
+        }
     }
     metrics_.shared_cache_breaker(0);
     const std::lock_guard<std::mutex> lock(mutex_);
@@ -138,7 +158,7 @@ std::optional<CacheEntry> SharedStore::read(std::string_view key, std::size_t ma
     const sc::Deadline deadline = std::chrono::steady_clock::now() + setup.budget;
     const std::string digest = sha256_hex(key);
     for (const auto& name : setup.keys.entry_names(setup.prefix, entry_key(digest))) {
-        auto reply = shared->pool->command({"GET", name}, deadline);
+        auto reply = shared->command(name, {"GET", name}, deadline);
         if (!reply.ok() || reply.value().is_error()) {
             metrics_.shared_cache_error();
             return std::nullopt;
@@ -183,8 +203,8 @@ bool SharedStore::write(std::string_view key, std::string_view text, long long s
         return kept;
     }
     const std::string ttl = std::to_string(seconds);
-    auto reply = shared->pool->command({"SET", name, sealed.value(), "EX", ttl},
-                                       std::chrono::steady_clock::now() + setup.budget);
+    auto reply = shared->command(name, {"SET", name, sealed.value(), "EX", ttl},
+                                 std::chrono::steady_clock::now() + setup.budget);
     if (!reply.ok() || !reply.value().is_status("OK")) {
         metrics_.shared_cache_error();
     }

@@ -1076,11 +1076,11 @@ class SharedCacheAcrossHosts(unittest.TestCase):
             LOGS.append(daemon.log())
             daemon.stop()
 
-    def host(self, key, previous=None, redis=None, metrics_port=None, url=None, extra=""):
+    def host(self, key, previous=None, redis=None, metrics_port=None, url=None, extra="", password=True):
         url = url or f"redis://cache@127.0.0.1:{(redis or self.redis).port}/0"
-        extra += (f"shared_cache = {url}\n"
-                   f"shared_cache_key_file = {key}\nshared_cache_password_file = {self.password_file}\n"
-                  "shared_cache_prefix = po2:\n")
+        extra += f"shared_cache = {url}\nshared_cache_key_file = {key}\nshared_cache_prefix = po2:\n"
+        if password:
+            extra += f"shared_cache_password_file = {self.password_file}\n"
         if previous:
             extra += f"shared_cache_previous_key_file = {previous}\n"
         if metrics_port:
@@ -1260,6 +1260,27 @@ class SharedCacheAcrossHosts(unittest.TestCase):
               f"{memory_p50 * 1000:.2f} ms from memory ({len(shared)} each, interleaved)", file=sys.stderr)
         # Loose on purpose (a loaded machine): a shared hit must not cost anything like a budget.
         self.assertLess(shared_p50, memory_p50 + 0.05)
+
+    def test_a_cluster_is_followed_through_its_redirects(self):
+        nodes = redis_server.start_cluster(self.dir, f"cluster-{secrets.token_hex(4)}")
+        try:
+            # Seeded with one node only: most names live on another, reached by MOVED.
+            url = f"redis+cluster://127.0.0.1:{nodes[0].port}"
+            first = self.host(self.old_key, url=url, password=False)
+            second = self.host(self.old_key, url=url, password=False)
+            tokens = [tok("user-alice") for _ in range(6)]
+            for token in tokens:
+                self.assertTrue(self.granted(first, token)[0])
+            before = idp_stats()["requests"]
+            for token in tokens:
+                ok, log, _ = self.granted(second, token)
+                self.assertTrue(ok, log)
+            self.assertEqual(idp_stats()["requests"] - before, 0, "entries not shared through the cluster")
+            held = [int(node.command(b"DBSIZE").split(b":")[1]) for node in nodes]
+            self.assertGreater(sum(1 for count in held if count), 1, f"every entry on one node: {held}")
+        finally:
+            for node in nodes:
+                node.stop()
 
     def test_a_stopped_or_frozen_redis_leaves_every_login_to_the_provider_within_the_budget(self):
         own = redis_server.RedisServer(self.dir, f"failing-{secrets.token_hex(4)}")

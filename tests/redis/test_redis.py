@@ -371,39 +371,12 @@ class Pool(unittest.TestCase):
         self.assertLess(elapsed, BUDGET_MS, text)
 
 
-def free_cluster_port():
-    """A free port whose cluster bus port (+10000) is free too."""
-    for _ in range(100):
-        port = free_port()
-        if port + 10000 > 65535:
-            continue
-        try:
-            with socket.socket() as bus:
-                bus.bind(("127.0.0.1", port + 10000))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free port pair for a cluster node")
-
-
 class ClusterRedirects(unittest.TestCase):
     """Three masters in cluster mode: MOVED followed and remembered, ASK followed during a migration."""
 
     @classmethod
     def setUpClass(cls):
-        cls.nodes = []
-        for i in range(3):
-            port = free_cluster_port()
-            cls.nodes.append(RedisServer(WORKDIR, f"cluster_{i}", acl=False, port=port,
-                                         extra=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                                                "--cluster-node-timeout", "5000")))
-        subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{n.port}" for n in cls.nodes],
-                        "--cluster-replicas", "0", "--cluster-yes"], check=True, capture_output=True, timeout=60)
-        deadline = time.monotonic() + 30
-        while not all(b"cluster_state:ok" in n.command(b"CLUSTER INFO") for n in cls.nodes):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the cluster did not form")
-            time.sleep(0.1)
+        cls.nodes = redis_server.start_cluster(WORKDIR, "cluster")
 
     @classmethod
     def tearDownClass(cls):

@@ -94,3 +94,40 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def free_cluster_port():
+    """A free port whose cluster bus port (+10000) is free too."""
+    for _ in range(100):
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        try:
+            with socket.socket() as bus:
+                bus.bind(("127.0.0.1", port + 10000))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+def start_cluster(directory, name, count=3):
+    """`count` masters in cluster mode (no ACL), the slots spread over them; the RedisServers."""
+    nodes = []
+    try:
+        for i in range(count):
+            nodes.append(RedisServer(directory, f"{name}_{i}", acl=False, port=free_cluster_port(),
+                                     extra=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                                            "--cluster-node-timeout", "5000")))
+        subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{n.port}" for n in nodes],
+                        "--cluster-replicas", "0", "--cluster-yes"], check=True, capture_output=True, timeout=60)
+        deadline = time.monotonic() + 30
+        while not all(b"cluster_state:ok" in n.command(b"CLUSTER INFO") for n in nodes):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the cluster did not form")
+            time.sleep(0.1)
+    except BaseException:
+        for node in nodes:
+            node.stop()
+        raise
+    return nodes

@@ -66,8 +66,9 @@ TEST_CASE("shared_cache keys: off by default, the key file required, secrets rea
     CHECK(has(error_of(dir, "shared_cache = http://x/\n"), "not a Redis endpoint"));
     CHECK(has(error_of(dir, "shared_cache = redis://:hunter2@h/0\n"), "password in the URL"));
     CHECK_FALSE(has(error_of(dir, "shared_cache = redis://:hunter2@h/0\n"), "hunter2"));
-    CHECK(
-        has(error_of(dir, "shared_cache = redis+cluster://h\nshared_cache_key_file = " + key + "\n"), "not supported"));
+    CHECK(error_of(dir, "shared_cache = redis+cluster://h1,h2\nshared_cache_key_file = " + key + "\n").empty());
+    CHECK(has(error_of(dir, "shared_cache = redis+cluster://h/3\nshared_cache_key_file = " + key + "\n"),
+              "not a Redis endpoint"));
     CHECK(has(error_of(dir, url + "shared_cache_key_file = relative\n"), "absolute"));
     CHECK(has(error_of(dir, url + "shared_cache_key_file = " + dir.path + "/absent\n"), "absent"));
     const std::string short_key = write(dir, "short.key", std::string(31, 's') + "\n");
