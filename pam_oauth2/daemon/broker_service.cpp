@@ -162,6 +162,7 @@ BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const
       gate_(metrics), flights_(metrics), configurations_(configurations_kept)
 {
     gate_.configure(config.allow_hosts, config.max_provider_requests);
+    shared_.configure(config.shared_cache_setup);
 }
 
 void BrokerService::reconfigure(const DaemonConfig& config)
@@ -176,6 +177,8 @@ void BrokerService::reconfigure(const DaemonConfig& config)
     // Documents fetched under the old allow_hosts are served only from hosts the new one admits (until
     // the first reload everything in memory was fetched through the gate, under the policy in force).
     store_.admit_only([hosts = config.allow_hosts](std::string_view url) { return host_allowed(hosts, url); });
+    // A new pool (or none) for the logins that start now; running ones finish on the one they took.
+    shared_.configure(config.shared_cache_setup);
 }
 
 std::shared_ptr<const DaemonConfig> BrokerService::config() const
@@ -306,7 +309,7 @@ void BrokerService::serve_verify(int fd, const Request& request, const Configura
 LoginDependencies BrokerService::login_dependencies(const Request& request) const
 {
     LoginDependencies dependencies;
-    dependencies.store = &store_;
+    dependencies.store = &shared_;
     dependencies.make_logger = [this, prefix = request.prefix](const LogSettings& log) {
         return Logger([this, prefix](int priority, const std::string& line) { logger_.log(priority, prefix + line); },
                       log.debug);
@@ -327,7 +330,7 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
     const auto work = [&] {
         led = true;
         return decide_login(user, token, *configuration, gate_.factory(deadline, provider_waiting(daemon), &sent),
-                            system_now, logger, &store_);
+                            system_now, logger, &shared_);
     };
     auto decided = flights_.decide(flight_key(identity, std::string(user), token), work,
                                    std::chrono::milliseconds(budget_ms), daemon.negative_cache_seconds);

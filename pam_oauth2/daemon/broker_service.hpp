@@ -11,6 +11,7 @@
 #include "metrics.hpp"
 #include "provider_gate.hpp"
 #include "refusal_log.hpp"
+#include "shared_store.hpp"
 
 #include <sys/socket.h>
 
@@ -69,6 +70,7 @@ private:
     const Logger& logger_;
     RefusalLog refusals_{logger_}; // refused connections, rate-limited; decision lines never go through it
     MemoryStore store_;
+    SharedStore shared_{store_, metrics_, logger_}; // store_ with the fleet's Redis behind it, when set
     ProviderGate gate_;
     Flights flights_;
     ConfigurationCache configurations_;

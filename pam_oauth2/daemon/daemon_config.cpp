@@ -4,6 +4,8 @@
 #include "config_file.hpp"
 #include "config_reader.hpp"
 #include "logger.hpp"
+#include "redis_endpoint.hpp"
+#include "shared_cache_setup.hpp"
 #include "text.hpp"
 #include "url_policy.hpp"
 
@@ -237,6 +239,43 @@ Problem set_metrics(C& config, std::string_view value)
     return std::nullopt;
 }
 
+// --- the shared cache ----------------------------------------------------------------------------------
+
+Problem set_shared_cache(C& config, std::string_view value)
+{
+    if (!value.empty()) {
+        auto endpoint = shared_cache::parse_redis_endpoint(value);
+        if (!endpoint.ok()) {
+            return "is not a Redis endpoint: " + endpoint.error();
+        }
+    }
+    config.shared_cache = std::string(value);
+    return std::nullopt;
+}
+
+template <std::string C::*Field> Problem set_absolute_file(C& config, std::string_view value)
+{
+    if (!value.empty() && value.front() != '/') {
+        return std::string("must be an absolute path");
+    }
+    config.*Field = std::string(value);
+    return std::nullopt;
+}
+
+// Names are prefix + hex digits; the prefix is what a Redis ACL grants (~prefix*), so it must be
+// plain: no blank, no glob character, no control byte.
+Problem set_shared_cache_prefix(C& config, std::string_view value)
+{
+    const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+        return c > ' ' && c < 127 && c != '*' && c != '?' && c != '[' && c != ']' && c != '\\';
+    });
+    if (value.empty() || value.size() > 64 || !plain) {
+        return std::string("takes 1 to 64 printable characters without blanks, *, ?, [, ] or \\");
+    }
+    config.shared_cache_prefix = std::string(value);
+    return std::nullopt;
+}
+
 // --- the availability shares: a number, or auto (0) for a share of max_clients -----------------------
 
 template <long C::*Field> Problem set_share(C& config, std::string_view value)
@@ -293,6 +332,27 @@ constexpr DaemonOptionSpec daemon_options[] = {
      false, &set_conf_users, &show_conf_users},
     {"metrics", "Prometheus text on a loopback HOST:PORT or unix:/path; off when unset", false, &set_metrics,
      &show_text<&C::metrics>},
+    {"shared_cache",
+     "the fleet's Redis: redis://, rediss:// (TLS) or redis[s]+sentinel://h1,h2/master/db; off when unset", false,
+     &set_shared_cache, &show_text<&C::shared_cache>},
+    {"shared_cache_key_file",
+     "the fleet secret (at least 32 bytes) entries are named and sealed with; required "
+     "with shared_cache",
+     false, &set_absolute_file<&C::shared_cache_key_file>, &show_text<&C::shared_cache_key_file>},
+    {"shared_cache_previous_key_file", "the previous fleet secret, still accepted on read during a rotation", false,
+     &set_absolute_file<&C::shared_cache_previous_key_file>, &show_text<&C::shared_cache_previous_key_file>},
+    {"shared_cache_password_file", "the Redis password (of the ACL user named in the URL's user@ part)", false,
+     &set_absolute_file<&C::shared_cache_password_file>, &show_text<&C::shared_cache_password_file>},
+    {"shared_cache_ca_file", "CA certificates the rediss:// server must chain to; the system's when unset", false,
+     &set_absolute_file<&C::shared_cache_ca_file>, &show_text<&C::shared_cache_ca_file>},
+    {"shared_cache_tls_cert", "client certificate sent to a rediss:// server (with shared_cache_tls_key)", false,
+     &set_absolute_file<&C::shared_cache_tls_cert>, &show_text<&C::shared_cache_tls_cert>},
+    {"shared_cache_tls_key", "the client certificate's private key", false,
+     &set_absolute_file<&C::shared_cache_tls_key>, &show_text<&C::shared_cache_tls_key>},
+    {"shared_cache_budget_ms", "milliseconds a login may spend on the shared cache per lookup or write", false,
+     &set_long<&C::shared_cache_budget_ms, 10, 5000>, &show_long<&C::shared_cache_budget_ms>},
+    {"shared_cache_prefix", "what every entry name in Redis starts with (grant the ACL ~PREFIX*)", false,
+     &set_shared_cache_prefix, &show_text<&C::shared_cache_prefix>},
     {"socket", "where to listen without socket activation", false, &set_socket, &show_text<&C::socket>},
     {"user", "the user to become after listening, when started as root", false, &set_user, &show_text<&C::user>},
 };
@@ -363,6 +423,13 @@ std::variant<DaemonConfig, std::string> load_daemon_config(const std::string& pa
     }
     if (config.allow_uids.empty()) {
         return path + ": allow_users is empty, so no process could use pam_oauth2d";
+    }
+    if (!config.shared_cache.empty()) {
+        auto setup = load_shared_cache_setup(config);
+        if (!setup.ok()) {
+            return path + ": " + setup.error();
+        }
+        config.shared_cache_setup = setup.value();
     }
     return config;
 }

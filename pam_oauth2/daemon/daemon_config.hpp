@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,8 @@
 #include <vector>
 
 namespace pam_oauth2 {
+
+struct SharedCacheSetup;
 
 // One conf_users line: the conf= file (or, with a trailing '/', every file below the directory) and
 // the only users whose processes may name it.
@@ -39,6 +42,18 @@ struct DaemonConfig {
     long max_clients_per_user = 0;   // connections one peer uid may hold at once
     long max_logins_per_service = 0; // requests of one PAM service being served at once
     long max_provider_waiting = 0;   // logins waiting for a max_provider_requests slot, per host
+    // The fleet's shared cache (Redis); off when shared_cache is empty. The files are read at load
+    // time into shared_cache_setup (set exactly when shared_cache is).
+    std::string shared_cache;
+    std::string shared_cache_key_file;
+    std::string shared_cache_previous_key_file;
+    std::string shared_cache_password_file;
+    std::string shared_cache_ca_file;
+    std::string shared_cache_tls_cert;
+    std::string shared_cache_tls_key;
+    long shared_cache_budget_ms = 150;
+    std::string shared_cache_prefix = "pam_oauth2:";
+    std::shared_ptr<const SharedCacheSetup> shared_cache_setup;
 };
 
 /// The shares in force: the configured value, or auto (3/4, 1/2 and 1/4 of max_clients, at least 1),

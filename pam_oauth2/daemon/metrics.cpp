@@ -105,6 +105,15 @@ std::string Metrics::text() const
     counter("pam_oauth2d_coalesced_total", "Logins that waited for a verification already in flight.",
             coalesced_.load());
     counter("pam_oauth2d_peers_refused_total", "Connections from processes not in allow_users.", peers_refused_.load());
+    counter("pam_oauth2d_shared_cache_hits_total", "Entries found in the shared cache after a memory miss.",
+            shared_hits_.load());
+    counter("pam_oauth2d_shared_cache_misses_total", "Shared cache lookups that found no entry.",
+            shared_misses_.load());
+    counter("pam_oauth2d_shared_cache_errors_total",
+            "Shared cache failures (Redis down, slow or refusing, values that did not open): each a miss.",
+            shared_errors_.load());
+    gauge("pam_oauth2d_shared_cache_breaker_state", "The shared cache's circuit breaker: 0 closed, 1 open, 2 probing.",
+          shared_breaker_.load());
     gauge("pam_oauth2d_connections", "Connections being served now.", connections.load());
     gauge("pam_oauth2d_verifications_in_flight", "Verifications running now.", in_flight.load());
     return out;

@@ -23,6 +23,12 @@ public:
     void coalesced() { coalesced_.fetch_add(1, std::memory_order_relaxed); }
     void answered_from_memory() { from_memory_.fetch_add(1, std::memory_order_relaxed); }
     void peer_refused() { peers_refused_.fetch_add(1, std::memory_order_relaxed); }
+    // The shared cache: entries found in Redis, looked up and not found, Redis failures and values
+    // that did not open, and its breaker (0 closed, 1 open, 2 probing).
+    void shared_cache_hit() { shared_hits_.fetch_add(1, std::memory_order_relaxed); }
+    void shared_cache_miss() { shared_misses_.fetch_add(1, std::memory_order_relaxed); }
+    void shared_cache_error() { shared_errors_.fetch_add(1, std::memory_order_relaxed); }
+    void shared_cache_breaker(int state) { shared_breaker_.store(state, std::memory_order_relaxed); }
     std::atomic<long> connections{0}; // being served now
     std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
 
@@ -45,6 +51,10 @@ private:
     std::atomic<unsigned long long> coalesced_{0};
     std::atomic<unsigned long long> from_memory_{0};
     std::atomic<unsigned long long> peers_refused_{0};
+    std::atomic<unsigned long long> shared_hits_{0};
+    std::atomic<unsigned long long> shared_misses_{0};
+    std::atomic<unsigned long long> shared_errors_{0};
+    std::atomic<int> shared_breaker_{0};
 };
 
 } // namespace pam_oauth2
