@@ -24,8 +24,14 @@ for wanted in /usr/lib64/security/pam_oauth2.so /usr/lib64/pam_oauth2/pam_oauth2
               /usr/share/doc/pam-oauth2/examples/pg_auth.jwt /usr/share/doc/pam-oauth2/copyright; do
     grep -qx "$wanted" build-release/rpm-files.txt || { echo "rpm lacks $wanted" >&2; exit 1; }
 done
-for wanted in 'libcurl.so.4()(64bit)' 'libpam.so.0()(64bit)' 'libcrypto.so.3()(64bit)' 'pam'; do
+for wanted in 'libcurl.so.4()(64bit)' 'libpam.so.0()(64bit)' 'libcrypto.so.3()(64bit)' 'pam' 'libcurl >= 7.76' \
+              'hiredis'; do
     grep -qxF "$wanted" build-release/rpm-requires.txt || { echo "rpm does not require $wanted" >&2; exit 1; }
+done
+# The .deb names the same floor (libcurl 7.76) and the Redis client the daemon links.
+depends=$(dpkg-deb -f "$deb" Depends)
+for wanted in 'libcurl4 (>= 7.76)' 'libhiredis0.14'; do
+    case "$depends" in *"$wanted"*) ;; *) echo "the .deb does not depend on $wanted: $depends" >&2; exit 1 ;; esac
 done
 
 echo "== apt-get install $deb"
