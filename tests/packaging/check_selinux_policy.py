@@ -20,10 +20,11 @@ DEVEL_MAKEFILE = "/usr/share/selinux/devel/Makefile"
 MODULE = "pam_oauth2"
 
 # Paths the package does not ship as files but whose label the .fc must still set, with the file
-# (relative to the install tree, or "source:" for the source tree) that makes them and the text
-# that file must contain. A path here that its maker stops naming fails the check.
+# (relative to the install tree, "a|b" for either layout, or "source:" for the source tree) that makes
+# them and the text that file must contain. A path here that its maker stops naming fails the check.
 MADE_AT_INSTALL_OR_RUN_TIME = {
-    "/run/pam_oauth2": [("lib/systemd/system/pam_oauth2d.socket", "ListenStream=/run/pam_oauth2/")],
+    "/run/pam_oauth2": [("lib/systemd/system/pam_oauth2d.socket|usr/lib/systemd/system/pam_oauth2d.socket",
+                         "ListenStream=/run/pam_oauth2/")],
     "/var/cache/pam_oauth2": [("source:packaging/postinst", "install -d -o root -g root -m 1733 /var/cache/pam_oauth2"),
                               ("source:packaging/rpm-post.sh", "install -d -o root -g root -m 1733 /var/cache/pam_oauth2")],
     # The administrator makes it (the package ships examples only); the daemon reads its default there.
@@ -78,8 +79,13 @@ def installed_paths(root):
 
 
 def read_maker(maker, root, source_dir):
-    path = os.path.join(source_dir, maker[7:]) if maker.startswith("source:") else os.path.join(root, maker)
-    if not os.path.exists(path):
+    """The text of the file that makes a path (None: the package has no such file)."""
+    if maker.startswith("source:"):
+        candidates = [os.path.join(source_dir, maker[len("source:"):])]
+    else:
+        candidates = [os.path.join(root, name) for name in maker.split("|")]
+    path = next((candidate for candidate in candidates if os.path.exists(candidate)), None)
+    if path is None:
         return None
     if path.endswith(".gz"):
         import gzip  # pylint: disable=import-outside-toplevel
@@ -142,7 +148,7 @@ def broken_copy(policy_dir, work, suffix, line):
 
 
 def self_test(policy_dir, root, source_dir):
-    """Both checks must refuse a deliberate error, and pass on the policy as it is."""
+    """Both checks must refuse each deliberate error (the plain run shows they pass the policy as it is)."""
     failures = []
     with tempfile.TemporaryDirectory() as work:
         cases = [
