@@ -9,6 +9,7 @@ is made at install or run time by a named file of the package (checked: that fil
                                                                   both checks refuse deliberate errors
 Enforcement is not tested here: this machine has no SELinux kernel."""
 import argparse
+import gzip
 import os
 import re
 import shutil
@@ -88,7 +89,6 @@ def read_maker(maker, root, source_dir):
     if path is None:
         return None
     if path.endswith(".gz"):
-        import gzip  # pylint: disable=import-outside-toplevel
         with gzip.open(path, "rt", encoding="utf-8") as page:
             return page.read()
     with open(path, encoding="utf-8") as text:
