@@ -10,6 +10,7 @@ packages=(
     python3 openssl ca-certificates curl redis-server
     clang-14 clang-format-14 clang-tidy-14 libfuzzer-14-dev libclang-rt-14-dev valgrind
     dpkg-dev rpm lintian man-db systemd util-linux
+    selinux-policy-dev checkpolicy semodule-utils
     pamtester postgresql-15 postgresql-client-15 pgbouncer
     nodejs npm
     python3-psycopg default-jdk-headless libpostgresql-jdbc-java
