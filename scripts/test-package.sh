@@ -69,4 +69,6 @@ done < build-release/installed-files.txt
 [ -e /var/cache/pam_oauth2 ] && { echo "left behind: /var/cache/pam_oauth2" >&2; left=1; }
 getent passwd pam_oauth2 >/dev/null && { echo "left behind: the pam_oauth2 user" >&2; left=1; }
 [ "$left" = 0 ]
+echo "== the spec file: rpmbuild -bb from the release tarball, compared with the CPack rpm"
+scripts/check-rpm-spec.sh "$rpm"
 echo "== package checks passed"
