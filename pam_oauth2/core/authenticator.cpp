@@ -175,6 +175,7 @@ Decision judge_token(std::string_view user, const PresentedToken& token, const C
     case VerifyStatus::Invalid: decision.reason = with_truncation_hint(result.detail, token); return decision;
     case VerifyStatus::Valid: break;
     }
+    decision.identity = identity_of(result.claims, judge.settings->token.issuer);
     if (auto problem = check_verified(result, user, judge, now, logger)) {
         decision.reason = *problem;
         return decision;

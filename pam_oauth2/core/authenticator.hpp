@@ -7,6 +7,7 @@
 #include "outcome.hpp"
 #include "secure_string.hpp"
 #include "settings_fwd.hpp"
+#include "token_identity.hpp"
 
 #include <optional>
 #include <string>
@@ -18,9 +19,10 @@ namespace pam_oauth2 {
 struct Decision {
     Outcome outcome = Outcome::InternalError;
     std::string reason;
-    std::string method;                   // verifier that decided, empty when none ran
-    std::optional<long long> valid_until; // last second the token is accepted (exp + leeway), when known
-    bool user_loggable = false;           // the PAM user passed validation and may appear in logs
+    std::string method;                    // verifier that decided, empty when none ran
+    std::optional<long long> valid_until;  // last second the token is accepted (exp + leeway), when known
+    bool user_loggable = false;            // the PAM user passed validation and may appear in logs
+    std::optional<TokenIdentity> identity; // from the verified claims, granted or refused by a rule
 };
 
 /// The use case, shared by every front end: user checks -> token syntax (no network for either) ->

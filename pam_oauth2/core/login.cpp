@@ -119,6 +119,7 @@ LoginResult login(const Configuration& configuration, const LoginRequest& reques
     if (decision.outcome == Outcome::Granted) {
         result.verdict = AccountVerdict{true, decision.valid_until};
     }
+    result.identity = std::move(decision.identity);
     return result;
 }
 

@@ -66,6 +66,7 @@ struct LoginResult {
     int pam_code = 0;
     int priority = 0; // the line's syslog priority: LOG_ALERT for a conf-file error, LOG_ERR for arguments
     AccountVerdict verdict;
+    std::optional<TokenIdentity> identity;          // who the token speaks for, once its claims were verified
     std::optional<ConfigError> configuration_error; // set when the configuration could not be used
 };
 

@@ -20,13 +20,14 @@ struct LoginHarness {
     std::vector<std::pair<int, std::string>> lines;
     std::vector<LogTarget> targets;
     std::string provider_answer = R"({"preferred_username":"alice"})";
+    long provider_status = 200;
 
     LoginDependencies dependencies()
     {
         LoginDependencies result;
         result.make_http = [this](const HttpSettings&) {
-            return std::unique_ptr<HttpClient>(
-                std::make_unique<FakeHttpClient>([this](const auto&) { return answer(200, provider_answer); }));
+            return std::unique_ptr<HttpClient>(std::make_unique<FakeHttpClient>(
+                [this](const auto&) { return answer(provider_status, provider_answer); }));
         };
         result.make_logger = [this](const LogSettings& log) {
             targets.push_back(log.target);
@@ -129,4 +130,34 @@ TEST_CASE("login: the log target of a broken configuration is the option table's
     CHECK(log_settings_of_arguments({"log=stderr", "log=syslog"}).target == LogTarget::Syslog);
     CHECK(log_settings_of_arguments({"log=stderr", "log=bogus"}).target == LogTarget::Stderr);
     CHECK(log_settings_of_arguments({"xlog=stderr", "log", "prompt=log=stderr"}).target == LogTarget::Syslog);
+}
+
+TEST_CASE("login: the verified claims' identity comes with the result, granted or refused by a rule")
+{
+    LoginHarness h;
+    h.provider_answer = R"({"preferred_username":"alice","sub":"u-1","sid":"s-9","jti":"j-1","azp":"psql"})";
+    const auto granted =
+        login(LoginHarness::request({"userinfo_url=https://idp.example.com/u", "cache_ttl=0"}, "alice", "good-token"),
+              h.dependencies());
+    INFO(granted.line);
+    REQUIRE(granted.identity);
+    CHECK(granted.identity->issuer.empty()); // userinfo answers carry no iss, and no issuer is configured
+    CHECK(granted.identity->subject == "u-1");
+    CHECK(granted.identity->session_id == "s-9");
+    CHECK(granted.identity->client_id == "psql");
+    CHECK(granted.identity->jti_fingerprint == token_fingerprint("j-1"));
+
+    h.provider_answer = R"({"preferred_username":"bob","sub":"u-2"})";
+    const auto refused =
+        login(LoginHarness::request({"userinfo_url=https://idp.example.com/u", "cache_ttl=0"}, "alice", "good-token"),
+              h.dependencies());
+    REQUIRE(refused.identity);
+    CHECK(refused.identity->subject == "u-2");
+
+    h.provider_status = 401;
+    h.provider_answer = R"({"error":"invalid_token"})";
+    const auto unverified =
+        login(LoginHarness::request({"userinfo_url=https://idp.example.com/u", "cache_ttl=0"}, "alice", "bad"),
+              h.dependencies());
+    CHECK_FALSE(unverified.identity);
 }
