@@ -347,7 +347,6 @@ constexpr std::string_view verification = "verification";
 constexpr std::string_view rules = "authorization rules";
 constexpr std::string_view transport = "transport";
 constexpr std::string_view per_login = "token, conversation, cache, logging";
-constexpr std::string_view audit = "audit trail";
 
 using S = Settings;
 using E = EndpointSettings;
@@ -421,9 +420,9 @@ constexpr OptionSpec options[] = {
     option("conf", per_login, text<&S::conf>, "read key = value lines from this file first",
            OptionSource::ArgumentOnly),
 
-    option("audit", audit, Kind{&set_audit, &show_audit},
+    option("audit", per_login, Kind{&set_audit, &show_audit},
            "one JSON event per decision: off, syslog (LOG_AUTHPRIV) or file (audit_file)"),
-    option("audit_file", audit, Kind{&set_audit_file, &show_audit_file},
+    option("audit_file", per_login, Kind{&set_audit_file, &show_audit_file},
            "absolute path the audit events are appended to, with audit=file"),
 };
 
