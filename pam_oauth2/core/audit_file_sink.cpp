@@ -17,7 +17,10 @@ constexpr std::chrono::seconds report_interval{60};
 
 } // namespace
 
-AuditFileSink::AuditFileSink(std::string path, Logger logger) : path_(std::move(path)), logger_(std::move(logger)) {}
+AuditFileSink::AuditFileSink(std::string path, Logger logger, std::function<void()> on_failure)
+    : path_(std::move(path)), logger_(std::move(logger)), on_failure_(std::move(on_failure))
+{
+}
 
 std::string AuditFileSink::open_locked()
 {
@@ -72,6 +75,9 @@ void AuditFileSink::failed_locked(const std::string& why) noexcept
 {
     failures_.fetch_add(1);
     ++unreported_;
+    if (on_failure_) {
+        on_failure_();
+    }
     const auto now = std::chrono::steady_clock::now();
     if (ever_reported_ && now - reported_ < report_interval) {
         return;

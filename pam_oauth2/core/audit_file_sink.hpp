@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -18,7 +19,8 @@ namespace pam_oauth2 {
 // failure is counted and reported through `logger` at most once a minute; the login goes on.
 class AuditFileSink final : public AuditSink {
 public:
-    AuditFileSink(std::string path, Logger logger);
+    /// `on_failure` (optional) is told of each event not written, e.g. to count it in metrics.
+    AuditFileSink(std::string path, Logger logger, std::function<void()> on_failure = {});
     AuditFileSink(const AuditFileSink&) = delete;
     AuditFileSink& operator=(const AuditFileSink&) = delete;
     ~AuditFileSink() override = default;
@@ -37,6 +39,7 @@ private:
 
     const std::string path_;
     const Logger logger_;
+    const std::function<void()> on_failure_;
     std::mutex mutex_;
     UniqueFd fd_{-1};
     std::atomic<std::uint64_t> failures_{0};

@@ -82,7 +82,7 @@ private:
     Flights flights_;
     ConfigurationCache configurations_;
     Admission services_; // threads held per PAM service
-    DaemonAudit audit_{logger_};
+    DaemonAudit audit_{logger_, metrics_};
 };
 
 } // namespace pam_oauth2

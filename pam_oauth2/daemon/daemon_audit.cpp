@@ -5,7 +5,10 @@
 
 namespace pam_oauth2 {
 
-DaemonAudit::DaemonAudit(const Logger& logger) : logger_(logger), host_(audit_host_name()) {}
+DaemonAudit::DaemonAudit(const Logger& logger, Metrics& metrics)
+    : logger_(logger), metrics_(metrics), host_(audit_host_name())
+{
+}
 
 void DaemonAudit::configure(const std::string& audit)
 {
@@ -15,7 +18,7 @@ void DaemonAudit::configure(const std::string& audit)
     } else if (!audit.empty() && audit.front() == '/') {
         // A new sink, so the path is opened again: after logrotate moved the file, SIGHUP starts a
         // new one. Writers still holding the old sink finish on the old file.
-        sink = std::make_shared<AuditFileSink>(audit, logger_);
+        sink = std::make_shared<AuditFileSink>(audit, logger_, [this] { metrics_.audit_failed(); });
     }
     const std::lock_guard<std::mutex> lock(mutex_);
     sink_ = std::move(sink);

@@ -3,6 +3,7 @@
 #include "audit.hpp"
 #include "audit_syslog_sink.hpp"
 #include "logger.hpp"
+#include "metrics.hpp"
 #include "settings.hpp"
 
 #include <memory>
@@ -16,7 +17,7 @@ namespace pam_oauth2 {
 // events ("session_ended") through BrokerService::audit().
 class DaemonAudit final : public AuditSink {
 public:
-    explicit DaemonAudit(const Logger& logger);
+    DaemonAudit(const Logger& logger, Metrics& metrics);
 
     /// Takes the `audit` key of a (re)loaded configuration; a file is opened again on the next event.
     void configure(const std::string& audit);
@@ -33,6 +34,7 @@ private:
     [[nodiscard]] std::shared_ptr<AuditSink> sink() const;
 
     const Logger& logger_;
+    Metrics& metrics_;
     const std::string host_;
     mutable std::mutex mutex_;
     std::shared_ptr<AuditSink> sink_; // null: off; replaced, never changed, so writers need no lock

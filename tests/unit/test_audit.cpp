@@ -3,7 +3,9 @@
 #include "audit_login.hpp"
 #include "audit_syslog_sink.hpp"
 #include "configuration.hpp"
+#include "daemon_audit.hpp"
 #include "daemon_config.hpp"
+#include "metrics.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,7 +14,9 @@
 #include <sys/stat.h>
 #include <syslog.h>
 
+#include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -290,4 +294,35 @@ TEST_CASE("audit: pam_oauth2d's audit key is off, syslog or an absolute path")
         REQUIRE(std::holds_alternative<std::string>(loaded));
         CHECK(std::get<std::string>(loaded) == path + " line 2: audit must be off, syslog or an absolute file path");
     }
+}
+
+TEST_CASE("audit: pam_oauth2d's trail counts failures in its metrics and follows every reload")
+{
+    const TempDir dir;
+    Metrics metrics;
+    std::vector<std::string> reported;
+    const Logger logger([&](int, const std::string& line) { reported.push_back(line); });
+    DaemonAudit audit(logger, metrics);
+    CHECK(audit.host() == audit_host_name());
+    audit.write(full_event()); // off: nothing, no failure
+    audit.configure(dir.path + "/missing/audit.log");
+    for (int i = 0; i < 3; ++i) {
+        audit.write(full_event());
+    }
+    CHECK(metrics.text().find("pam_oauth2d_audit_failures_total 3\n") != std::string::npos);
+    CHECK(reported.size() == 1);
+
+    const std::string path = dir.path + "/audit.log";
+    audit.configure(path);
+    audit.write(full_event());
+    REQUIRE(rename(path.c_str(), (path + ".1").c_str()) == 0);
+    audit.configure(path); // SIGHUP: the path is opened again
+    AuditSettings line;
+    line.target = AuditTarget::Off;
+    audit.write_for_line(full_event(), line); // the daemon's key wins over the line's audit=off
+    CHECK(lines_of(path + ".1").size() == 1);
+    CHECK(lines_of(path).size() == 1);
+    audit.configure("off");
+    audit.write(full_event());
+    CHECK(lines_of(path).size() == 1);
 }
