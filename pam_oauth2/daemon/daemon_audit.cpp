@@ -21,7 +21,18 @@ void DaemonAudit::configure(const std::string& audit)
         sink = std::make_shared<AuditFileSink>(audit, logger_, [this] { metrics_.audit_failed(); });
     }
     const std::lock_guard<std::mutex> lock(mutex_);
+    target_ = audit;
     sink_ = std::move(sink);
+}
+
+void DaemonAudit::reopen()
+{
+    std::string target;
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        target = target_;
+    }
+    configure(target);
 }
 
 std::shared_ptr<AuditSink> DaemonAudit::sink() const

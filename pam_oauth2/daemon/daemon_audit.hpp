@@ -21,6 +21,9 @@ public:
 
     /// Takes the `audit` key of a (re)loaded configuration; a file is opened again on the next event.
     void configure(const std::string& audit);
+    /// Opens the file again with the key in force: SIGHUP after rotation, even when the reloaded
+    /// configuration was refused.
+    void reopen();
     /// The event to the daemon's sink; nothing when its audit is off.
     void write(const AuditEvent& event) noexcept override;
     /// The event of a login whose module line says `line`: the daemon's sink when its audit is on
@@ -37,6 +40,7 @@ private:
     Metrics& metrics_;
     const std::string host_;
     mutable std::mutex mutex_;
+    std::string target_;              // the `audit` key in force
     std::shared_ptr<AuditSink> sink_; // null: off; replaced, never changed, so writers need no lock
     AuditSyslogSink line_syslog_;
 };

@@ -1426,6 +1426,19 @@ class AuditThroughTheDaemon(unittest.TestCase):
         self.audited([userinfo(), "allow_http"], "alice", tok("user-bob"), AUTH_ERR)
         self.assertEqual([e["result"] for e in self.events(rotated)], ["granted"])
         self.assertEqual([e["result"] for e in self.events()], ["denied"])
+        # A SIGHUP whose configuration is refused still lets the rotated file go.
+        os.rename(self.path, rotated)
+        with open(self.daemon.config, "a") as f:
+            f.write("max_clients = many\n")
+        refused = self.daemon.log().count("reload refused")
+        self.daemon.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while self.daemon.log().count("reload refused") == refused:
+            self.assertLess(time.monotonic(), deadline, self.daemon.log())
+            time.sleep(0.02)
+        self.audited([userinfo(), "allow_http"], "alice", tok("user-alice"), SUCCESS)
+        self.assertEqual([e["result"] for e in self.events(rotated)], ["denied"])
+        self.assertEqual([e["result"] for e in self.events()], ["granted"])
 
     def test_an_unwritable_file_leaves_logins_alone(self):
         self.daemon.reload("root", extra=f"audit = {WORKDIR}/no/such/dir/audit.log")

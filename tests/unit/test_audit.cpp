@@ -322,7 +322,14 @@ TEST_CASE("audit: pam_oauth2d's trail counts failures in its metrics and follows
     audit.write_for_line(full_event(), line); // the daemon's key wins over the line's audit=off
     CHECK(lines_of(path + ".1").size() == 1);
     CHECK(lines_of(path).size() == 1);
+    REQUIRE(rename(path.c_str(), (path + ".2").c_str()) == 0);
+    audit.reopen(); // SIGHUP with a configuration that did not reload: the same key, the file anew
+    audit.write(full_event());
+    CHECK(lines_of(path + ".2").size() == 1);
+    CHECK(lines_of(path).size() == 1);
     audit.configure("off");
+    audit.write(full_event());
+    audit.reopen();
     audit.write(full_event());
     CHECK(lines_of(path).size() == 1);
 }
