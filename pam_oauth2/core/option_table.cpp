@@ -275,6 +275,46 @@ std::string show_broker_fallback(const Settings& settings)
     return settings.broker.fallback;
 }
 
+// audit=off|syslog|file; where a file goes is audit_file's.
+Problem set_audit(Settings& settings, Value value)
+{
+    if (value && *value == "off") {
+        settings.audit.target = AuditTarget::Off;
+    } else if (value && *value == "syslog") {
+        settings.audit.target = AuditTarget::Syslog;
+    } else if (value && *value == "file") {
+        settings.audit.target = AuditTarget::File;
+    } else {
+        return std::string("must be off, syslog or file");
+    }
+    return std::nullopt;
+}
+
+std::string show_audit(const Settings& settings)
+{
+    switch (settings.audit.target) {
+    case AuditTarget::Syslog: return "syslog";
+    case AuditTarget::File: return "file";
+    case AuditTarget::Off: break;
+    }
+    return "off";
+}
+
+// Absolute: the file is opened by whatever process hosts the module, in whatever directory it runs.
+Problem set_audit_file(Settings& settings, Value value)
+{
+    if (!value || value->empty() || value->front() != '/') {
+        return std::string("must be an absolute path");
+    }
+    settings.audit.file = std::string(*value);
+    return std::nullopt;
+}
+
+std::string show_audit_file(const Settings& settings)
+{
+    return settings.audit.file;
+}
+
 // --- the table ----------------------------------------------------------------------------------------
 
 // How an option's value is read and shown: one of the kinds above, bound to its settings field.
@@ -379,6 +419,11 @@ constexpr OptionSpec options[] = {
            "when pam_oauth2d cannot answer: local (verify in-process) or deny", OptionSource::ArgumentOnly),
     option("conf", per_login, text<&S::conf>, "read key = value lines from this file first",
            OptionSource::ArgumentOnly),
+
+    option("audit", per_login, Kind{&set_audit, &show_audit},
+           "one JSON event per decision: off, syslog (LOG_AUTHPRIV) or file (audit_file)"),
+    option("audit_file", per_login, Kind{&set_audit_file, &show_audit_file},
+           "absolute path the audit events are appended to, with audit=file"),
 };
 
 } // namespace

@@ -108,6 +108,13 @@ struct LogSettings {
     LogTarget target = LogTarget::Syslog;
 };
 
+// The audit trail: one JSON event per decision, to syslog or a file (docs/audit.md).
+enum class AuditTarget { Off, Syslog, File };
+struct AuditSettings {
+    AuditTarget target = AuditTarget::Off;
+    std::string file; // absolute; required with audit=file, refused without it
+};
+
 // The effective configuration of one module invocation. Each concern is a value type handed only to
 // the code that needs it; the defaults here are the documented defaults (option_table.cpp lists them).
 struct Settings {
@@ -122,6 +129,7 @@ struct Settings {
     LogSettings log;
     BrokerSettings broker;
     std::string conf; // the conf= file read first, if any
+    AuditSettings audit;
 
     /// Whether verify= lists `method`.
     [[nodiscard]] bool uses(VerifyMethod method) const

@@ -3,6 +3,7 @@
 #include "admission.hpp"
 #include "configuration.hpp"
 #include "configuration_cache.hpp"
+#include "daemon_audit.hpp"
 #include "daemon_config.hpp"
 #include "flights.hpp"
 #include "logger.hpp"
@@ -36,6 +37,9 @@ public:
     void serve(int fd, const ucred& peer) noexcept;
     /// The one place refused connections are logged (rate-limited), for the acceptors' refusals too.
     RefusalLog& refusals() noexcept { return refusals_; }
+    /// The daemon's audit trail (its `audit` key), for events of its own such as "session_ended";
+    /// follows every reload, and writes nothing when the key is off.
+    DaemonAudit& audit() noexcept { return audit_; }
 
 private:
     struct Request;
@@ -63,6 +67,9 @@ private:
     void refuse_over_share(int fd, const ucred& peer, const std::string& who, const std::string& service, long share);
     /// The end of every login: the line login() wrote, counted and sent as the `reply` frame.
     void answer(int fd, uint8_t reply, const LoginResult& result);
+    /// The login's audit event, with the peer's pid; `line` is the module line's audit option (null
+    /// for a configuration that did not load).
+    void audit_login(const Request& request, const LoginResult& result, const AuditSettings* line) noexcept;
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const DaemonConfig> config_;
@@ -75,6 +82,7 @@ private:
     Flights flights_;
     ConfigurationCache configurations_;
     Admission services_; // threads held per PAM service
+    DaemonAudit audit_{logger_, metrics_};
 };
 
 } // namespace pam_oauth2

@@ -54,6 +54,8 @@ struct DaemonConfig {
     long shared_cache_budget_ms = 150;
     std::string shared_cache_prefix = "pam_oauth2:";
     std::shared_ptr<const SharedCacheSetup> shared_cache_setup;
+    // The audit trail (docs/audit.md): "off", "syslog" or an absolute file path.
+    std::string audit = "off";
 };
 
 /// The shares in force: the configured value, or auto (3/4, 1/2 and 1/4 of max_clients, at least 1),

@@ -29,6 +29,8 @@ public:
     void shared_cache_miss() { shared_misses_.fetch_add(1, std::memory_order_relaxed); }
     void shared_cache_error() { shared_errors_.fetch_add(1, std::memory_order_relaxed); }
     void shared_cache_breaker(int state) { shared_breaker_.store(state, std::memory_order_relaxed); }
+    /// An audit event that could not be written whole (the login went on).
+    void audit_failed() { audit_failures_.fetch_add(1, std::memory_order_relaxed); }
     std::atomic<long> connections{0}; // being served now
     std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
 
@@ -55,6 +57,7 @@ private:
     std::atomic<unsigned long long> shared_misses_{0};
     std::atomic<unsigned long long> shared_errors_{0};
     std::atomic<int> shared_breaker_{0};
+    std::atomic<unsigned long long> audit_failures_{0};
 };
 
 } // namespace pam_oauth2
