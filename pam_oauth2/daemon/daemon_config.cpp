@@ -353,6 +353,9 @@ constexpr DaemonOptionSpec daemon_options[] = {
      &set_long<&C::shared_cache_budget_ms, 10, 5000>, &show_long<&C::shared_cache_budget_ms>},
     {"shared_cache_prefix", "what every entry name in Redis starts with (grant the ACL ~PREFIX*)", false,
      &set_shared_cache_prefix, &show_text<&C::shared_cache_prefix>},
+    {"shared_cache_lease_ms",
+     "milliseconds one host owns the refresh of a missing or stale document, the others waiting for it", false,
+     &set_long<&C::shared_cache_lease_ms, 0, 10000>, &show_long<&C::shared_cache_lease_ms>},
     {"socket", "where to listen without socket activation", false, &set_socket, &show_text<&C::socket>},
     {"user", "the user to become after listening, when started as root", false, &set_user, &show_text<&C::user>},
 };
