@@ -328,6 +328,7 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
     // without a request, the gate bounds the rest by the deadline.
     bool led = false;
     bool shared_refusal = false;
+    long remember_seconds = daemon.negative_cache_seconds;
     std::atomic<bool> sent{false};
     const auto work = [&] {
         led = true;
@@ -340,10 +341,11 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
                          system_now, logger, &shared_);
         decision = fleet.settle(std::move(decision));
         shared_refusal = fleet.answered();
+        remember_seconds = fleet.remember_seconds();
         return decision;
     };
     auto decided = flights_.decide(flight_key(identity, std::string(user), token), work,
-                                   std::chrono::milliseconds(budget_ms), daemon.negative_cache_seconds);
+                                   std::chrono::milliseconds(budget_ms), remember_seconds);
     if (led && !sent.load() && !shared_refusal) {
         metrics_.answered_from_memory();
     }

@@ -219,12 +219,24 @@ bool FleetRefusal::consult()
     if (!consulted_) {
         consulted_ = true;
         if (const auto& name = fingerprint()) {
-            if (const auto payload = store_.read_refusal(token_digest_, *name)) {
-                found_ = decode_refusal(*payload);
+            if (const auto content = store_.read_refusal(token_digest_, *name)) {
+                found_ = decode_refusal(content->payload);
+                found_until_ = content->use_by;
             }
         }
     }
     return found_.has_value();
+}
+
+long FleetRefusal::remember_seconds() const
+{
+    if (!found_) {
+        return remember_seconds_;
+    }
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    const long long left_ms = (found_until_ - now.tv_sec) * 1000 - now.tv_nsec / 1000000;
+    return static_cast<long>(std::clamp<long long>(left_ms / 1000, 0, remember_seconds_));
 }
 
 Decision FleetRefusal::settle(Decision decided)

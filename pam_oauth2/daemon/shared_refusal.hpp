@@ -43,6 +43,10 @@ public:
     [[nodiscard]] Decision settle(Decision decided);
     /// True when the answer came from another host's refusal.
     [[nodiscard]] bool answered() const { return found_.has_value(); }
+    /// How long this host may remember the answer: `remember_seconds`, or what is left of the shared
+    /// refusal's life (whole seconds, rounded down), so a refusal read from another host does not
+    /// outlive negative_cache counted from when it was decided.
+    [[nodiscard]] long remember_seconds() const;
 
 private:
     class Client;
@@ -60,6 +64,7 @@ private:
     bool consulted_ = false;
     std::optional<std::optional<std::string>> fingerprint_;
     std::optional<Decision> found_;
+    long long found_until_ = 0; // the shared refusal's use-by, Unix seconds
 };
 
 } // namespace pam_oauth2

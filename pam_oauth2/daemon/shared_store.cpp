@@ -293,7 +293,8 @@ bool SharedStore::write(std::string_view key, std::string_view text, long long s
     return kept;
 }
 
-std::optional<std::string> SharedStore::read_refusal(std::string_view token_digest, std::string_view fingerprint) const
+std::optional<sc::EntryContent> SharedStore::read_refusal(std::string_view token_digest,
+                                                          std::string_view fingerprint) const
 {
     const auto shared = fleet();
     if (!shared) {
@@ -301,10 +302,7 @@ std::optional<std::string> SharedStore::read_refusal(std::string_view token_dige
     }
     Lookup found = lookup(*shared, sc::EntryKey{"refusal", token_digest, fingerprint}, max_refusal_bytes);
     metrics_.shared_refusal(found.content ? "hit" : "miss");
-    if (!found.content) {
-        return std::nullopt;
-    }
-    return std::move(found.content->payload);
+    return std::move(found.content);
 }
 
 void SharedStore::write_refusal(std::string_view token_digest, std::string_view fingerprint, std::string_view payload,

@@ -48,10 +48,11 @@ public:
 
     /// True when a shared cache is in use now.
     [[nodiscard]] bool shared() const { return fleet() != nullptr; }
-    /// The payload of the refusal another host shared for (token digest, fingerprint of every other
-    /// input), or nullopt: none, Redis failing, or a value that does not open (a miss, never a refusal).
-    [[nodiscard]] std::optional<std::string> read_refusal(std::string_view token_digest,
-                                                          std::string_view fingerprint) const;
+    /// The refusal another host shared for (token digest, fingerprint of every other input): its
+    /// payload and use-by time, or nullopt: none, Redis failing, or a value that does not open (a
+    /// miss, never a refusal).
+    [[nodiscard]] std::optional<shared_cache::EntryContent> read_refusal(std::string_view token_digest,
+                                                                         std::string_view fingerprint) const;
     /// Shares a refusal until `until` (Unix seconds; nothing when that is not in the future).
     void write_refusal(std::string_view token_digest, std::string_view fingerprint, std::string_view payload,
                        long long until) const;

@@ -1371,6 +1371,22 @@ class SharedCacheAcrossHosts(unittest.TestCase):
         self.assertEqual(auth, AUTH_ERR, log)
         self.assertEqual(idp_stats()["requests"] - before, 1, "a refusal outlived negative_cache")
 
+    def test_a_host_that_read_a_refusal_remembers_it_only_for_what_is_left_of_its_life(self):
+        first = self.host(self.old_key, extra="negative_cache = 4\n")
+        second = self.host(self.old_key, extra="negative_cache = 4\n")
+        token = tok("rejected")
+        decided = time.monotonic()
+        self.assertEqual(self.refused(first, token)[0], AUTH_ERR)
+        time.sleep(1)
+        auth, log = self.refused(second, token)
+        self.assertIn("refused by another host", log)
+        # 4 s after the first host decided, the refusal is over on every host (here: not 1 + 4 s).
+        time.sleep(max(0, decided + 4.5 - time.monotonic()))
+        before = idp_stats()["requests"]
+        auth, log = self.refused(second, token)
+        self.assertEqual(auth, AUTH_ERR, log)
+        self.assertEqual(idp_stats()["requests"] - before, 1, "the second host kept the refusal past its life")
+
     def test_a_tampered_foreign_or_moved_refusal_is_a_miss_never_a_refusal(self):
         own = redis_server.RedisServer(self.dir, f"refusals-{secrets.token_hex(4)}", admin=True)
         try:
