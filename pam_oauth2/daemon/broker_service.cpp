@@ -332,6 +332,7 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
     std::atomic<bool> sent{false};
     const auto work = [&] {
         led = true;
+        const SharedStore::LoginDeadline within(deadline);
         // Another host's refusal is read just before the first provider request, and this host's
         // own refusal shared after it: both only with a shared cache and a negative_cache.
         FleetRefusal fleet(shared_, request.args, *configuration, user, token, daemon.negative_cache_seconds);

@@ -53,6 +53,9 @@ sc::EntryKey entry_key(const std::string& key_digest)
     return sc::EntryKey{"store", key_digest, "v1"};
 }
 
+// The deadline of the login this thread serves (LoginDeadline), else none.
+thread_local std::chrono::steady_clock::time_point login_deadline = std::chrono::steady_clock::time_point::max();
+
 bool is_verdict(std::string_view key)
 {
     return key.substr(0, 8) == "verdict ";
@@ -106,6 +109,16 @@ Fallible<std::unique_ptr<sc::RedisConnection>> open_connection(const SharedCache
 }
 
 } // namespace
+
+SharedStore::LoginDeadline::LoginDeadline(std::chrono::steady_clock::time_point deadline) : previous_(login_deadline)
+{
+    login_deadline = deadline;
+}
+
+SharedStore::LoginDeadline::~LoginDeadline()
+{
+    login_deadline = previous_;
+}
 
 SharedStore::SharedStore(MemoryStore& memory, Metrics& metrics, const Logger& logger)
     : memory_(memory), metrics_(metrics), logger_(logger)
@@ -259,8 +272,13 @@ std::optional<CacheEntry> SharedStore::refresh_owner(const Fleet& fleet, std::st
         metrics_.shared_lease("taken");
         return best; // this host fetches; write() shares what it got
     }
-    // Another host holds the lease: its copy is awaited, never longer than the lease.
-    const auto until = std::chrono::steady_clock::now() + setup.lease;
+    // Another host holds the lease: its copy is awaited, never longer than the lease nor half of what
+    // is left of the login's time (the other half is for fetching it here).
+    const auto now = std::chrono::steady_clock::now();
+    auto until = now + setup.lease;
+    if (login_deadline != std::chrono::steady_clock::time_point::max()) {
+        until = std::min(until, now + (login_deadline - now) / 2);
+    }
     const long long known = best ? best->stored_at : -1;
     while (std::chrono::steady_clock::now() < until) {
         const auto left = until - std::chrono::steady_clock::now();

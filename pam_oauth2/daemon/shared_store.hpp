@@ -8,6 +8,7 @@
 #include "shared_cache_setup.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 
@@ -45,6 +46,20 @@ public:
         memory_.remember(key, stored_at, parsed);
     }
     [[nodiscard]] bool admits(std::string_view url) const override { return memory_.admits(url); }
+
+    /// While it lives, the reads of this thread belong to a login that must be answered by
+    /// `deadline`: waiting for another host's document refresh takes at most half of what is left,
+    /// so the login still has time to fetch the document itself.
+    class LoginDeadline {
+    public:
+        explicit LoginDeadline(std::chrono::steady_clock::time_point deadline);
+        ~LoginDeadline();
+        LoginDeadline(const LoginDeadline&) = delete;
+        LoginDeadline& operator=(const LoginDeadline&) = delete;
+
+    private:
+        std::chrono::steady_clock::time_point previous_;
+    };
 
     /// True when a shared cache is in use now.
     [[nodiscard]] bool shared() const { return fleet() != nullptr; }

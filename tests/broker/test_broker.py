@@ -1489,6 +1489,23 @@ class SharedCacheAcrossHosts(unittest.TestCase):
         finally:
             idp.stop()
 
+    def test_a_lease_longer_than_the_login_waits_half_the_login_then_fetches(self):
+        idp = JwtIdp()
+        try:
+            timeout, delay = 2, 5
+            hosts, _ = self.fleet_of_jwt_hosts(5, idp, extra="shared_cache_lease_ms = 4000\n")
+            issuer = idp.issuer("a")
+            idp.delays["/a/.well-known/openid-configuration"] = delay  # the owner's fetch outlives its login
+            results = self.jwt_logins_at_once(hosts, issuer, idp.token(issuer, "a"), f"timeout={timeout}")
+            results.sort(key=lambda result: result[3])
+            print("\nslow owner (5 s), lease 4 s, timeout=2: logins " +
+                  ", ".join(f"{r[0]} {r[3] * 1000:.0f} ms" for r in results), file=sys.stderr)
+            self.assertEqual(results[-1][0], UNAVAIL, results[-1][2])  # the owner, past its timeout
+            for auth, acct, log, seconds in results[:-1]:
+                self.assertEqual((auth, acct), (SUCCESS, SUCCESS), log)
+                self.assertLess(seconds, timeout + (SLACK_SECONDS if SANITIZED else 1), log)
+        finally:
+            idp.stop()
 
 class SecretsNeverLogged(unittest.TestCase):
     def test_zz_no_token_in_any_log(self):
