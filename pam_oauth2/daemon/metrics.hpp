@@ -31,6 +31,10 @@ public:
     void shared_cache_breaker(int state) { shared_breaker_.store(state, std::memory_order_relaxed); }
     /// An audit event that could not be written whole (the login went on).
     void audit_failed() { audit_failures_.fetch_add(1, std::memory_order_relaxed); }
+    // Refusals shared through the fleet's cache ("hit", "miss", "written") and the documents' refresh
+    // lease ("taken": this host fetches; "waited": the owner's copy came in time; "fell_back": it did not).
+    void shared_refusal(const char* what);
+    void shared_lease(const char* what);
     std::atomic<long> connections{0}; // being served now
     std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
 
@@ -38,6 +42,7 @@ public:
 
 private:
     [[nodiscard]] std::string availability_text() const;
+    [[nodiscard]] std::string fleet_text() const;
     struct Latency {
         unsigned long long requests = 0;
         unsigned long long failures = 0;
@@ -58,6 +63,12 @@ private:
     std::atomic<unsigned long long> shared_errors_{0};
     std::atomic<int> shared_breaker_{0};
     std::atomic<unsigned long long> audit_failures_{0};
+    std::atomic<unsigned long long> shared_refusal_hits_{0};
+    std::atomic<unsigned long long> shared_refusal_misses_{0};
+    std::atomic<unsigned long long> shared_refusals_written_{0};
+    std::atomic<unsigned long long> lease_taken_{0};
+    std::atomic<unsigned long long> lease_waited_{0};
+    std::atomic<unsigned long long> lease_fell_back_{0};
 };
 
 } // namespace pam_oauth2
