@@ -170,7 +170,12 @@ StoredSignIn to_keep(GrantResult& result, const TokenOptions& options, const std
     fresh.client_id = options.client_id;
     fresh.profile = options.profile;
     fresh.account = options.account;
-    auto identity = identity_of(result.id_token.empty() ? result.access_token.view() : result.id_token.view());
+    // The id_token first; a JWT access token often names the user when the id_token (no "profile"
+    // scope) does not.
+    auto identity = identity_of(result.id_token.view());
+    const auto from_access_token = identity_of(result.access_token.view());
+    identity.subject = identity.subject.empty() ? from_access_token.subject : identity.subject;
+    identity.username = identity.username.empty() ? from_access_token.username : identity.username;
     const bool carried = !new_sign_in && before.has_value();
     fresh.subject = !identity.subject.empty() ? identity.subject : carried ? before->subject : "";
     fresh.username = !identity.username.empty() ? identity.username : carried ? before->username : "";
