@@ -256,8 +256,13 @@ class OneSignInAtATime(AccountCase):
         account_key = hashlib.sha256(b"alice").hexdigest()[:16]
         with open(os.path.join(directory, f"{self.profile_key()}-{account_key}.lock"), "w") as held:
             fcntl.flock(held, fcntl.LOCK_EX)
-            code, out, err, shown = self.run_helper("--account", "alice", "--timeout", "1", timeout=30)
-        self.assertEqual((code, out, shown), (1, "", None))
+            # subprocess.run's own timeout: a helper that does not give up would sign in and wait.
+            done = subprocess.run(self.helper.command + ["--store", "file", "--account", "alice", "--timeout", "1"],
+                                  env=self.helper.env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=20)
+        code, out, err = done.returncode, done.stdout, done.stderr
+        self.assertEqual((code, out), (1, ""))
+        self.assertNotIn("enter the code", err)
         self.assertIn("another call is still signing in to this profile and account", err)
         self.assertIn("gave up after 1 s (--timeout)", err)
 
