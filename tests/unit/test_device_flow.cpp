@@ -187,11 +187,11 @@ TEST_CASE("device flow: the account goes as login_hint on the device request onl
     flow.request.login_hint = "alice@example.com";
     flow.token_answers = {issued};
     REQUIRE(flow.run().status == GrantStatus::Issued);
-    CHECK(flow.requests.front().form == std::vector<std::pair<std::string, std::string>>{
-                                            {"client_id", "pg-cli"},
-                                            {"scope", "openid offline_access"},
-                                            {"resource", "urn:example:postgres"},
-                                            {"login_hint", "alice@example.com"}});
+    CHECK(flow.requests.front().form ==
+          std::vector<std::pair<std::string, std::string>>{{"client_id", "pg-cli"},
+                                                           {"scope", "openid offline_access"},
+                                                           {"resource", "urn:example:postgres"},
+                                                           {"login_hint", "alice@example.com"}});
     for (const auto& [name, value] : flow.requests.back().form) {
         CHECK(name != "login_hint");
     }

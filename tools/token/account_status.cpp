@@ -104,7 +104,7 @@ int show_status(const TokenOptions& options)
         std::fprintf(stderr, "pam_oauth2_token: %s\n", printable(*problem).c_str());
         return exit_configuration;
     }
-    const long long now = static_cast<long long>(std::time(nullptr));
+    const auto now = static_cast<long long>(std::time(nullptr));
     nlohmann::json document{{"sign_ins", nlohmann::json::array()}};
     std::size_t count = 0;
     for (auto& entry : std::get<std::vector<KeptEntry>>(listed)) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <utility>
 
 #ifndef PAM_OAUTH2_TRANSPORT_DIR
 #error "PAM_OAUTH2_TRANSPORT_DIR: the installed directory of pam_oauth2_transport.so (cmake/Packaging.cmake)"
@@ -18,7 +19,7 @@ namespace {
 // Loads the transport on the first send; every later send goes to the same client.
 class LazyNetwork final : public HttpClient {
 public:
-    explicit LazyNetwork(const HttpSettings& settings) : settings_(settings) {}
+    explicit LazyNetwork(HttpSettings settings) : settings_(std::move(settings)) {}
     HttpResult send(const HttpRequest& request) override
     {
         if (!loaded_) {
@@ -46,7 +47,7 @@ std::string transport_path()
     const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
     if (length > 0) {
         const std::string program(self, static_cast<std::size_t>(length));
-        const std::string beside = program.substr(0, program.rfind('/') + 1) + "../pam_oauth2/" + transport_file_name;
+        std::string beside = program.substr(0, program.rfind('/') + 1) + "../pam_oauth2/" + transport_file_name;
         if (regular_file(beside)) {
             return beside;
         }

@@ -58,7 +58,7 @@ std::optional<std::string> account_name(TokenOptions& options, const std::string
     const bool control = std::any_of(value.begin(), value.end(),
                                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
     if (value.empty() || value.size() > longest || control) {
-        return std::optional<std::string>("must be a name of 1 to 256 characters, none of them a control character");
+        return {"must be a name of 1 to 256 characters, none of them a control character"};
     }
     return std::nullopt;
 }
