@@ -160,7 +160,7 @@ std::optional<int> sign_in(pam_oauth2::HttpClient& http, const ProviderEndpoints
 // What is kept after a grant: the tokens, and who signed in where for --status (a refresh keeps
 // the identity and the time of the sign-in it continues).
 StoredSignIn to_keep(GrantResult& result, const TokenOptions& options, const std::optional<StoredSignIn>& before,
-                     bool new_sign_in)
+                     const std::string& new_flow)
 {
     StoredSignIn fresh;
     fresh.refresh_token = std::move(result.refresh_token);
@@ -168,7 +168,7 @@ StoredSignIn to_keep(GrantResult& result, const TokenOptions& options, const std
     fresh.access_expires_at = now_seconds() + result.expires_in.value_or(0);
     fresh.issuer = options.issuer;
     fresh.client_id = options.client_id;
-    fresh.profile = options.profile;
+    fresh.profile = options.profile.empty() && before ? before->profile : options.profile;
     fresh.account = options.account;
     // The id_token first; a JWT access token often names the user when the id_token (no "profile"
     // scope) does not.
@@ -176,10 +176,11 @@ StoredSignIn to_keep(GrantResult& result, const TokenOptions& options, const std
     const auto from_access_token = identity_of(result.access_token.view());
     identity.subject = identity.subject.empty() ? from_access_token.subject : identity.subject;
     identity.username = identity.username.empty() ? from_access_token.username : identity.username;
+    const bool new_sign_in = !new_flow.empty();
     const bool carried = !new_sign_in && before.has_value();
     fresh.subject = !identity.subject.empty() ? identity.subject : carried ? before->subject : "";
     fresh.username = !identity.username.empty() ? identity.username : carried ? before->username : "";
-    fresh.flow = carried ? before->flow : new_sign_in ? "device" : "";
+    fresh.flow = carried ? before->flow : new_flow;
     fresh.signed_in_at = carried ? before->signed_in_at : new_sign_in ? now_seconds() : 0;
     return fresh;
 }
@@ -216,7 +217,8 @@ std::variant<SecureString, int> renew(const TokenOptions& options, CredentialSto
             return *failed;
         }
     }
-    StoredSignIn fresh = to_keep(result, options, kept, new_sign_in);
+    // The flow that signed in ("device"), for --status; empty for a refresh.
+    StoredSignIn fresh = to_keep(result, options, kept, new_sign_in ? "device" : "");
     if (fresh.refresh_token.empty()) {
         say("the provider issued no refresh token (ask for scope offline_access?): the next call signs in again");
     }
