@@ -226,6 +226,39 @@ class Logout(AccountCase):
         self.assertEqual(self.helper.cache_files(), [])
 
 
+def keyring_refused():
+    """Why this process may not use the kernel keyring (containers often filter its system calls)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(250, 0, -4, 1) >= 0:  # keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_USER_KEYRING, 1) on x86-64
+        return None
+    return os.strerror(ctypes.get_errno())
+
+
+@unittest.skipIf(keyring_refused(), f"the kernel refuses this process its keyring: {keyring_refused()}")
+class KeyringAccounts(AccountCase):
+    def test_accounts_in_the_keyring_listed_and_signed_out(self):
+        self.addCleanup(lambda: self.helper.run("--store", "keyring", "--logout", "--all"))
+        for account, user in (("alice", "alice"), ("bob", "bob")):
+            code, _, err, shown = self.helper.run("--store", "keyring", "--account", account, approve_as=user)
+            self.assertEqual(code, 0, err)
+            self.assertIsNotNone(shown)
+        self.assertEqual(self.helper.cache_files(), [])
+        code, out, err, _ = self.helper.run("--store", "keyring", "--status", "--json")
+        self.assertEqual(code, 0, err)
+        shown = json.loads(out)["sign_ins"]
+        self.assertEqual([(s["account"], s["username"]) for s in sorted(shown, key=lambda s: s["account"])],
+                         [("alice", "alice"), ("bob", "bob")])
+        self.assertTrue(all(s["store"].startswith("kernel keyring (user keyring, key pam_oauth2:" + self.profile_key())
+                            for s in shown), shown)
+        code, _, err, _ = self.helper.run("--store", "keyring", "--logout", "--all")
+        self.assertEqual(code, 0, err)
+        self.assertIn("signed out of account alice: nothing is kept in kernel keyring", err)
+        self.assertIn("signed out of account bob: nothing is kept in kernel keyring", err)
+        code, out, _, _ = self.helper.run("--store", "keyring", "--status")
+        self.assertEqual((code, out), (0, "not signed in: no sign-in is kept for this profile\n"))
+
+
 class OneSignInAtATime(AccountCase):
     def test_two_callers_one_sign_in_both_get_the_token(self):
         before = len([r for r in device_requests() if r["client"] == "pg-cli"])
