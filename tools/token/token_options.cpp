@@ -2,7 +2,7 @@
 
 #include "config_file.hpp"
 #include "config_reader.hpp"
-#include "digest.hpp"
+#include "key_hash.hpp"
 #include "text.hpp"
 #include "user_directories.hpp"
 
@@ -278,13 +278,13 @@ std::string profile_key(const TokenOptions& options)
 {
     const std::string identity = options.issuer + "\n" + options.client_id + "\n" + options.scope + "\n" +
                                  options.audience + "\n" + options.resource;
-    return sha256_hex(identity).substr(0, 16);
+    return key_hash_hex(identity).substr(0, 16); // the key of earlier versions: same digest
 }
 
 std::string sign_in_key(const TokenOptions& options)
 {
     return options.account.empty() ? profile_key(options)
-                                   : profile_key(options) + "-" + sha256_hex(options.account).substr(0, 16);
+                                   : profile_key(options) + "-" + key_hash_hex(options.account).substr(0, 16);
 }
 
 } // namespace pam_oauth2::token
