@@ -319,6 +319,30 @@ class StartUp(AccountCase):
         self.assertIn("pam_oauth2_transport.so", refreshed)
         self.assertIn("libcurl", refreshed)
 
+    @unittest.skipUnless(shutil.which("strace"), "strace is not installed")
+    def test_the_kept_token_does_not_initialise_openssl(self):
+        """OpenSSL reads openssl.cnf on its first digest: naming the kept sign-in must not be one."""
+        self.assertEqual(self.run_helper(approve_as="alice")[0], 0)
+        done = subprocess.run(["strace", "-f", "-e", "trace=openat,open", *self.helper.command, "--store", "file"],
+                              env=self.helper.env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+        self.assertNotIn("openssl.cnf", done.stderr)
+
+    def test_a_missing_transport_is_a_clear_error(self):
+        """The helper alone, away from the build's pam_oauth2/ directory: a call that needs the
+        network says which transport it could not load, and exits 2."""
+        directory = tempfile.mkdtemp(prefix="pam_oauth2_token_alone_")
+        self.addCleanup(shutil.rmtree, directory)
+        alone = os.path.join(directory, "pam_oauth2_token")
+        shutil.copy(TOKEN, alone)
+        done = subprocess.run([alone, *self.helper.command[1:], "--store", "file"], env=self.helper.env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+        if "enter the code" in done.stderr:
+            self.skipTest("a transport of this build is installed where the packages put it")
+        self.assertEqual((done.returncode, done.stdout), (2, ""), done.stderr)
+        self.assertRegex(done.stderr, r"cannot load the HTTP transport /\S*/pam_oauth2_transport\.so|does not belong "
+                                      r"to this build")
+
 
 class Usage(unittest.TestCase):
     def run_helper(self, *args):
