@@ -4,6 +4,10 @@
 #include "conf_policy.hpp"
 #include "configuration.hpp"
 #include "digest.hpp"
+#include "jws.hpp"
+#include "json.hpp"
+#include "key_source.hpp"
+#include "settings.hpp"
 #include "login.hpp"
 #include "outcome.hpp"
 #include "secure_string.hpp"
@@ -163,6 +167,7 @@ BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const
 {
     gate_.configure(config.allow_hosts, config.max_provider_requests);
     shared_.configure(config.shared_cache_setup);
+    metrics_.signed_out_verdicts = [this] { return store_view_.dropped(); };
 }
 
 void BrokerService::reconfigure(const DaemonConfig& config)
@@ -309,7 +314,7 @@ void BrokerService::serve_verify(int fd, const Request& request, const Configura
 LoginDependencies BrokerService::login_dependencies(const Request& request) const
 {
     LoginDependencies dependencies;
-    dependencies.store = &shared_;
+    dependencies.store = &store_view_;
     dependencies.make_logger = [this, prefix = request.prefix](const LogSettings& log) {
         return Logger([this, prefix](int priority, const std::string& line) { logger_.log(priority, prefix + line); },
                       log.debug);
@@ -330,7 +335,7 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
     const auto work = [&] {
         led = true;
         return decide_login(user, token, *configuration, gate_.factory(deadline, provider_waiting(daemon), &sent),
-                            system_now, logger, &shared_);
+                            system_now, logger, &store_view_);
     };
     auto decided = flights_.decide(flight_key(identity, std::string(user), token), work,
                                    std::chrono::milliseconds(budget_ms), daemon.negative_cache_seconds);
@@ -338,6 +343,7 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
         metrics_.answered_from_memory();
     }
     if (decided) {
+        refuse_signed_out_jwt(*decided, token);
         return std::move(*decided);
     }
     Decision decision;
@@ -357,6 +363,45 @@ void BrokerService::refuse_over_share(int fd, const ucred& peer, const std::stri
     send_refusal(fd, "service " + log_value(service) +
                          " already holds its share of pam_oauth2d (max_logins_per_service=" + std::to_string(share) +
                          ")");
+}
+
+void BrokerService::refuse_signed_out_jwt(Decision& decision, const SecureString& token) const
+{
+    if (decision.outcome != Outcome::Granted || decision.method != "jwt" || !decision.identity) {
+        return;
+    }
+    const auto& identity = *decision.identity;
+    const auto at = signed_out_.signed_out_at(identity.issuer, identity.subject, identity.session_id, system_now());
+    if (!at) {
+        return;
+    }
+    // The token verified, so its payload is the issuer's: a JWT has no provider to ask again, so one
+    // issued before the logout (or without iat) is refused until it expires.
+    auto parsed = parse_compact_jws(token.view());
+    const auto* jws = std::get_if<CompactJws>(&parsed);
+    const auto iat = jws == nullptr ? std::nullopt : integer_member(jws->payload, "iat");
+    if (iat && *iat > *at) {
+        return;
+    }
+    decision.outcome = Outcome::Denied;
+    decision.reason = "the sign-in of this token ended at the identity provider (back-channel logout at " +
+                      std::to_string(*at) + ")";
+}
+
+KeySet BrokerService::logout_keys(const std::string& issuer, bool refresh) noexcept
+{
+    try {
+        const auto daemon = config();
+        const JwtSettings jwt; // from the issuer's discovery document; every asymmetric algorithm
+        HttpSettings transport;
+        transport.ca_file = daemon->logout_ca_file;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(transport.timeout_ms);
+        auto http = gate_.factory(deadline, provider_waiting(*daemon))(transport);
+        RemoteKeySource keys(issuer, jwt, transport, *http, &shared_, system_now, logger_);
+        return keys.keys(refresh);
+    } catch (...) {
+        return KeySet{{}, "internal error while getting the keys"};
+    }
 }
 
 void BrokerService::answer(int fd, uint8_t reply, const LoginResult& result)

@@ -5,6 +5,7 @@
 #include "configuration_cache.hpp"
 #include "daemon_config.hpp"
 #include "flights.hpp"
+#include "key_source.hpp"
 #include "logger.hpp"
 #include "login.hpp"
 #include "memory_store.hpp"
@@ -12,6 +13,9 @@
 #include "provider_gate.hpp"
 #include "refusal_log.hpp"
 #include "shared_store.hpp"
+#include "signed_out.hpp"
+#include "signed_out_registry.hpp"
+#include "signed_out_store.hpp"
 
 #include <sys/socket.h>
 
@@ -36,6 +40,13 @@ public:
     void serve(int fd, const ucred& peer) noexcept;
     /// The one place refused connections are logged (rate-limited), for the acceptors' refusals too.
     RefusalLog& refusals() noexcept { return refusals_; }
+
+    /// Back-channel logout: verdicts cached for that sign-in stop answering, and JWTs of it issued
+    /// before `signed_out.at` are refused.
+    void sign_out(const SignedOut& signed_out) { signed_out_.record(signed_out); }
+    /// The signing keys of a logout_issuer, through the same gate (allow_hosts, limits) and cache as
+    /// the keys of access tokens. Never throws.
+    KeySet logout_keys(const std::string& issuer, bool refresh) noexcept;
 
 private:
     struct Request;
@@ -63,6 +74,8 @@ private:
     void refuse_over_share(int fd, const ucred& peer, const std::string& who, const std::string& service, long share);
     /// The end of every login: the line login() wrote, counted and sent as the `reply` frame.
     void answer(int fd, uint8_t reply, const LoginResult& result);
+    /// A granted JWT whose sign-in ended (back-channel logout) after it was issued: refused.
+    void refuse_signed_out_jwt(Decision& decision, const SecureString& token) const;
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const DaemonConfig> config_;
@@ -71,6 +84,8 @@ private:
     RefusalLog refusals_{logger_}; // refused connections, rate-limited; decision lines never go through it
     MemoryStore store_;
     SharedStore shared_{store_, metrics_, logger_}; // store_ with the fleet's Redis behind it, when set
+    SignedOutRegistry signed_out_;
+    SignedOutStore store_view_{shared_, signed_out_, system_now}; // what logins use: shared_ minus ended sign-ins
     ProviderGate gate_;
     Flights flights_;
     ConfigurationCache configurations_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -29,6 +30,11 @@ public:
     void shared_cache_miss() { shared_misses_.fetch_add(1, std::memory_order_relaxed); }
     void shared_cache_error() { shared_errors_.fetch_add(1, std::memory_order_relaxed); }
     void shared_cache_breaker(int state) { shared_breaker_.store(state, std::memory_order_relaxed); }
+    // Back-channel logout: tokens accepted, refused by reason (a fixed word), cached verdicts not used
+    // because their sign-in ended.
+    void logout_accepted() { logouts_accepted_.fetch_add(1, std::memory_order_relaxed); }
+    void logout_refused(const std::string& reason);
+    std::function<unsigned long long()> signed_out_verdicts; // set by the daemon; empty: not shown
     std::atomic<long> connections{0}; // being served now
     std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
 
@@ -55,6 +61,9 @@ private:
     std::atomic<unsigned long long> shared_misses_{0};
     std::atomic<unsigned long long> shared_errors_{0};
     std::atomic<int> shared_breaker_{0};
+    [[nodiscard]] std::string logout_text() const;
+    std::atomic<unsigned long long> logouts_accepted_{0};
+    std::map<std::string, unsigned long long> logouts_refused_;
 };
 
 } // namespace pam_oauth2
