@@ -53,6 +53,9 @@ std::string LogoutEndpoint::refuse(int status, const std::string& reason, const 
 
 std::string LogoutEndpoint::answer(const std::string& received, bool complete)
 {
+    if (received.empty()) {
+        return {}; // a connection that sent nothing (a port probe) is closed without a word
+    }
     if (!http_head_ended(received)) {
         return received.size() >= max_head_bytes ? refuse(413, "too_large", "request head over 8 KiB")
                                                  : refuse(400, "incomplete", "no whole request head came");

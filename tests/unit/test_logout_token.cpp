@@ -168,7 +168,7 @@ TEST_CASE("logout tokens that break a rule of section 2.6 are refused, each with
     }
 }
 
-TEST_CASE("a logout token's keys come from its issuer; an unknown kid refreshes once; no keys is unavailable")
+TEST_CASE("a logout token's keys come from its issuer, an unknown kid refreshes once, no keys is unavailable")
 {
     const TestKey rsa = make_key("RS256", "rsa-1");
     const TestKey rotated = make_key("RS256", "rsa-2");
