@@ -106,8 +106,7 @@ Refused check_audience(const nlohmann::json& claims, const LogoutTokenPolicy::Is
     return std::nullopt;
 }
 
-Refused check_times(const nlohmann::json& claims, const LogoutTokenPolicy& policy, long long now,
-                    LogoutClaims& out)
+Refused check_times(const nlohmann::json& claims, const LogoutTokenPolicy& policy, long long now, LogoutClaims& out)
 {
     const auto iat = integer_member(claims, "iat");
     if (!iat) {
@@ -174,8 +173,9 @@ std::variant<LogoutClaims, LogoutRefusal> verify_logout_token(std::string_view t
     }
     // The issuer is read before the signature only to choose whose keys check it.
     const auto iss = string_member(jws.payload, "iss");
-    const auto issuer = std::find_if(policy.issuers.begin(), policy.issuers.end(),
-                                     [&](const LogoutTokenPolicy::Issuer& known) { return iss && known.issuer == *iss; });
+    const auto issuer =
+        std::find_if(policy.issuers.begin(), policy.issuers.end(),
+                     [&](const LogoutTokenPolicy::Issuer& known) { return iss && known.issuer == *iss; });
     if (issuer == policy.issuers.end()) {
         return refusal("iss", iss ? "iss " + log_value(*iss) + " is not a configured issuer" : "no string iss");
     }

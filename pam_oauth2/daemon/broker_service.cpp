@@ -4,13 +4,13 @@
 #include "conf_policy.hpp"
 #include "configuration.hpp"
 #include "digest.hpp"
-#include "jws.hpp"
 #include "json.hpp"
+#include "jws.hpp"
 #include "key_source.hpp"
-#include "settings.hpp"
 #include "login.hpp"
 #include "outcome.hpp"
 #include "secure_string.hpp"
+#include "settings.hpp"
 #include "settings_parser.hpp"
 #include "url_policy.hpp"
 
@@ -384,8 +384,8 @@ void BrokerService::refuse_signed_out_jwt(Decision& decision, const SecureString
         return;
     }
     decision.outcome = Outcome::Denied;
-    decision.reason = "the sign-in of this token ended at the identity provider (back-channel logout at " +
-                      std::to_string(*at) + ")";
+    decision.reason =
+        "the sign-in of this token ended at the identity provider (back-channel logout at " + std::to_string(*at) + ")";
 }
 
 KeySet BrokerService::logout_keys(const std::string& issuer, bool refresh) noexcept

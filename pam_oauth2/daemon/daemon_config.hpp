@@ -62,11 +62,11 @@ struct DaemonConfig {
     std::string shared_cache_prefix = "pam_oauth2:";
     std::shared_ptr<const SharedCacheSetup> shared_cache_setup;
     // OpenID Connect back-channel logout; off when logout_listen is empty.
-    std::string logout_listen;              // "HOST:PORT", loopback only
+    std::string logout_listen;                // "HOST:PORT", loopback only
     std::vector<LogoutIssuer> logout_issuers; // whose logout tokens are accepted, each for its client
-    std::string logout_ca_file;             // trust for the issuers' discovery and JWKS; system's when empty
-    long logout_rate = 10;                  // requests per second (token bucket, bursts as large)
-    long logout_max_age = 300;              // seconds a logout token's iat may be old
+    std::string logout_ca_file;               // trust for the issuers' discovery and JWKS; system's when empty
+    long logout_rate = 10;                    // requests per second (token bucket, bursts as large)
+    long logout_max_age = 300;                // seconds a logout token's iat may be old
 };
 
 /// The shares in force: the configured value, or auto (3/4, 1/2 and 1/4 of max_clients, at least 1),

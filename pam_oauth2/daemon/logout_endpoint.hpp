@@ -23,8 +23,8 @@ namespace pam_oauth2 {
 class LogoutEndpoint {
 public:
     struct Dependencies {
-        LogoutKeys keys;                                   // the issuer's JWKS, cached as for access tokens
-        std::function<void(const SignedOut&)> signed_out; // the verdict caches stop answering for it
+        LogoutKeys keys;                                           // the issuer's JWKS, cached as for access tokens
+        std::function<void(const SignedOut&)> signed_out;          // the verdict caches stop answering for it
         std::function<std::size_t(const SignedOut&)> end_sessions; // what is tracked for it ends; empty: none
         Metrics* metrics = nullptr;
         const Logger* logger = nullptr;
@@ -33,8 +33,8 @@ public:
     };
 
     /// Bodies over this are refused with 413.
-    static constexpr std::size_t max_body_bytes = 16 * 1024;
-    static constexpr std::size_t max_head_bytes = 8 * 1024;
+    static constexpr std::size_t max_body_bytes = std::size_t{16} * 1024;
+    static constexpr std::size_t max_head_bytes = std::size_t{8} * 1024;
 
     LogoutEndpoint(LogoutTokenPolicy policy, long rate_per_second, Dependencies dependencies);
 

@@ -35,8 +35,8 @@ public:
     void logout_accepted() { logouts_accepted_.fetch_add(1, std::memory_order_relaxed); }
     void logout_refused(const std::string& reason);
     std::function<unsigned long long()> signed_out_verdicts; // set by the daemon; empty: not shown
-    std::atomic<long> connections{0}; // being served now
-    std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
+    std::atomic<long> connections{0};                        // being served now
+    std::atomic<long> in_flight{0}; // verifications running now (the queue behind them waits on these)
 
     [[nodiscard]] std::string text() const;
 

@@ -38,7 +38,7 @@ private:
     std::size_t capacity_;
     long long keep_seconds_;
     mutable std::mutex mutex_;
-    std::map<std::string, long long> latest_;            // key -> the latest logout it names
+    std::map<std::string, long long> latest_;             // key -> the latest logout it names
     std::deque<std::pair<long long, std::string>> order_; // (at, key) in the order recorded
 };
 

@@ -16,9 +16,9 @@ std::optional<CacheEntry> SignedOutStore::read(std::string_view key, std::size_t
         return entry; // the verdict cache refuses it itself
     }
     const auto& claims = (*document)["claims"];
-    const auto at = registry_.signed_out_at(string_member(claims, "iss").value_or(""),
-                                            string_member(claims, "sub").value_or(""),
-                                            string_member(claims, "sid").value_or(""), now_());
+    const auto at =
+        registry_.signed_out_at(string_member(claims, "iss").value_or(""), string_member(claims, "sub").value_or(""),
+                                string_member(claims, "sid").value_or(""), now_());
     if (at && *at >= entry->stored_at) {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return std::nullopt;

@@ -55,10 +55,10 @@ struct Endpoint {
         with.now_ms = [this] { return clock_ms; };
         endpoint = std::make_unique<LogoutEndpoint>(policy, rate, with);
     }
-    std::string token(const std::string& jti, json extra = json::object())
+    std::string token(const std::string& jti, const json& extra = json::object())
     {
-        json claims{{"iss", issuer},    {"aud", "pam-oauth2"}, {"iat", now - 5},
-                    {"jti", jti},       {"sub", "id-alice"},   {"events", {{backchannel_logout_event, json::object()}}}};
+        json claims{{"iss", issuer}, {"aud", "pam-oauth2"}, {"iat", now - 5},
+                    {"jti", jti},    {"sub", "id-alice"},   {"events", {{backchannel_logout_event, json::object()}}}};
         claims.update(extra);
         return make_jwt(key, claims);
     }

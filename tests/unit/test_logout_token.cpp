@@ -98,7 +98,7 @@ TEST_CASE("logout tokens that break a rule of section 2.6 are refused, each with
     const TestKey stranger = make_key("RS256", "rsa-1"); // same kid, another key
     const TestKey ec = make_key("ES256", "ec-1");
     Keys keys({jwk_from(rsa.jwk), jwk_from(ec.jwk)});
-    const auto refused = [&](const std::string& token, LogoutTokenPolicy rules = policy()) {
+    const auto refused = [&](const std::string& token, const LogoutTokenPolicy& rules = policy()) {
         return refusal_of(verify_logout_token(token, rules, keys.source(), now));
     };
     const auto with = [&](const std::string& claim, const json& value) {
