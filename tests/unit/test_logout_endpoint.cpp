@@ -1,3 +1,4 @@
+#include "daemon_config.hpp"
 #include "http_request.hpp"
 #include "jose_testkit.hpp"
 #include "jwks.hpp"
@@ -5,9 +6,13 @@
 #include "memory_store.hpp"
 #include "signed_out_registry.hpp"
 #include "signed_out_store.hpp"
+#include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <vector>
 
 using namespace pam_oauth2;
@@ -190,4 +195,39 @@ TEST_CASE("the signed-out registry is bounded in entries and in time")
     }
     CHECK(registry.size() <= 4);
     CHECK(registry.signed_out_at(issuer, "u9", "", now) == now);
+}
+
+TEST_CASE("the logout keys: off by default, loopback only, with issuers on allowed hosts")
+{
+    const DaemonConfig defaults = default_daemon_config();
+    CHECK(defaults.logout_listen.empty());
+    CHECK(defaults.logout_issuers.empty());
+    CHECK(defaults.logout_rate == 10);
+    const pam_oauth2::testing::TempDir dir;
+    const std::string path = dir.path + "/pam_oauth2d.conf";
+    const auto load = [&](const std::string& text) {
+        std::ofstream(path) << "allow_users = root\nallow_hosts = idp.example.com\n" << text;
+        chmod(path.c_str(), 0644);
+        return load_daemon_config(path);
+    };
+    const auto error_of = [&](const std::string& text) {
+        auto result = load(text);
+        return std::holds_alternative<std::string>(result) ? std::get<std::string>(result) : std::string();
+    };
+    const auto good = load("logout_listen = 127.0.0.1:9465\nlogout_issuer = https://idp.example.com/r pam\n"
+                           "logout_issuer = https://idp.example.com/s other\n");
+    REQUIRE(std::holds_alternative<DaemonConfig>(good));
+    const auto& config = std::get<DaemonConfig>(good);
+    REQUIRE(config.logout_issuers.size() == 2);
+    CHECK(config.logout_issuers[1].issuer == "https://idp.example.com/s");
+    CHECK(config.logout_issuers[1].client_id == "other");
+    CHECK(describe_daemon_config(config).find("logout_listen=127.0.0.1:9465") != std::string::npos);
+    CHECK(error_of("logout_listen = 0.0.0.0:9465\n").find("logout_listen must be a loopback") != std::string::npos);
+    CHECK(error_of("logout_listen = 127.0.0.1:80\n").find("port 1024 or above") != std::string::npos);
+    CHECK(error_of("logout_listen = 127.0.0.1:9465\n").find("no logout_issuer") != std::string::npos);
+    CHECK(error_of("logout_issuer = http://idp.example.com pam\n").find("https issuer") != std::string::npos);
+    CHECK(error_of("logout_issuer = https://idp.example.com\n").find("one client id") != std::string::npos);
+    CHECK(error_of("logout_issuer = https://evil.example.com pam\n").find("not on a host in allow_hosts") !=
+          std::string::npos);
+    CHECK(error_of("logout_rate = 0\n").find("logout_rate must be a whole number") != std::string::npos);
 }
