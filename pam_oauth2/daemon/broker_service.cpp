@@ -371,7 +371,7 @@ void BrokerService::refuse_signed_out_jwt(Decision& decision, const SecureString
         return;
     }
     const auto& identity = *decision.identity;
-    const auto at = signed_out_.signed_out_at(identity.issuer, identity.subject, identity.session_id, system_now());
+    const auto at = store_view_.ended_at(identity.issuer, identity.subject, identity.session_id);
     if (!at) {
         return;
     }

@@ -43,7 +43,11 @@ public:
 
     /// Back-channel logout: verdicts cached for that sign-in stop answering, and JWTs of it issued
     /// before `signed_out.at` are refused.
-    void sign_out(const SignedOut& signed_out) { signed_out_.record(signed_out); }
+    void sign_out(const SignedOut& signed_out)
+    {
+        signed_out_.record(signed_out);
+        store_view_.mark(signed_out); // for the other hosts of a fleet, through the shared cache
+    }
     /// The signing keys of a logout_issuer, through the same gate (allow_hosts, limits) and cache as
     /// the keys of access tokens. Never throws.
     KeySet logout_keys(const std::string& issuer, bool refresh) noexcept;

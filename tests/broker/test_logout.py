@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "support"))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import fixtures  # noqa: E402
 import pam_harness  # noqa: E402
+import redis_server  # noqa: E402
 
 MODULE = DRIVER = DAEMON = None
 SUCCESS, AUTH_ERR = "PAM_SUCCESS", "PAM_AUTH_ERR"
@@ -255,6 +256,51 @@ class BackChannelLogout(unittest.TestCase):
         for token in bad.values():
             self.assertNotIn(token, log)
         self.assertNotIn(good, log)
+
+
+class Fleet(unittest.TestCase):
+    """Two hosts share one Redis: a logout posted to one reaches the other through a sealed marker."""
+
+    def setUp(self):
+        self.dir = WS.path("fleet-" + secrets.token_hex(4))
+        os.makedirs(self.dir)
+        self.redis = redis_server.RedisServer(self.dir, "redis")
+        secrets_written = {}
+        for name, text in (("fleet.key", secrets.token_urlsafe(48)), ("password", redis_server.PASSWORD)):
+            path = os.path.join(self.dir, name)
+            with open(path, "w") as f:
+                f.write(text + "\n")
+            os.chmod(path, 0o600)
+            secrets_written[name] = path
+        self.shared = (f"shared_cache = redis://cache@127.0.0.1:{self.redis.port}/0\n"
+                       f"shared_cache_key_file = {secrets_written['fleet.key']}\nshared_cache_prefix = po2:\n"
+                       f"shared_cache_password_file = {secrets_written['password']}\n")
+        self.daemons = []
+
+    def tearDown(self):
+        for daemon in self.daemons:
+            daemon.stop()
+        self.redis.stop()
+
+    def test_a_logout_received_by_one_host_stops_the_verdicts_of_another(self):
+        receiver = start_daemon(extra=self.shared)
+        self.daemons.append(receiver)
+        other = start_daemon(logout=False, extra=self.shared)
+        self.daemons.append(other)
+        alice, bob = IDP.mint("alice"), IDP.mint("bob")
+        for token, user in ((alice, "alice"), (bob, "bob")):
+            self.assertEqual(login(other, userinfo_args(), user, token)[0], SUCCESS)
+        IDP.revoke(alice)
+        self.assertEqual(login(other, userinfo_args(), "alice", alice)[0], SUCCESS)  # cached on that host
+        asked = provider_requests(other)
+        self.assertEqual(IDP.end_sign_in("alice"), (200, ""))
+        # The other host looks for a marker at most once per marker_recheck_seconds (5) per sub.
+        time.sleep(5.2)
+        auth, log = login(other, userinfo_args(), "alice", alice)
+        self.assertEqual(auth, AUTH_ERR, log)
+        self.assertEqual(provider_requests(other), asked + 1)
+        self.assertEqual(login(other, userinfo_args(), "bob", bob)[0], SUCCESS)
+        self.assertEqual(provider_requests(other), asked + 1)
 
 
 class Limits(unittest.TestCase):

@@ -182,6 +182,30 @@ TEST_CASE("a verdict cached before its sign-in ended is not used; later ones and
     CHECK_FALSE(store.read("verdict introspect https://idp/i C", 1000));
 }
 
+TEST_CASE("a logout one host received reaches another through the shared cache's markers")
+{
+    MemoryStore fleet(100); // stands for the shared cache both hosts read
+    SignedOutRegistry here;
+    SignedOutRegistry there;
+    long long clock = now;
+    const SignedOutStore host_a(fleet, here, [&] { return clock; });
+    const SignedOutStore host_b(fleet, there, [&] { return clock; });
+    const std::string key = "verdict userinfo https://idp/userinfo A";
+    json claims = json::object();
+    claims["sub"] = "id-alice";
+    REQUIRE(fleet.write(key, json{{"claims", claims}}.dump(), now - 10));
+    CHECK(host_b.read(key, 1000)); // looked up: no marker yet
+    host_a.mark(SignedOut{issuer, "id-alice", "", now});
+    CHECK_FALSE(host_a.read(key, 1000));
+    // host B found no marker a moment ago: it looks again only after marker_recheck_seconds.
+    CHECK(host_b.read(key, 1000));
+    clock += SignedOutStore::marker_recheck_seconds;
+    CHECK_FALSE(host_b.read(key, 1000));
+    CHECK(host_b.ended_at(issuer, "id-alice", "") == now);
+    CHECK_FALSE(host_b.ended_at("https://other", "id-alice", ""));
+    CHECK_FALSE(host_b.ended_at(issuer, "id-bob", ""));
+}
+
 TEST_CASE("the signed-out registry is bounded in entries and in time")
 {
     SignedOutRegistry registry(4, 100);
