@@ -168,6 +168,7 @@ BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const
     gate_.configure(config.allow_hosts, config.max_provider_requests);
     shared_.configure(config.shared_cache_setup);
     metrics_.signed_out_verdicts = [this] { return store_view_.dropped(); };
+    store_view_.consult_fleet(!config.logout_issuers.empty());
 }
 
 void BrokerService::reconfigure(const DaemonConfig& config)
@@ -184,6 +185,7 @@ void BrokerService::reconfigure(const DaemonConfig& config)
     store_.admit_only([hosts = config.allow_hosts](std::string_view url) { return host_allowed(hosts, url); });
     // A new pool (or none) for the logins that start now; running ones finish on the one they took.
     shared_.configure(config.shared_cache_setup);
+    store_view_.consult_fleet(!config.logout_issuers.empty());
 }
 
 std::shared_ptr<const DaemonConfig> BrokerService::config() const

@@ -93,6 +93,9 @@ std::optional<long long> SignedOutStore::ended_at(const std::string& issuer, con
 std::optional<long long> SignedOutStore::marked(const std::string& issuer, const std::string& subject,
                                                 const std::string& session_id) const
 {
+    if (!consult_fleet_.load()) {
+        return std::nullopt;
+    }
     std::optional<long long> latest;
     for (const auto& [kind, value] : {std::pair<const char*, const std::string&>{"sub", subject},
                                       std::pair<const char*, const std::string&>{"sid", session_id}}) {

@@ -32,6 +32,9 @@ public:
     /// Writes the markers of `signed_out` (one for its sub, one for its sid) through the store behind,
     /// so the other hosts of a fleet find them (sealed like every shared entry).
     void mark(const SignedOut& signed_out) const;
+    /// Whether the fleet's markers are looked up (logout_issuer set): off, nothing but this daemon's
+    /// own registry is consulted and a cached verdict costs no lookup more than before.
+    void consult_fleet(bool consult) { consult_fleet_.store(consult); }
     /// The latest logout of that sub or sid at `issuer` (empty: any), from the registry or the
     /// fleet's markers.
     [[nodiscard]] std::optional<long long> ended_at(const std::string& issuer, const std::string& subject,
@@ -66,6 +69,7 @@ private:
     const SignedOutRegistry& registry_;
     Clock now_;
     mutable std::atomic<unsigned long long> dropped_{0};
+    std::atomic<bool> consult_fleet_{false};
     mutable std::mutex absent_mutex_;
     mutable std::map<std::string, long long> absent_; // marker key -> when it was last found absent
 };

@@ -285,7 +285,8 @@ class Fleet(unittest.TestCase):
     def test_a_logout_received_by_one_host_stops_the_verdicts_of_another(self):
         receiver = start_daemon(extra=self.shared)
         self.daemons.append(receiver)
-        other = start_daemon(logout=False, extra=self.shared)
+        # No endpoint of its own; its logout_issuer line makes it honour the fleet's logouts.
+        other = start_daemon(logout=False, extra=self.shared + f"logout_issuer = {IDP.issuer} {CLIENT}\n")
         self.daemons.append(other)
         alice, bob = IDP.mint("alice"), IDP.mint("bob")
         for token, user in ((alice, "alice"), (bob, "bob")):

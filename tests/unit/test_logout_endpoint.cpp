@@ -188,8 +188,11 @@ TEST_CASE("a logout one host received reaches another through the shared cache's
     SignedOutRegistry here;
     SignedOutRegistry there;
     long long clock = now;
-    const SignedOutStore host_a(fleet, here, [&] { return clock; });
-    const SignedOutStore host_b(fleet, there, [&] { return clock; });
+    SignedOutStore host_a(fleet, here, [&] { return clock; });
+    SignedOutStore host_b(fleet, there, [&] { return clock; });
+    const SignedOutStore without(fleet, there, [&] { return clock; }); // a host without logout_issuer
+    host_a.consult_fleet(true);
+    host_b.consult_fleet(true);
     const std::string key = "verdict userinfo https://idp/userinfo A";
     json claims = json::object();
     claims["sub"] = "id-alice";
@@ -201,6 +204,7 @@ TEST_CASE("a logout one host received reaches another through the shared cache's
     CHECK(host_b.read(key, 1000));
     clock += SignedOutStore::marker_recheck_seconds;
     CHECK_FALSE(host_b.read(key, 1000));
+    CHECK(without.read(key, 1000)); // never consults the fleet
     CHECK(host_b.ended_at(issuer, "id-alice", "") == now);
     CHECK_FALSE(host_b.ended_at("https://other", "id-alice", ""));
     CHECK_FALSE(host_b.ended_at(issuer, "id-bob", ""));
