@@ -5,9 +5,13 @@
 #include "conf_policy.hpp"
 #include "configuration.hpp"
 #include "digest.hpp"
+#include "json.hpp"
+#include "jws.hpp"
+#include "key_source.hpp"
 #include "login.hpp"
 #include "outcome.hpp"
 #include "secure_string.hpp"
+#include "settings.hpp"
 #include "settings_parser.hpp"
 #include "shared_refusal.hpp"
 #include "url_policy.hpp"
@@ -167,6 +171,8 @@ BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const
     gate_.configure(config.allow_hosts, config.max_provider_requests);
     shared_.configure(config.shared_cache_setup);
     audit_.configure(config.audit);
+    metrics_.signed_out_verdicts = [this] { return store_view_.dropped(); };
+    store_view_.consult_fleet(!config.logout_issuers.empty());
 }
 
 void BrokerService::reconfigure(const DaemonConfig& config)
@@ -184,6 +190,7 @@ void BrokerService::reconfigure(const DaemonConfig& config)
     // A new pool (or none) for the logins that start now; running ones finish on the one they took.
     shared_.configure(config.shared_cache_setup);
     audit_.configure(config.audit); // a file is reopened: SIGHUP after rotation
+    store_view_.consult_fleet(!config.logout_issuers.empty());
 }
 
 std::shared_ptr<const DaemonConfig> BrokerService::config() const
@@ -324,7 +331,7 @@ void BrokerService::serve_verify(int fd, const Request& request, const Configura
 LoginDependencies BrokerService::login_dependencies(const Request& request) const
 {
     LoginDependencies dependencies;
-    dependencies.store = &shared_;
+    dependencies.store = &store_view_;
     dependencies.make_logger = [this, prefix = request.prefix](const LogSettings& log) {
         return Logger([this, prefix](int priority, const std::string& line) { logger_.log(priority, prefix + line); },
                       log.debug);
@@ -353,7 +360,7 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
         Decision decision =
             decide_login(user, token, *configuration,
                          fleet.consult_before_sending(gate_.factory(deadline, provider_waiting(daemon), &sent)),
-                         system_now, logger, &shared_);
+                         system_now, logger, &store_view_);
         decision = fleet.settle(std::move(decision));
         shared_refusal = fleet.answered();
         remember_seconds = fleet.remember_seconds();
@@ -365,6 +372,7 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
         metrics_.answered_from_memory();
     }
     if (decided) {
+        refuse_signed_out_jwt(*decided, token);
         return std::move(*decided);
     }
     Decision decision;
@@ -398,6 +406,45 @@ void BrokerService::audit_login(const Request& request, const LoginResult& resul
         }
     } catch (...) {
         return; // out of memory: the decision line was logged, the answer goes out
+    }
+}
+
+void BrokerService::refuse_signed_out_jwt(Decision& decision, const SecureString& token) const
+{
+    if (decision.outcome != Outcome::Granted || decision.method != "jwt" || !decision.identity) {
+        return;
+    }
+    const auto& identity = *decision.identity;
+    const auto at = store_view_.ended_at(identity.issuer, identity.subject, identity.session_id);
+    if (!at) {
+        return;
+    }
+    // The token verified, so its payload is the issuer's: a JWT has no provider to ask again, so one
+    // issued before the logout (or without iat) is refused until it expires.
+    auto parsed = parse_compact_jws(token.view());
+    const auto* jws = std::get_if<CompactJws>(&parsed);
+    const auto iat = jws == nullptr ? std::nullopt : integer_member(jws->payload, "iat");
+    if (iat && *iat > *at) {
+        return;
+    }
+    decision.outcome = Outcome::Denied;
+    decision.reason =
+        "the sign-in of this token ended at the identity provider (back-channel logout at " + std::to_string(*at) + ")";
+}
+
+KeySet BrokerService::logout_keys(const std::string& issuer, bool refresh) noexcept
+{
+    try {
+        const auto daemon = config();
+        const JwtSettings jwt; // from the issuer's discovery document; every asymmetric algorithm
+        HttpSettings transport;
+        transport.ca_file = daemon->logout_ca_file;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(transport.timeout_ms);
+        auto http = gate_.factory(deadline, provider_waiting(*daemon))(transport);
+        RemoteKeySource keys(issuer, jwt, transport, *http, &shared_, system_now, logger_);
+        return keys.keys(refresh);
+    } catch (...) {
+        return KeySet{{}, "internal error while getting the keys"};
     }
 }
 

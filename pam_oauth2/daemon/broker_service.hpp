@@ -6,6 +6,7 @@
 #include "daemon_audit.hpp"
 #include "daemon_config.hpp"
 #include "flights.hpp"
+#include "key_source.hpp"
 #include "logger.hpp"
 #include "login.hpp"
 #include "memory_store.hpp"
@@ -13,6 +14,9 @@
 #include "provider_gate.hpp"
 #include "refusal_log.hpp"
 #include "shared_store.hpp"
+#include "signed_out.hpp"
+#include "signed_out_registry.hpp"
+#include "signed_out_store.hpp"
 
 #include <sys/socket.h>
 
@@ -40,6 +44,17 @@ public:
     /// The daemon's audit trail (its `audit` key), for events of its own such as "session_ended";
     /// follows every reload, and writes nothing when the key is off.
     DaemonAudit& audit() noexcept { return audit_; }
+
+    /// Back-channel logout: verdicts cached for that sign-in stop answering, and JWTs of it issued
+    /// before `signed_out.at` are refused.
+    void sign_out(const SignedOut& signed_out)
+    {
+        signed_out_.record(signed_out);
+        store_view_.mark(signed_out); // for the other hosts of a fleet, through the shared cache
+    }
+    /// The signing keys of a logout_issuer, through the same gate (allow_hosts, limits) and cache as
+    /// the keys of access tokens. Never throws.
+    KeySet logout_keys(const std::string& issuer, bool refresh) noexcept;
 
 private:
     struct Request;
@@ -70,6 +85,8 @@ private:
     /// The login's audit event, with the peer's pid; `line` is the module line's audit option (null
     /// for a configuration that did not load).
     void audit_login(const Request& request, const LoginResult& result, const AuditSettings* line) noexcept;
+    /// A granted JWT whose sign-in ended (back-channel logout) after it was issued: refused.
+    void refuse_signed_out_jwt(Decision& decision, const SecureString& token) const;
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const DaemonConfig> config_;
@@ -78,6 +95,8 @@ private:
     RefusalLog refusals_{logger_}; // refused connections, rate-limited; decision lines never go through it
     MemoryStore store_;
     SharedStore shared_{store_, metrics_, logger_}; // store_ with the fleet's Redis behind it, when set
+    SignedOutRegistry signed_out_;
+    SignedOutStore store_view_{shared_, signed_out_, system_now}; // what logins use: shared_ minus ended sign-ins
     ProviderGate gate_;
     Flights flights_;
     ConfigurationCache configurations_;

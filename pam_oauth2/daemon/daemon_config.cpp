@@ -312,6 +312,48 @@ Problem set_audit(C& config, std::string_view value)
     return std::nullopt;
 }
 
+// --- back-channel logout ------------------------------------------------------------------------------
+
+Problem set_logout_listen(C& config, std::string_view value)
+{
+    if (!value.empty()) {
+        const auto colon = value.rfind(':');
+        long port = 0;
+        if (colon == std::string_view::npos || !is_loopback_host(std::string(value.substr(0, colon))) ||
+            set_number(port, value.substr(colon + 1), 1024, 65535)) {
+            // Bound after privileges are dropped, hence no port under 1024.
+            return std::string("must be a loopback HOST:PORT, port 1024 or above (put the site's reverse proxy in "
+                               "front of it)");
+        }
+    }
+    config.logout_listen = std::string(value);
+    return std::nullopt;
+}
+
+// logout_issuer = ISSUER CLIENT_ID: repeated, one line per issuer (like conf_users).
+Problem set_logout_issuer(C& config, std::string_view value)
+{
+    const auto blank = value.find_first_of(" \t");
+    const auto rest = blank == std::string_view::npos ? std::string_view() : value.substr(blank);
+    const auto names = split_list(rest);
+    const std::string issuer(value.substr(0, blank));
+    if (issuer.rfind("https://", 0) != 0 || names.size() != 1) {
+        return std::string("takes an https issuer and one client id: "
+                           "logout_issuer = https://idp.example.com/realms/corp pam-oauth2");
+    }
+    config.logout_issuers.push_back(LogoutIssuer{issuer, names.front()});
+    return std::nullopt;
+}
+
+std::string show_logout_issuers(const C& config)
+{
+    std::string shown;
+    for (const auto& entry : config.logout_issuers) {
+        shown.append(shown.empty() ? "" : "; ").append(entry.issuer).append(" ").append(entry.client_id);
+    }
+    return shown;
+}
+
 // --- the table ----------------------------------------------------------------------------------------
 
 constexpr DaemonOptionSpec daemon_options[] = {
@@ -371,6 +413,16 @@ constexpr DaemonOptionSpec daemon_options[] = {
     {"user", "the user to become after listening, when started as root", false, &set_user, &show_text<&C::user>},
     {"audit", "one JSON event per decision: off, syslog (LOG_AUTHPRIV) or an absolute file path (reopened on SIGHUP)",
      false, &set_audit, &show_text<&C::audit>},
+    {"logout_listen", "OpenID Connect back-channel logout endpoint on a loopback HOST:PORT; off when unset", false,
+     &set_logout_listen, &show_text<&C::logout_listen>},
+    {"logout_issuer", "ISSUER CLIENT_ID: an issuer whose logout tokens are accepted, for that client; repeatable",
+     false, &set_logout_issuer, &show_logout_issuers},
+    {"logout_ca_file", "CA certificates the issuers' discovery and JWKS servers must chain to; the system's when unset",
+     false, &set_absolute_file<&C::logout_ca_file>, &show_text<&C::logout_ca_file>},
+    {"logout_rate", "logout requests per second (token bucket, bursts as large); more get 429", false,
+     &set_long<&C::logout_rate, 1, 10000>, &show_long<&C::logout_rate>},
+    {"logout_max_age", "seconds a logout token's iat may be old (plus 60 s of leeway)", false,
+     &set_long<&C::logout_max_age, 10, 3600>, &show_long<&C::logout_max_age>},
 };
 
 const DaemonOptionSpec* find_daemon_option(std::string_view name)
@@ -439,6 +491,14 @@ std::variant<DaemonConfig, std::string> load_daemon_config(const std::string& pa
     }
     if (config.allow_uids.empty()) {
         return path + ": allow_users is empty, so no process could use pam_oauth2d";
+    }
+    if (!config.logout_listen.empty() && config.logout_issuers.empty()) {
+        return path + ": logout_listen is set but no logout_issuer names whose logout tokens to accept";
+    }
+    for (const auto& entry : config.logout_issuers) {
+        if (!host_allowed(config.allow_hosts, entry.issuer)) {
+            return path + ": logout_issuer " + entry.issuer + " is not on a host in allow_hosts";
+        }
     }
     if (!config.shared_cache.empty()) {
         auto setup = load_shared_cache_setup(config);

@@ -20,6 +20,13 @@ struct ConfBinding {
     std::vector<uid_t> uids; // the peers it is bound to
 };
 
+// One logout_issuer line: an issuer whose back-channel logout tokens are accepted, and the client id
+// (the relying party registered with the logout URI) their aud must name.
+struct LogoutIssuer {
+    std::string issuer;
+    std::string client_id;
+};
+
 // pam_oauth2d's own configuration (/etc/pam_oauth2/pam_oauth2d.conf, root-owned): who may ask, which
 // identity provider hosts it may contact, and its limits. What a login must satisfy comes from the
 // module arguments each client sends, parsed by the same option table as in-process. The defaults
@@ -57,6 +64,12 @@ struct DaemonConfig {
     std::shared_ptr<const SharedCacheSetup> shared_cache_setup;
     // The audit trail (docs/audit.md): "off", "syslog" or an absolute file path.
     std::string audit = "off";
+    // OpenID Connect back-channel logout; off when logout_listen is empty.
+    std::string logout_listen;                // "HOST:PORT", loopback only
+    std::vector<LogoutIssuer> logout_issuers; // whose logout tokens are accepted, each for its client
+    std::string logout_ca_file;               // trust for the issuers' discovery and JWKS; system's when empty
+    long logout_rate = 10;                    // requests per second (token bucket, bursts as large)
+    long logout_max_age = 300;                // seconds a logout token's iat may be old
 };
 
 /// The shares in force: the configured value, or auto (3/4, 1/2 and 1/4 of max_clients, at least 1),

@@ -115,6 +115,7 @@ std::string Metrics::text() const
             shared_errors_.load());
     gauge("pam_oauth2d_shared_cache_breaker_state", "The shared cache's circuit breaker: 0 closed, 1 open, 2 probing.",
           shared_breaker_.load());
+    out += logout_text();
     gauge("pam_oauth2d_connections", "Connections being served now.", connections.load());
     gauge("pam_oauth2d_verifications_in_flight", "Verifications running now.", in_flight.load());
     counter("pam_oauth2d_audit_failures_total", "Audit events that could not be written whole; the logins went on.",
@@ -159,6 +160,33 @@ std::string Metrics::fleet_text() const
     counter("pam_oauth2d_shared_lease_fell_back_total",
             "Document refreshes another host owned but did not share within the lease: fetched here.",
             lease_fell_back_);
+    return out;
+}
+
+void Metrics::logout_refused(const std::string& reason)
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++logouts_refused_[reason];
+}
+
+// The back-channel logout series (mutex_ held).
+std::string Metrics::logout_text() const
+{
+    std::string out = "# HELP pam_oauth2d_logout_tokens_accepted_total Back-channel logout tokens accepted.\n"
+                      "# TYPE pam_oauth2d_logout_tokens_accepted_total counter\n"
+                      "pam_oauth2d_logout_tokens_accepted_total " +
+                      std::to_string(logouts_accepted_.load()) + "\n";
+    out += "# HELP pam_oauth2d_logout_tokens_refused_total Back-channel logout requests refused, by reason.\n"
+           "# TYPE pam_oauth2d_logout_tokens_refused_total counter\n";
+    for (const auto& [reason, count] : logouts_refused_) {
+        out += "pam_oauth2d_logout_tokens_refused_total{reason=\"" + reason + "\"} " + std::to_string(count) + "\n";
+    }
+    if (signed_out_verdicts) {
+        out += "# HELP pam_oauth2d_signed_out_verdicts_total Cached verdicts not used because their sign-in "
+               "ended (back-channel logout).\n# TYPE pam_oauth2d_signed_out_verdicts_total counter\n"
+               "pam_oauth2d_signed_out_verdicts_total " +
+               std::to_string(signed_out_verdicts()) + "\n";
+    }
     return out;
 }
 

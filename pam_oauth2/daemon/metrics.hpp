@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -35,8 +36,13 @@ public:
     // lease ("taken": this host fetches; "waited": the owner's copy came in time; "fell_back": it did not).
     void shared_refusal(const char* what);
     void shared_lease(const char* what);
-    std::atomic<long> connections{0}; // being served now
-    std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
+    // Back-channel logout: tokens accepted, refused by reason (a fixed word), cached verdicts not used
+    // because their sign-in ended.
+    void logout_accepted() { logouts_accepted_.fetch_add(1, std::memory_order_relaxed); }
+    void logout_refused(const std::string& reason);
+    std::function<unsigned long long()> signed_out_verdicts; // set by the daemon; empty: not shown
+    std::atomic<long> connections{0};                        // being served now
+    std::atomic<long> in_flight{0}; // verifications running now (the queue behind them waits on these)
 
     [[nodiscard]] std::string text() const;
 
@@ -69,6 +75,9 @@ private:
     std::atomic<unsigned long long> lease_taken_{0};
     std::atomic<unsigned long long> lease_waited_{0};
     std::atomic<unsigned long long> lease_fell_back_{0};
+    [[nodiscard]] std::string logout_text() const;
+    std::atomic<unsigned long long> logouts_accepted_{0};
+    std::map<std::string, unsigned long long> logouts_refused_;
 };
 
 } // namespace pam_oauth2

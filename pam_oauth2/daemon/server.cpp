@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include "admission.hpp"
+#include "logout_endpoint.hpp"
 #include "metrics_endpoint.hpp"
 
 #include <grp.h>
@@ -260,6 +261,37 @@ void serve_until_stopped(const sigset_t& signals, const std::string& config_path
     }
 }
 
+// The back-channel logout endpoint, when logout_listen is set: its policy is the configuration at
+// start (a reload does not rebind it). False with the problem logged when it cannot listen.
+bool open_logout(const DaemonConfig& initial, BrokerService& service, Metrics& metrics, const Logger& logger)
+{
+    if (initial.logout_listen.empty()) {
+        return true;
+    }
+    LogoutTokenPolicy policy;
+    for (const auto& entry : initial.logout_issuers) {
+        policy.issuers.push_back({entry.issuer, entry.client_id});
+    }
+    policy.max_age_seconds = initial.logout_max_age;
+    LogoutEndpoint::Dependencies with;
+    with.keys = [&service](const std::string& issuer, bool refresh) { return service.logout_keys(issuer, refresh); };
+    with.signed_out = [&service](const SignedOut& signed_out) { service.sign_out(signed_out); };
+    with.metrics = &metrics;
+    with.logger = &logger;
+    with.now = system_now;
+    with.now_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    };
+    auto endpoint = std::make_shared<LogoutEndpoint>(std::move(policy), initial.logout_rate, std::move(with));
+    if (auto problem = LogoutEndpoint::open(initial.logout_listen, endpoint)) {
+        logger.log(LOG_ERR, *problem);
+        return false;
+    }
+    return true;
+}
+
 } // namespace
 
 int run_daemon(const std::string& config_path, const DaemonConfig& initial, const Logger& logger)
@@ -290,6 +322,9 @@ int run_daemon(const std::string& config_path, const DaemonConfig& initial, cons
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
     BrokerService service(initial, metrics, logger);
+    if (!open_logout(initial, service, metrics, logger)) {
+        return 1;
+    }
     logger.log(LOG_INFO, std::string("pam_oauth2d ready") + (activated ? " (socket activation)" : "") + ": " +
                              describe_daemon_config(initial));
     Acceptors acceptors(listener, service, metrics, logger, initial);

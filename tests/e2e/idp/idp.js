@@ -20,7 +20,14 @@
 //   POST /test/device/approve  user_code=...  username=alice     (or deny=1)
 //   GET  /test/device/polls    -> [{client, at_ms, error}]
 //   GET  /test/device/requests -> [{client, login_hint}]
-import { generateKeyPairSync } from 'node:crypto';
+//
+// Back-channel logout (OpenID Connect Back-Channel Logout 1.0): with PAM_OAUTH2_TEST_LOGOUT_URI set,
+// the client pg-logout has that backchannel_logout_uri, and the provider itself posts a logout token
+// for an account there on
+//
+//   POST /test/logout  username=alice                -> 200, or 502 with why the post failed
+//   POST /test/logout-token  claims=JSON [header=JSON] -> a JWS of those claims by the provider's RSA key
+import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { parseArgs } from 'node:util';
@@ -72,6 +79,67 @@ function signingKeys() {
   return [{ ...rsa, kid: 'rsa-1', alg: 'RS256', use: 'sig' }, { ...ec, kid: 'ec-1', alg: 'ES256', use: 'sig' }];
 }
 
+// Back-channel logout: the relying party pam_oauth2d stands for, and the test-only route that makes
+// the provider send its logout token (Client#backchannelLogout, as ending a sign-in would).
+const LOGOUT_URI = process.env.PAM_OAUTH2_TEST_LOGOUT_URI;
+const SIGNING_KEYS = signingKeys();
+const LOGOUT_CLIENTS = LOGOUT_URI
+  ? [{
+    client_id: 'pg-logout',
+    client_secret: 'pg-logout-secret',
+    grant_types: [],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    backchannel_logout_uri: LOGOUT_URI,
+    backchannel_logout_session_required: false,
+  }]
+  : [];
+// oidc-provider refuses to post to special-use addresses (SSRF protection); the test endpoint is on
+// loopback, so only that one URL goes out without the check.
+const logoutFetch = (url, options) => {
+  if (LOGOUT_URI && String(url) === new URL(LOGOUT_URI).href) {
+    const { dispatcher: _unused, ...unchecked } = options;
+    return globalThis.fetch(url, unchecked);
+  }
+  return globalThis.fetch(url, options);
+};
+async function sendLogout(req, res, provider) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  const username = new URLSearchParams(Buffer.concat(chunks).toString()).get('username');
+  const client = LOGOUT_URI && ACCOUNTS[username] ? await provider.Client.find('pg-logout') : undefined;
+  if (!client) {
+    res.writeHead(404);
+    res.end();
+    return;
+  }
+  try {
+    await client.backchannelLogout(`id-${username}`, undefined);
+    res.writeHead(200);
+    res.end();
+  } catch (error) {
+    res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(String(error.message));
+  }
+}
+
+// Logout tokens the provider would never send (wrong aud, a nonce...), signed by its real key, so a
+// test can show each rule refuses them on its own.
+async function signLogoutToken(req, res) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  const params = new URLSearchParams(Buffer.concat(chunks).toString());
+  const rsa = SIGNING_KEYS[0];
+  const header = { alg: 'RS256', kid: rsa.kid, typ: 'logout+jwt', ...JSON.parse(params.get('header') || '{}') };
+  const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${encode(header)}.${encode(JSON.parse(params.get('claims')))}`;
+  const signature = sign('sha256', Buffer.from(input), createPrivateKey({ key: rsa, format: 'jwk' }));
+  const token = `${input}.${signature.toString('base64url')}`;
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  res.end(token);
+}
+
 const server = https.createServer({ cert: readFileSync(args.cert), key: readFileSync(args.key) });
 await new Promise((resolve) => server.listen(Number(args.port), '127.0.0.1', resolve));
 const issuer = `https://127.0.0.1:${server.address().port}`;
@@ -101,8 +169,10 @@ const provider = new Provider(issuer, {
       redirect_uris: [],
       token_endpoint_auth_method: 'client_secret_basic',
     },
+    ...LOGOUT_CLIENTS,
   ],
-  jwks: { keys: signingKeys() },
+  fetch: logoutFetch,
+  jwks: { keys: SIGNING_KEYS },
   scopes: ['openid', 'offline_access', 'profile', 'email', 'groups', 'db'],
   claims: { openid: ['sub'], profile: ['preferred_username'], email: ['email', 'email_verified'], groups: ['groups'] },
   async findAccount(_ctx, sub) {
@@ -119,6 +189,7 @@ const provider = new Provider(issuer, {
       allowedPolicy: async (_ctx, client) => client.clientId === 'pg-introspect',
     },
     revocation: { enabled: true },
+    backchannelLogout: { enabled: Boolean(LOGOUT_URI) },
     resourceIndicators: {
       enabled: true,
       defaultResource: async () => undefined,
@@ -223,6 +294,8 @@ async function approveDevice(params) {
 }
 
 async function testRoute(req, res) {
+  if (req.method === 'POST' && req.url === '/test/logout') return sendLogout(req, res, provider);
+  if (req.method === 'POST' && req.url === '/test/logout-token' && LOGOUT_URI) return signLogoutToken(req, res);
   if (req.method === 'GET' && req.url === '/test/device/polls') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(polls));

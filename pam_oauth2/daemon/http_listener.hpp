@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <variant>
+
+namespace pam_oauth2 {
+
+// What one of the daemon's small HTTP endpoints (metrics, back-channel logout) does with a request.
+struct HttpHandler {
+    /// Bytes read at most; a request that reaches it is answered as it is (the handler says 413).
+    std::size_t max_request_bytes = 4096;
+    /// Whether what came so far is the whole request.
+    std::function<bool(const std::string& received)> complete;
+    /// The whole response to what came: `complete` false when the peer stopped or the wait ended first.
+    std::function<std::string(const std::string& received, bool complete)> answer;
+};
+
+/// Binds "unix:/path" or "HOST:PORT" (checked by the configuration) and listens; `what` names the
+/// endpoint in the error. The listening fd, or the problem.
+std::variant<int, std::string> bind_http_listener(const std::string& where, const std::string& what);
+
+/// Serves `listener` from a thread of its own until the process ends: up to 32 connections at once
+/// (one more evicts the oldest still silent), none for more than 2 s, so a local user who connects and
+/// stays silent cannot stall the others.
+void serve_http_listener(int listener, HttpHandler handler);
+
+} // namespace pam_oauth2
