@@ -6,7 +6,10 @@
 #include "digest.hpp"
 #include "login.hpp"
 #include "outcome.hpp"
+#include "process_start.hpp"
 #include "secure_string.hpp"
+#include "session_policy.hpp"
+#include "session_terminator.hpp"
 #include "settings_parser.hpp"
 #include "url_policy.hpp"
 
@@ -154,6 +157,15 @@ Collected collected_from(const Received& frame)
     return collected;
 }
 
+// Who ends sessions for `config`: PostgreSQL through its conninfo file, or nobody.
+std::shared_ptr<SessionEnder> session_ender(const DaemonConfig& config)
+{
+    if (!config.session_terminate_conninfo) {
+        return nullptr;
+    }
+    return std::make_shared<PostgresTerminator>(SecureString(config.session_terminate_conninfo->view()));
+}
+
 } // namespace
 
 BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const Logger& logger)
@@ -163,6 +175,7 @@ BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const
 {
     gate_.configure(config.allow_hosts, config.max_provider_requests);
     shared_.configure(config.shared_cache_setup);
+    sessions_.configure(static_cast<std::size_t>(config.max_tracked_sessions), session_ender(config));
 }
 
 void BrokerService::reconfigure(const DaemonConfig& config)
@@ -179,6 +192,7 @@ void BrokerService::reconfigure(const DaemonConfig& config)
     store_.admit_only([hosts = config.allow_hosts](std::string_view url) { return host_allowed(hosts, url); });
     // A new pool (or none) for the logins that start now; running ones finish on the one they took.
     shared_.configure(config.shared_cache_setup);
+    sessions_.configure(static_cast<std::size_t>(config.max_tracked_sessions), session_ender(config));
 }
 
 std::shared_ptr<const DaemonConfig> BrokerService::config() const
@@ -203,6 +217,7 @@ struct BrokerService::Request {
     Received frame;
     std::vector<std::string> args;
     std::string prefix; // "peer uid=... pid=... service=...: " before every line of this login
+    ucred peer{};
     std::chrono::steady_clock::time_point started;
 };
 
@@ -214,6 +229,7 @@ void BrokerService::serve_login(int fd, const ucred& peer)
         return;
     }
     Request request;
+    request.peer = peer;
     const broker_message& message = request.frame.message;
     if (!request.frame.receive(fd, request_wait_ms) ||
         (message.type != broker_prepare && message.type != broker_verify)) {
@@ -303,7 +319,45 @@ void BrokerService::serve_verify(int fd, const Request& request, const Configura
                               const Logger& logger) {
         return decide(request, user, token, configuration, loaded.identity, daemon, logger);
     };
-    answer(fd, broker_verdict, login(*configuration, login_request, dependencies));
+    const LoginResult result = login(*configuration, login_request, dependencies);
+    track_session(request, result, configuration->settings, daemon);
+    answer(fd, broker_verdict, result);
+}
+
+void BrokerService::track_session(const Request& request, const LoginResult& result, const Settings& settings,
+                                  const DaemonConfig& daemon)
+{
+    if (!result.verdict.granted || !result.identity || result.record.user.empty()) {
+        return;
+    }
+    const SessionPolicy policy = resolve_session_policy(settings.sessions, daemon);
+    if (!policy.any()) {
+        return;
+    }
+    // The peer waits for this answer, so its pid is the process that asked; its start tells a later
+    // process with the same pid from it.
+    const auto start = read_process_start(request.peer.pid);
+    if (!start) {
+        metrics_.session_untracked();
+        logger_.log(LOG_WARNING, request.prefix + "cannot read the start of the peer from /proc (hidepid?): its "
+                                                  "session is not tracked, its policy not applied");
+        return;
+    }
+    TrackedSession session;
+    session.pid = request.peer.pid;
+    session.start = *start;
+    session.service = request.frame.text(broker_service);
+    session.user = result.record.user;
+    session.identity = *result.identity;
+    session.policy = policy;
+    session.logged_in_at = system_now();
+    if (sessions_.track(std::move(session))) {
+        logger_.log(LOG_INFO, request.prefix + "session tracked (end_at_expiry=" +
+                                  (policy.end_at_expiry ? "on" : "off") + " grace=" +
+                                  std::to_string(policy.grace_seconds) + " max_age=" +
+                                  std::to_string(policy.max_age_seconds) +
+                                  " end_on_logout=" + (policy.end_on_logout ? "on" : "off") + ")");
+    }
 }
 
 LoginDependencies BrokerService::login_dependencies(const Request& request) const

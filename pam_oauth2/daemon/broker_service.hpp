@@ -11,6 +11,7 @@
 #include "metrics.hpp"
 #include "provider_gate.hpp"
 #include "refusal_log.hpp"
+#include "session_tracker.hpp"
 #include "shared_store.hpp"
 
 #include <sys/socket.h>
@@ -36,6 +37,8 @@ public:
     void serve(int fd, const ucred& peer) noexcept;
     /// The one place refused connections are logged (rate-limited), for the acceptors' refusals too.
     RefusalLog& refusals() noexcept { return refusals_; }
+    /// The sessions granted logins opened under a session_* policy (the logout endpoint ends them).
+    SessionTracker& sessions() noexcept { return sessions_; }
 
 private:
     struct Request;
@@ -61,6 +64,9 @@ private:
     /// Refuses (answers, counts, logs at most one line per service per interval) a request of a
     /// service that already holds max_logins_per_service threads.
     void refuse_over_share(int fd, const ucred& peer, const std::string& who, const std::string& service, long share);
+    /// Tracks the session a granted login opens when its policy asks for it.
+    void track_session(const Request& request, const LoginResult& result, const Settings& settings,
+                       const DaemonConfig& daemon);
     /// The end of every login: the line login() wrote, counted and sent as the `reply` frame.
     void answer(int fd, uint8_t reply, const LoginResult& result);
 
@@ -75,6 +81,7 @@ private:
     Flights flights_;
     ConfigurationCache configurations_;
     Admission services_; // threads held per PAM service
+    SessionTracker sessions_{metrics_, logger_};
 };
 
 } // namespace pam_oauth2

@@ -29,6 +29,14 @@ public:
     void shared_cache_miss() { shared_misses_.fetch_add(1, std::memory_order_relaxed); }
     void shared_cache_error() { shared_errors_.fetch_add(1, std::memory_order_relaxed); }
     void shared_cache_breaker(int state) { shared_breaker_.store(state, std::memory_order_relaxed); }
+    // Ending sessions: how many are tracked, logins over max_tracked_sessions not tracked, sessions
+    // ended by reason, forgotten without ending (exited, pid_reused, not_in_postgresql), and failed
+    // attempts (PostgreSQL down, the role missing or lacking the right).
+    void sessions_tracked(long count) { sessions_tracked_.store(count, std::memory_order_relaxed); }
+    void session_untracked() { sessions_untracked_.fetch_add(1, std::memory_order_relaxed); }
+    void session_ended(const std::string& reason);
+    void session_forgotten(const std::string& why);
+    void session_termination_failed() { termination_failures_.fetch_add(1, std::memory_order_relaxed); }
     std::atomic<long> connections{0}; // being served now
     std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
 
@@ -36,6 +44,7 @@ public:
 
 private:
     [[nodiscard]] std::string availability_text() const;
+    [[nodiscard]] std::string sessions_text() const;
     struct Latency {
         unsigned long long requests = 0;
         unsigned long long failures = 0;
@@ -55,6 +64,11 @@ private:
     std::atomic<unsigned long long> shared_misses_{0};
     std::atomic<unsigned long long> shared_errors_{0};
     std::atomic<int> shared_breaker_{0};
+    std::map<std::string, unsigned long long> sessions_ended_;
+    std::map<std::string, unsigned long long> sessions_forgotten_;
+    std::atomic<long> sessions_tracked_{0};
+    std::atomic<unsigned long long> sessions_untracked_{0};
+    std::atomic<unsigned long long> termination_failures_{0};
 };
 
 } // namespace pam_oauth2
