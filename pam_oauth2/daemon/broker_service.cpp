@@ -352,10 +352,10 @@ void BrokerService::track_session(const Request& request, const LoginResult& res
     session.policy = policy;
     session.logged_in_at = system_now();
     if (sessions_.track(std::move(session))) {
-        logger_.log(LOG_INFO, request.prefix + "session tracked (end_at_expiry=" +
-                                  (policy.end_at_expiry ? "on" : "off") + " grace=" +
-                                  std::to_string(policy.grace_seconds) + " max_age=" +
-                                  std::to_string(policy.max_age_seconds) +
+        logger_.log(LOG_INFO, request.prefix +
+                                  "session tracked (end_at_expiry=" + (policy.end_at_expiry ? "on" : "off") +
+                                  " grace=" + std::to_string(policy.grace_seconds) +
+                                  " max_age=" + std::to_string(policy.max_age_seconds) +
                                   " end_on_logout=" + (policy.end_on_logout ? "on" : "off") + ")");
     }
 }

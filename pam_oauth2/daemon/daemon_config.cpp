@@ -390,21 +390,25 @@ constexpr DaemonOptionSpec daemon_options[] = {
      &set_shared_cache_prefix, &show_text<&C::shared_cache_prefix>},
     {"socket", "where to listen without socket activation", false, &set_socket, &show_text<&C::socket>},
     {"user", "the user to become after listening, when started as root", false, &set_user, &show_text<&C::user>},
-    {"session_end_at_expiry", "end a tracked session at the token's exp plus session_grace, for PAM lines that do "
-                              "not say",
+    {"session_end_at_expiry",
+     "end a tracked session at the token's exp plus session_grace, for PAM lines that do "
+     "not say",
      false, &set_flag<&C::session_end_at_expiry>, &show_flag<&C::session_end_at_expiry>},
     {"session_grace", "seconds after exp before the session is ended, for PAM lines that do not say", false,
      &set_long<&C::session_grace, 0, 86400>, &show_long<&C::session_grace>},
-    {"session_max_age", "seconds after the login a session is ended whatever the token (0: never), for PAM lines "
-                        "that do not say",
+    {"session_max_age",
+     "seconds after the login a session is ended whatever the token (0: never), for PAM lines "
+     "that do not say",
      false, &set_long<&C::session_max_age, 0, 31536000>, &show_long<&C::session_max_age>},
-    {"session_end_on_logout", "end a tracked session on the provider's back-channel logout, for PAM lines that do "
-                              "not say",
+    {"session_end_on_logout",
+     "end a tracked session on the provider's back-channel logout, for PAM lines that do "
+     "not say",
      false, &set_flag<&C::session_end_on_logout>, &show_flag<&C::session_end_on_logout>},
     {"max_tracked_sessions", "sessions tracked at most; a login over it is not tracked (logged, counted)", false,
      &set_long<&C::max_tracked_sessions, 1, 1000000>, &show_long<&C::max_tracked_sessions>},
-    {"session_terminate_conninfo_file", "file holding the libpq connection string sessions are ended through "
-                                        "(root-only; a role with pg_signal_backend)",
+    {"session_terminate_conninfo_file",
+     "file holding the libpq connection string sessions are ended through "
+     "(root-only; a role with pg_signal_backend)",
      false, &set_absolute_file<&C::session_terminate_conninfo_file>, &show_text<&C::session_terminate_conninfo_file>},
 };
 

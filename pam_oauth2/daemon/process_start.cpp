@@ -105,7 +105,8 @@ std::optional<ProcessStart> read_process_start(pid_t pid, const char* proc_root)
     if (!ticks || !btime || per_second <= 0) {
         return std::nullopt;
     }
-    return ProcessStart{*ticks, static_cast<double>(*btime) + static_cast<double>(*ticks) / static_cast<double>(per_second)};
+    return ProcessStart{*ticks,
+                        static_cast<double>(*btime) + static_cast<double>(*ticks) / static_cast<double>(per_second)};
 }
 
 } // namespace pam_oauth2

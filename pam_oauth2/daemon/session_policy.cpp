@@ -18,12 +18,9 @@ SessionPolicy resolve_session_policy(const SessionSettings& line, const DaemonCo
 const char* end_reason_name(EndReason reason) noexcept
 {
     switch (reason) {
-    case EndReason::Expiry:
-        return "expiry";
-    case EndReason::MaxAge:
-        return "max_age";
-    case EndReason::Logout:
-        return "logout";
+    case EndReason::Expiry: return "expiry";
+    case EndReason::MaxAge: return "max_age";
+    case EndReason::Logout: return "logout";
     }
     return "expiry";
 }

@@ -10,10 +10,9 @@
 
 namespace pam_oauth2 {
 
-const char* const terminate_statement =
-    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-    " WHERE pid = $1::integer AND usename = $2::text"
-    " AND abs(extract(epoch FROM backend_start) - $3::float8) < 2";
+const char* const terminate_statement = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                        " WHERE pid = $1::integer AND usename = $2::text"
+                                        " AND abs(extract(epoch FROM backend_start) - $3::float8) < 2";
 
 namespace {
 

@@ -85,7 +85,8 @@ bool SessionTracker::track(TrackedSession session)
                 full_logged_ = true;
                 logger_.log(LOG_WARNING, "max_tracked_sessions=" + std::to_string(capacity_) +
                                              " sessions are tracked: this one and later ones are not, so their "
-                                             "policy is not applied (" + describe(session) + ")");
+                                             "policy is not applied (" +
+                                             describe(session) + ")");
             }
             return false;
         }
@@ -219,8 +220,8 @@ void SessionTracker::attempt(const TrackedSession& session, SessionEnder* ender,
         audit_ended(session, now);
         forget(nullptr);
     } else {
-        logger_.log(LOG_NOTICE, "no PostgreSQL backend matches the session of " + describe(session) +
-                                    " (" + result.problem + "); nothing ended");
+        logger_.log(LOG_NOTICE, "no PostgreSQL backend matches the session of " + describe(session) + " (" +
+                                    result.problem + "); nothing ended");
         forget("not_in_postgresql");
     }
     const std::lock_guard<std::mutex> lock(mutex_);
@@ -236,8 +237,9 @@ void SessionTracker::failed(const std::string& problem, long long now)
     metrics_.session_termination_failed();
     const std::lock_guard<std::mutex> lock(mutex_);
     if (problem != last_problem_) {
-        logger_.log(LOG_ERR, "cannot end sessions: " + problem + " (retried with backoff; logged again when "
-                                                                 "the problem changes)");
+        logger_.log(LOG_ERR, "cannot end sessions: " + problem +
+                                 " (retried with backoff; logged again when "
+                                 "the problem changes)");
         last_problem_ = problem;
     }
     backoff_seconds_ = std::min(longest_backoff_seconds, std::max(1L, backoff_seconds_ * 2));

@@ -62,8 +62,9 @@ public:
     static constexpr std::size_t checks_per_tick = 256;
 
     /// `background` false: no thread, the caller ticks (tests, with their own clock and /proc).
-    SessionTracker(Metrics& metrics, const Logger& logger, Clock now = system_now,
-                   ProcessReader read = [](pid_t pid) { return read_process_start(pid); }, bool background = true);
+    SessionTracker(
+        Metrics& metrics, const Logger& logger, Clock now = system_now,
+        ProcessReader read = [](pid_t pid) { return read_process_start(pid); }, bool background = true);
     ~SessionTracker();
     SessionTracker(const SessionTracker&) = delete;
     SessionTracker& operator=(const SessionTracker&) = delete;

@@ -5,6 +5,7 @@
 #include "session_terminator.hpp"
 #include "session_tracker.hpp"
 #include "settings.hpp"
+#include "settings_parser.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -180,8 +181,7 @@ TEST_CASE("a recorded pid whose process start changed is never handed to the end
     bench.tracker.tick();
     CHECK(bench.ender->asked.empty());
     CHECK(bench.tracker.size() == 0);
-    CHECK(bench.metrics.text().find("pam_oauth2d_sessions_forgotten_total{why=\"pid_reused\"} 1") !=
-          std::string::npos);
+    CHECK(bench.metrics.text().find("pam_oauth2d_sessions_forgotten_total{why=\"pid_reused\"} 1") != std::string::npos);
 }
 
 TEST_CASE("an exited backend is forgotten; a new login on a reused pid replaces the stale entry")
@@ -219,7 +219,8 @@ TEST_CASE("a signed-out sign-in ends the sessions of its issuer and sub or sid w
     SessionPolicy on_logout;
     on_logout.end_on_logout = true;
     REQUIRE(bench.tracker.track(bench.session(1, "alice", on_logout, 5000)));
-    REQUIRE(bench.tracker.track(bench.session(2, "alice", SessionPolicy{on_logout.end_at_expiry, 0, 600, false}, 5000)));
+    REQUIRE(
+        bench.tracker.track(bench.session(2, "alice", SessionPolicy{on_logout.end_at_expiry, 0, 600, false}, 5000)));
     REQUIRE(bench.tracker.track(bench.session(3, "bob", on_logout, 5000)));
     CHECK(bench.tracker.end_signed_out({"https://other", "sub-alice", "", 0}) == 0);
     CHECK(bench.tracker.end_signed_out({"https://idp", "", "", 0}) == 0); // names nobody
@@ -280,4 +281,28 @@ TEST_CASE("the statement checks pid, user and start together, with bound paramet
     CHECK(statement.find("pid = $1") != std::string::npos);
     CHECK(statement.find("usename = $2") != std::string::npos);
     CHECK(statement.find("backend_start) - $3") != std::string::npos);
+}
+
+TEST_CASE("session options stay unset unless given, and bad values are configuration errors")
+{
+    const auto parse = [](std::vector<std::string_view> args) {
+        args.insert(args.begin(), "userinfo_url=https://idp.example/userinfo");
+        return parse_settings(args, nullptr);
+    };
+    auto plain = parse({});
+    REQUIRE(std::holds_alternative<Settings>(plain));
+    CHECK_FALSE(std::get<Settings>(plain).sessions.any());
+    auto given =
+        parse({"session_end_at_expiry", "session_grace=0", "session_max_age=28800", "session_end_on_logout=no"});
+    REQUIRE(std::holds_alternative<Settings>(given));
+    const SessionSettings& sessions = std::get<Settings>(given).sessions;
+    CHECK(sessions.end_at_expiry == true);
+    CHECK(sessions.grace_seconds == 0L);
+    CHECK(sessions.max_age_seconds == 28800L);
+    CHECK(sessions.end_on_logout == false);
+    for (const char* bad : {"session_grace=-1", "session_grace=86401", "session_max_age=8h",
+                            "session_grace=", "session_end_at_expiry=maybe", "session_max_age=31536001"}) {
+        INFO(bad);
+        CHECK(std::holds_alternative<ConfigError>(parse({bad})));
+    }
 }
