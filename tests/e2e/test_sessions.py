@@ -271,6 +271,18 @@ class Policies(SessionCase):
         self.assertTrue(alive(alice.pid))
 
 
+    def test_in_process_logins_ignore_the_options_with_one_notice(self):
+        in_process = [arg for arg in line_args(self.daemon, "session_max_age=1") if not arg.startswith("broker")]
+        PAM.write(WS.module, [*in_process, f"cache_dir={WS.cache_dir}"])
+        offset = len(PG.log_text())
+        alice = self.hold("alice", jwt("alice", 600))
+        time.sleep(3)
+        self.assertTrue(alive(alice.pid))
+        log = PG.log_text()[offset:]
+        self.assertEqual(log.count("session_* options apply only to logins through pam_oauth2d"), 1, log)
+        self.assertEqual(self.daemon.metric("pam_oauth2d_sessions_tracked"), 0)
+
+
 class DaemonDefaults(SessionCase):
     daemon_extra = "session_max_age = 3\n"
 
