@@ -306,3 +306,26 @@ TEST_CASE("session options stay unset unless given, and bad values are configura
         CHECK(std::holds_alternative<ConfigError>(parse({bad})));
     }
 }
+
+TEST_CASE("the conninfo file is one line that only its owner may read")
+{
+    pam_oauth2::testing::TempDir dir;
+    const auto write = [&](const std::string& name, const std::string& text, mode_t mode) {
+        const std::string path = dir.path + "/" + name;
+        std::ofstream(path) << text;
+        REQUIRE(::chmod(path.c_str(), mode) == 0);
+        return path;
+    };
+    const uid_t me = ::geteuid();
+    auto good = read_conninfo_file(write("good", "host=127.0.0.1 user=terminator password=x\n", 0400), me);
+    REQUIRE(good.ok());
+    CHECK(good.value().view() == "host=127.0.0.1 user=terminator password=x");
+    auto readable = read_conninfo_file(write("readable", "host=127.0.0.1\n", 0644), me);
+    REQUIRE_FALSE(readable.ok());
+    CHECK(readable.error().find("must not be readable by group or others") != std::string::npos);
+    CHECK(readable.error().find("host=") == std::string::npos); // the content is never echoed
+    CHECK_FALSE(read_conninfo_file(write("two", "host=a\nhost=b\n", 0400), me).ok());
+    CHECK_FALSE(read_conninfo_file(write("empty", "\n", 0400), me).ok());
+    CHECK_FALSE(read_conninfo_file(dir.path + "/absent", me).ok());
+    CHECK_FALSE(read_conninfo_file(write("writable", "host=a\n", 0620), me).ok());
+}
