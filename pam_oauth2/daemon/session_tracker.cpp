@@ -121,13 +121,13 @@ void SessionTracker::tick()
 {
     const std::lock_guard<std::mutex> running(run_mutex_);
     const long long now = now_();
-    forget_exited(now);
+    forget_exited();
     end_due(now);
 }
 
 // Re-reads the start of up to checks_per_tick backends, from where the last pass stopped: an exited
 // backend (or its pid now another process's) is forgotten, and never ended.
-void SessionTracker::forget_exited(long long /*now*/)
+void SessionTracker::forget_exited()
 {
     std::vector<std::pair<pid_t, unsigned long long>> batch;
     {

@@ -87,7 +87,7 @@ public:
     [[nodiscard]] std::map<pid_t, TrackedSession> snapshot() const;
 
 private:
-    void forget_exited(long long now);
+    void forget_exited();
     void end_due(long long now);
     void attempt(const TrackedSession& session, SessionEnder* ender, long long now);
     void failed(const std::string& problem, long long now);
