@@ -29,14 +29,18 @@ std::string describe(const TrackedSession& session)
     return line;
 }
 
+// Whether a logout names the session: same issuer, no claim that contradicts it, and one that names
+// it. A token without sid cannot be told from the sign-in that ended, so its sub decides (fail closed).
 bool names(const SignedOut& signed_out, const TokenIdentity& identity)
 {
-    if (signed_out.issuer != identity.issuer || (signed_out.subject.empty() && signed_out.session_id.empty())) {
+    if (signed_out.issuer != identity.issuer) {
         return false;
     }
-    const bool subject = signed_out.subject.empty() || signed_out.subject == identity.subject;
-    const bool sid = signed_out.session_id.empty() || signed_out.session_id == identity.session_id;
-    return subject && sid;
+    const bool same_subject = !signed_out.subject.empty() && signed_out.subject == identity.subject;
+    const bool same_sid = !signed_out.session_id.empty() && signed_out.session_id == identity.session_id;
+    const bool subject_agrees = signed_out.subject.empty() || same_subject;
+    const bool sid_agrees = signed_out.session_id.empty() || identity.session_id.empty() || same_sid;
+    return subject_agrees && sid_agrees && (same_subject || same_sid);
 }
 
 } // namespace

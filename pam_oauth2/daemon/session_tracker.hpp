@@ -76,7 +76,7 @@ public:
     /// Records a session (replacing a stale entry of the same pid); false when over the bound.
     bool track(TrackedSession session);
     /// Marks every tracked session of `signed_out.issuer` with its sub and/or sid whose policy ends
-    /// it on logout, to be ended at once; returns how many.
+    /// it on logout, to be ended at once (a token without sid: by its sub); returns how many.
     std::size_t end_signed_out(const SignedOut& signed_out);
     /// One pass: forget exited backends (checks_per_tick of them), end what is due.
     void tick();

@@ -231,6 +231,14 @@ TEST_CASE("a signed-out sign-in ends the sessions of its issuer and sub or sid w
     CHECK(bench.ender->asked[0].pid == 1);
     CHECK(*bench.ender->asked[0].ending == EndReason::Logout);
     CHECK(bench.tracker.end_signed_out({"https://idp", "sub-bob", "", 0}) == 1);
+
+    // A token without sid: any logout of its sub ends it; a logout naming only a sid cannot.
+    TrackedSession no_sid = bench.session(4, "carol", on_logout, 5000);
+    no_sid.identity.session_id.clear();
+    REQUIRE(bench.tracker.track(no_sid));
+    CHECK(bench.tracker.end_signed_out({"https://idp", "", "sid-carol", 0}) == 0);
+    CHECK(bench.tracker.end_signed_out({"https://idp", "sub-dave", "sid-carol", 0}) == 0);
+    CHECK(bench.tracker.end_signed_out({"https://idp", "sub-carol", "sid-whatever", 0}) == 1);
 }
 
 TEST_CASE("a failing ender is counted, logged once per problem, and retried after a growing pause")
