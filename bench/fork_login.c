@@ -7,7 +7,10 @@
  * Service i answers its prompt with the environment variable FORK_LOGIN_TOKEN_<i> (tokens never go on
  * a command line). Rounds alternate the services login by login, so all see the same moments of a
  * noisy machine. Prints one line per service: "SERVICE p50_ms p95_ms failures p50_maxrss_kib", the last
- * being the child's peak resident memory (what the login added to the host process). */
+ * being the child's peak resident memory (what the login added to the host process).
+ * With FORK_LOGIN_PER_ROUND=1 each round answers with the token followed by the round's number, so a
+ * round's logins all present a token no earlier round did (bench/fleet_bench.py: the first login of a
+ * round is answered from the shared cache, the second from memory). */
 #define _GNU_SOURCE
 #include <security/pam_appl.h>
 
@@ -83,11 +86,17 @@ int main(int argc, char** argv)
     if (rounds <= 0 || times == NULL || rss == NULL || failures == NULL) {
         return 4;
     }
+    const int per_round = getenv("FORK_LOGIN_PER_ROUND") != NULL && strcmp(getenv("FORK_LOGIN_PER_ROUND"), "1") == 0;
     for (int round = 0; round < rounds; ++round) {
         for (int s = 0; s < services; ++s) {
             char name[64];
+            static char numbered[4096];
             snprintf(name, sizeof name, "FORK_LOGIN_TOKEN_%d", s);
             answer_token = getenv(name) != NULL ? getenv(name) : "";
+            if (per_round) {
+                snprintf(numbered, sizeof numbered, "%s%d", answer_token, round);
+                answer_token = numbered;
+            }
             const double started = now_ms();
             const pid_t child = fork();
             if (child == 0) {

@@ -15,3 +15,6 @@ python3 bench/login_latency.py --module build-bench/pam_oauth2/pam_oauth2.so \
 echo
 echo "== the broker: fork-per-login latency, pgbench -C, pgbouncer, daemon memory"
 python3 bench/broker_bench.py --build build-bench --rounds "${RUNS:-200}"
+echo
+echo "== a fleet: 10 daemons and one redis-server (shared cache)"
+python3 bench/fleet_bench.py --build build-bench

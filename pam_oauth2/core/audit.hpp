@@ -20,12 +20,12 @@ struct AuditEvent {
     std::string method;  // the verify method that decided, empty when none ran
     std::string token_fingerprint;
     std::string rhost;
-    std::optional<long> peer_pid;         // the process that asked pam_oauth2d, when brokered
+    std::optional<long> peer_pid;          // the process that asked pam_oauth2d, when brokered
     std::optional<TokenIdentity> identity; // iss, sub, sid, client, aud, jti fingerprint, exp
 };
 
-// Where audit events go (a file or syslog; see audit_sink.hpp). Never throws, never blocks a login
-// past a short bound; a failure to write is counted and logged by the sink, the login goes on.
+// Where audit events go (a file or syslog: audit_file_sink.hpp, audit_syslog_sink.hpp). Never throws, never blocks a
+// login past a short bound; a failure to write is counted and logged by the sink, the login goes on.
 class AuditSink {
 public:
     virtual ~AuditSink() = default;

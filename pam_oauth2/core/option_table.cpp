@@ -275,6 +275,46 @@ std::string show_broker_fallback(const Settings& settings)
     return settings.broker.fallback;
 }
 
+// audit=off|syslog|file; where a file goes is audit_file's.
+Problem set_audit(Settings& settings, Value value)
+{
+    if (value && *value == "off") {
+        settings.audit.target = AuditTarget::Off;
+    } else if (value && *value == "syslog") {
+        settings.audit.target = AuditTarget::Syslog;
+    } else if (value && *value == "file") {
+        settings.audit.target = AuditTarget::File;
+    } else {
+        return std::string("must be off, syslog or file");
+    }
+    return std::nullopt;
+}
+
+std::string show_audit(const Settings& settings)
+{
+    switch (settings.audit.target) {
+    case AuditTarget::Syslog: return "syslog";
+    case AuditTarget::File: return "file";
+    case AuditTarget::Off: break;
+    }
+    return "off";
+}
+
+// Absolute: the file is opened by whatever process hosts the module, in whatever directory it runs.
+Problem set_audit_file(Settings& settings, Value value)
+{
+    if (!value || value->empty() || value->front() != '/') {
+        return std::string("must be an absolute path");
+    }
+    settings.audit.file = std::string(*value);
+    return std::nullopt;
+}
+
+std::string show_audit_file(const Settings& settings)
+{
+    return settings.audit.file;
+}
+
 // --- options that may stay unset, so that pam_oauth2d's default applies ---------------------------
 
 template <auto... Path> Problem set_optional_flag(Settings& settings, Value value)
@@ -426,6 +466,10 @@ constexpr OptionSpec options[] = {
     option("conf", per_login, text<&S::conf>, "read key = value lines from this file first",
            OptionSource::ArgumentOnly),
 
+    option("audit", per_login, Kind{&set_audit, &show_audit},
+           "one JSON event per decision: off, syslog (LOG_AUTHPRIV) or file (audit_file)"),
+    option("audit_file", per_login, Kind{&set_audit_file, &show_audit_file},
+           "absolute path the audit events are appended to, with audit=file"),
     option("session_end_at_expiry", session_ending, optional_flag<&S::sessions, &O::end_at_expiry>,
            "pam_oauth2d ends the session at the token's exp plus session_grace; unset: pam_oauth2d's default"),
     option("session_grace", session_ending, optional_integer<86400, &S::sessions, &O::grace_seconds>,

@@ -109,6 +109,13 @@ struct LogSettings {
     LogTarget target = LogTarget::Syslog;
 };
 
+// The audit trail: one JSON event per decision, to syslog or a file (docs/audit.md).
+enum class AuditTarget { Off, Syslog, File };
+struct AuditSettings {
+    AuditTarget target = AuditTarget::Off;
+    std::string file; // absolute; required with audit=file, refused without it
+};
+
 // When pam_oauth2d ends the session a brokered login opens (session_tracker in the daemon). Unset
 // values take the daemon's defaults (pam_oauth2d.conf); logins verified in-process ignore them.
 struct SessionSettings {
@@ -136,6 +143,7 @@ struct Settings {
     BrokerSettings broker;
     SessionSettings sessions;
     std::string conf; // the conf= file read first, if any
+    AuditSettings audit;
 
     /// Whether verify= lists `method`.
     [[nodiscard]] bool uses(VerifyMethod method) const

@@ -130,6 +130,19 @@ Problem check_users(const Settings& settings)
     return std::nullopt;
 }
 
+// A file target without a file, or a file no target writes, is a mistake: either would promise an
+// audit trail that is never written.
+Problem check_audit(const Settings& settings)
+{
+    if (settings.audit.target == AuditTarget::File && settings.audit.file.empty()) {
+        return ConfigError{"audit=file needs audit_file (the absolute path the events are appended to)"};
+    }
+    if (settings.audit.target != AuditTarget::File && !settings.audit.file.empty()) {
+        return ConfigError{"option audit_file needs audit=file"};
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 std::optional<ConfigError> check_secret_endpoints(const Settings& settings,
@@ -169,7 +182,10 @@ std::optional<ConfigError> validate_settings(const Settings& settings, bool jwt_
     if (auto problem = check_algorithms(settings)) {
         return problem;
     }
-    return check_users(settings);
+    if (auto problem = check_users(settings)) {
+        return problem;
+    }
+    return check_audit(settings);
 }
 
 } // namespace pam_oauth2

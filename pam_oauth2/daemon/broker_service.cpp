@@ -1,5 +1,6 @@
 #include "broker_service.hpp"
 
+#include "audit_login.hpp"
 #include "broker_io.h"
 #include "conf_policy.hpp"
 #include "configuration.hpp"
@@ -21,6 +22,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 namespace pam_oauth2 {
@@ -175,6 +177,8 @@ BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const
 {
     gate_.configure(config.allow_hosts, config.max_provider_requests);
     shared_.configure(config.shared_cache_setup);
+    audit_.configure(config.audit);
+    sessions_.set_audit(&audit_); // "session_ended" events; audit_ outlives the tracker (declared first)
     sessions_.configure(static_cast<std::size_t>(config.max_tracked_sessions), session_ender(config));
 }
 
@@ -192,6 +196,7 @@ void BrokerService::reconfigure(const DaemonConfig& config)
     store_.admit_only([hosts = config.allow_hosts](std::string_view url) { return host_allowed(hosts, url); });
     // A new pool (or none) for the logins that start now; running ones finish on the one they took.
     shared_.configure(config.shared_cache_setup);
+    audit_.configure(config.audit); // a file is reopened: SIGHUP after rotation
     sessions_.configure(static_cast<std::size_t>(config.max_tracked_sessions), session_ender(config));
 }
 
@@ -217,7 +222,8 @@ struct BrokerService::Request {
     Received frame;
     std::vector<std::string> args;
     std::string prefix; // "peer uid=... pid=... service=...: " before every line of this login
-    ucred peer{};
+    pid_t pid = 0;      // SO_PEERCRED's, for the audit trail
+    std::string service;
     std::chrono::steady_clock::time_point started;
 };
 
@@ -229,7 +235,6 @@ void BrokerService::serve_login(int fd, const ucred& peer)
         return;
     }
     Request request;
-    request.peer = peer;
     const broker_message& message = request.frame.message;
     if (!request.frame.receive(fd, request_wait_ms) ||
         (message.type != broker_prepare && message.type != broker_verify)) {
@@ -247,6 +252,8 @@ void BrokerService::serve_login(int fd, const ucred& peer)
     }
     const std::string service = request.frame.text(broker_service);
     request.prefix = who + " service=" + log_value(service) + ": ";
+    request.pid = peer.pid;
+    request.service = service;
     const long share = logins_per_service(*daemon);
     const auto slot = services_.enter(service, share);
     if (!slot) {
@@ -289,7 +296,9 @@ void BrokerService::serve_prepare(int fd, const Request& request, const Configur
 {
     if (const auto* error = std::get_if<ConfigError>(&loaded.loaded)) {
         const std::vector<std::string_view> args(request.args.begin(), request.args.end());
-        answer(fd, broker_prepared, login(*error, LoginRequest{args, "", {}}, login_dependencies(request)));
+        const LoginResult result = login(*error, LoginRequest{args, "", {}}, login_dependencies(request));
+        audit_login(request, result, nullptr);
+        answer(fd, broker_prepared, result);
         return;
     }
     const Settings& settings = std::get<std::shared_ptr<const Configuration>>(loaded.loaded)->settings;
@@ -310,7 +319,9 @@ void BrokerService::serve_verify(int fd, const Request& request, const Configura
                                      [&request](const Configuration&) { return collected_from(request.frame); }};
     // A configuration that broke between PREPARE and VERIFY (an edited file) is reported here.
     if (const auto* error = std::get_if<ConfigError>(&loaded.loaded)) {
-        answer(fd, broker_verdict, login(*error, login_request, login_dependencies(request)));
+        const LoginResult result = login(*error, login_request, login_dependencies(request));
+        audit_login(request, result, nullptr);
+        answer(fd, broker_verdict, result);
         return;
     }
     const auto& configuration = std::get<std::shared_ptr<const Configuration>>(loaded.loaded);
@@ -320,6 +331,7 @@ void BrokerService::serve_verify(int fd, const Request& request, const Configura
         return decide(request, user, token, configuration, loaded.identity, daemon, logger);
     };
     const LoginResult result = login(*configuration, login_request, dependencies);
+    audit_login(request, result, &configuration->settings.audit);
     track_session(request, result, configuration->settings, daemon);
     answer(fd, broker_verdict, result);
 }
@@ -336,7 +348,7 @@ void BrokerService::track_session(const Request& request, const LoginResult& res
     }
     // The peer waits for this answer, so its pid is the process that asked; its start tells a later
     // process with the same pid from it.
-    const auto start = read_process_start(request.peer.pid);
+    const auto start = read_process_start(request.pid);
     if (!start) {
         metrics_.session_untracked();
         logger_.log(LOG_WARNING, request.prefix + "cannot read the start of the peer from /proc (hidepid?): its "
@@ -344,9 +356,9 @@ void BrokerService::track_session(const Request& request, const LoginResult& res
         return;
     }
     TrackedSession session;
-    session.pid = request.peer.pid;
+    session.pid = request.pid;
     session.start = *start;
-    session.service = request.frame.text(broker_service);
+    session.service = request.service;
     session.user = result.record.user;
     session.identity = *result.identity;
     session.policy = policy;
@@ -411,6 +423,21 @@ void BrokerService::refuse_over_share(int fd, const ucred& peer, const std::stri
     send_refusal(fd, "service " + log_value(service) +
                          " already holds its share of pam_oauth2d (max_logins_per_service=" + std::to_string(share) +
                          ")");
+}
+
+void BrokerService::audit_login(const Request& request, const LoginResult& result, const AuditSettings* line) noexcept
+{
+    try {
+        AuditEvent event = login_audit_event(result, request.service, audit_.host(), std::time(nullptr));
+        event.peer_pid = request.pid;
+        if (line != nullptr) {
+            audit_.write_for_line(event, *line);
+        } else {
+            audit_.write(event);
+        }
+    } catch (...) {
+        return; // out of memory: the decision line was logged, the answer goes out
+    }
 }
 
 void BrokerService::answer(int fd, uint8_t reply, const LoginResult& result)

@@ -3,6 +3,7 @@
 #include "admission.hpp"
 #include "configuration.hpp"
 #include "configuration_cache.hpp"
+#include "daemon_audit.hpp"
 #include "daemon_config.hpp"
 #include "flights.hpp"
 #include "logger.hpp"
@@ -37,6 +38,9 @@ public:
     void serve(int fd, const ucred& peer) noexcept;
     /// The one place refused connections are logged (rate-limited), for the acceptors' refusals too.
     RefusalLog& refusals() noexcept { return refusals_; }
+    /// The daemon's audit trail (its `audit` key), for events of its own such as "session_ended";
+    /// follows every reload, and writes nothing when the key is off.
+    DaemonAudit& audit() noexcept { return audit_; }
     /// The sessions granted logins opened under a session_* policy (the logout endpoint ends them).
     SessionTracker& sessions() noexcept { return sessions_; }
 
@@ -69,6 +73,9 @@ private:
                        const DaemonConfig& daemon);
     /// The end of every login: the line login() wrote, counted and sent as the `reply` frame.
     void answer(int fd, uint8_t reply, const LoginResult& result);
+    /// The login's audit event, with the peer's pid; `line` is the module line's audit option (null
+    /// for a configuration that did not load).
+    void audit_login(const Request& request, const LoginResult& result, const AuditSettings* line) noexcept;
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const DaemonConfig> config_;
@@ -81,6 +88,7 @@ private:
     Flights flights_;
     ConfigurationCache configurations_;
     Admission services_; // threads held per PAM service
+    DaemonAudit audit_{logger_, metrics_};
     SessionTracker sessions_{metrics_, logger_};
 };
 

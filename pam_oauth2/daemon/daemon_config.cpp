@@ -304,6 +304,17 @@ long share(const C& config, long configured, long numerator, long denominator)
     return std::min(configured == 0 ? derived : configured, config.max_clients);
 }
 
+// --- the audit trail --------------------------------------------------------------------------------
+
+Problem set_audit(C& config, std::string_view value)
+{
+    if (value != "off" && value != "syslog" && (value.empty() || value.front() != '/')) {
+        return std::string("must be off, syslog or an absolute file path");
+    }
+    config.audit = std::string(value);
+    return std::nullopt;
+}
+
 // --- ending sessions ----------------------------------------------------------------------------------
 
 template <bool C::*Field> Problem set_flag(C& config, std::string_view value)
@@ -390,6 +401,8 @@ constexpr DaemonOptionSpec daemon_options[] = {
      &set_shared_cache_prefix, &show_text<&C::shared_cache_prefix>},
     {"socket", "where to listen without socket activation", false, &set_socket, &show_text<&C::socket>},
     {"user", "the user to become after listening, when started as root", false, &set_user, &show_text<&C::user>},
+    {"audit", "one JSON event per decision: off, syslog (LOG_AUTHPRIV) or an absolute file path (reopened on SIGHUP)",
+     false, &set_audit, &show_text<&C::audit>},
     {"session_end_at_expiry",
      "end a tracked session at the token's exp plus session_grace, for PAM lines that do "
      "not say",

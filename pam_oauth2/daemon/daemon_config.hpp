@@ -55,6 +55,8 @@ struct DaemonConfig {
     long shared_cache_budget_ms = 150;
     std::string shared_cache_prefix = "pam_oauth2:";
     std::shared_ptr<const SharedCacheSetup> shared_cache_setup;
+    // The audit trail (docs/audit.md): "off", "syslog" or an absolute file path.
+    std::string audit = "off";
     // Ending sessions (session_tracker): the defaults of the PAM lines' session_* options, the bound,
     // and the libpq connection string file, read at load time into session_terminate_conninfo (set
     // exactly when the file is).

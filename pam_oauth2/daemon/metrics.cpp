@@ -161,6 +161,8 @@ std::string Metrics::text() const
           shared_breaker_.load());
     gauge("pam_oauth2d_connections", "Connections being served now.", connections.load());
     gauge("pam_oauth2d_verifications_in_flight", "Verifications running now.", in_flight.load());
+    counter("pam_oauth2d_audit_failures_total", "Audit events that could not be written whole; the logins went on.",
+            audit_failures_.load());
     return out;
 }
 

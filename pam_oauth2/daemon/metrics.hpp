@@ -29,6 +29,8 @@ public:
     void shared_cache_miss() { shared_misses_.fetch_add(1, std::memory_order_relaxed); }
     void shared_cache_error() { shared_errors_.fetch_add(1, std::memory_order_relaxed); }
     void shared_cache_breaker(int state) { shared_breaker_.store(state, std::memory_order_relaxed); }
+    /// An audit event that could not be written whole (the login went on).
+    void audit_failed() { audit_failures_.fetch_add(1, std::memory_order_relaxed); }
     // Ending sessions: how many are tracked, logins over max_tracked_sessions not tracked, sessions
     // ended by reason, forgotten without ending (exited, pid_reused, not_in_postgresql), and failed
     // attempts (PostgreSQL down, the role missing or lacking the right).
@@ -64,6 +66,7 @@ private:
     std::atomic<unsigned long long> shared_misses_{0};
     std::atomic<unsigned long long> shared_errors_{0};
     std::atomic<int> shared_breaker_{0};
+    std::atomic<unsigned long long> audit_failures_{0};
     std::map<std::string, unsigned long long> sessions_ended_;
     std::map<std::string, unsigned long long> sessions_forgotten_;
     std::atomic<long> sessions_tracked_{0};

@@ -250,6 +250,7 @@ void serve_until_stopped(const sigset_t& signals, const std::string& config_path
         auto reloaded = load_daemon_config(config_path);
         if (auto* problem = std::get_if<std::string>(&reloaded)) {
             logger.log(LOG_ERR, "reload refused, keeping the running configuration: " + *problem);
+            service.audit().reopen(); // a rotated audit file is let go all the same
             continue;
         }
         const auto& config = std::get<DaemonConfig>(reloaded);

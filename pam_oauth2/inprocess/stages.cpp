@@ -1,6 +1,7 @@
 #include "stages.hpp"
 #include "configuration.hpp"
 
+#include "audit_stage.hpp"
 #include "firewall.hpp"
 #include "login.hpp"
 #include "pam_context.hpp"
@@ -78,7 +79,12 @@ int authentication_stage(pam_handle_t* pamh, int argc, const char** argv, const 
     dependencies.make_http = make_loaded_http_client;
     dependencies.make_logger = [&pam](const LogSettings& log) { return pam.make_logger(log, "auth"); };
 
-    const LoginResult result = login(request, dependencies);
+    const auto loaded = load_configuration(request.args);
+    const LoginResult result = login(loaded, request, dependencies);
+    if (const auto* configuration = std::get_if<Configuration>(&loaded)) {
+        audit_inprocess_login(pamh, configuration->settings, result,
+                              pam.make_logger(configuration->settings.log, "auth"));
+    }
     if (result.verdict.granted) {
         verdict.granted = 1;
         verdict.has_valid_until = result.verdict.valid_until ? 1 : 0;

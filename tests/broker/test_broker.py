@@ -19,6 +19,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import statistics
 import sys
 import tempfile
@@ -1320,6 +1321,150 @@ class SharedCacheAcrossHosts(unittest.TestCase):
             own.stop()
 
 
+def login_with_pid(daemon_socket, args, user, token):
+    """One brokered login; (auth, log, pid of the pam_driver process that asked the daemon)."""
+    service = pam_harness.PamService(MODULE, ["log=stderr", f"broker={daemon_socket}", "broker_fallback=deny",
+                                              *args])
+    try:
+        TOKENS_USED.add(token)
+        process = subprocess.Popen([DRIVER, service.dir, service.name, user], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True,
+                                   env=dict(os.environ, PAM_OAUTH2_TEST_TOKEN=token))
+        out, err = process.communicate(timeout=60)
+        LOGS.append(err)
+        if process.returncode != 0:
+            raise AssertionError(f"pam_driver exited {process.returncode}: {err[-3000:]}")
+        fields = dict(part.split("=", 1) for part in out.split())
+        return fields.get("authenticate"), err, process.pid
+    finally:
+        service.remove()
+
+
+def audit_fingerprint(token):
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()[:8]
+
+
+class AuditThroughTheDaemon(unittest.TestCase):
+    """pam_oauth2d's `audit` key: one JSON event per brokered decision, with the asking process's pid."""
+
+    def setUp(self):
+        # The daemon drops to nobody before it opens the file: the directory is that user's.
+        self.dir = tempfile.mkdtemp(prefix="audit_", dir=WORKDIR)
+        shutil.chown(self.dir, "nobody")
+        self.path = os.path.join(self.dir, "audit.log")
+        self.daemon = pam_harness.Daemon(DAEMON, extra=f"audit = {self.path}")
+
+    def tearDown(self):
+        LOGS.append(self.daemon.log())
+        self.daemon.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def events(self, path=None):
+        with open(path or self.path) as f:
+            text = f.read()
+        LOGS.append(text)  # scanned for tokens with every log, at the end
+        return [json.loads(line) for line in text.splitlines()]
+
+    def audited(self, args, user, token, expected):
+        """One login; its event (the file's last line), with the fields every login event has checked."""
+        before = time.time()
+        auth, log, pid = login_with_pid(self.daemon.socket, args, user, token)
+        self.assertEqual(auth, expected, log)
+        with open(self.path) as f:
+            text = f.read()
+        self.assertNotIn(token, text)
+        self.assertNotIn(token.split("~")[1], text)
+        event = self.events()[-1]
+        self.assertEqual(event["event"], "login")
+        self.assertEqual(event["peer_pid"], pid)
+        self.assertEqual(event["service"], "pam_oauth2_test")
+        self.assertEqual(event["host"], socket.gethostname())
+        self.assertEqual(event["token"], audit_fingerprint(token))
+        self.assertEqual(event["rhost"], "127.0.0.1")
+        self.assertRegex(event["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertTrue(int(before) - 1 <= event["epoch"] <= time.time() + 1)
+        return event
+
+    def test_grant_refusal_and_unavailable_provider(self):
+        event = self.audited([f"conf={introspect_conf()}"], "alice", tok("user-alice"), SUCCESS)
+        self.assertEqual((event["user"], event["result"], event["method"]), ("alice", "granted", "introspect"))
+        self.assertEqual((event["sub"], event["client_id"], event["aud"]), ("id-alice", "psql", ["postgres"]))
+        self.assertGreater(event["exp"], time.time())
+        self.assertEqual(set(event), {"event", "time", "epoch", "host", "service", "user", "result", "reason",
+                                      "method", "token", "rhost", "peer_pid", "sub", "client_id", "aud", "exp"})
+        event = self.audited([userinfo(), "allow_http", "cache_ttl=0"], "alice", tok("user-bob"), AUTH_ERR)
+        self.assertEqual((event["user"], event["result"], event["method"]), ("alice", "denied", "userinfo"))
+        self.assertEqual(event["reason"], "claim preferred_username is 'bob', PAM user is 'alice'")
+        self.assertEqual(event["sub"], "id-bob")
+        event = self.audited([userinfo(), "allow_http"], "alice", tok("status-503"), UNAVAIL)
+        self.assertEqual(event["result"], "unavailable")
+        self.assertIn("answered HTTP 503", event["reason"])
+        for absent in ("sub", "iss", "aud", "client_id", "exp", "jti"):
+            self.assertNotIn(absent, event)
+        self.assertEqual(len(self.events()), 3)
+        self.assertEqual(stat.S_IMODE(os.stat(self.path).st_mode), 0o600)
+
+    def test_the_daemons_key_wins_and_a_clients_file_is_never_opened(self):
+        elsewhere = os.path.join(WORKDIR, f"client-chosen-{secrets.token_hex(4)}.log")
+        for args in (["audit=off"], ["audit=file", f"audit_file={elsewhere}"]):
+            self.audited([userinfo(), "allow_http", *args], "alice", tok("user-alice"), SUCCESS)
+        self.assertEqual(len(self.events()), 2)
+        self.assertFalse(os.path.exists(elsewhere))
+        # With the daemon's audit off, the line's wish goes to syslog, still never to its file.
+        self.daemon.reload("root", extra="audit = off")
+        auth, log, _ = login_with_pid(self.daemon.socket, [userinfo(), "allow_http", "audit=file",
+                                                           f"audit_file={elsewhere}"], "alice", tok("user-alice"))
+        self.assertEqual(auth, SUCCESS, log)
+        self.assertFalse(os.path.exists(elsewhere))
+        self.assertEqual(len(self.events()), 2)
+
+    def test_sighup_reopens_the_file_after_rotation(self):
+        self.audited([userinfo(), "allow_http"], "alice", tok("user-alice"), SUCCESS)
+        rotated = self.path + ".1"
+        os.rename(self.path, rotated)
+        self.daemon.reload("root", extra=f"audit = {self.path}")
+        self.audited([userinfo(), "allow_http"], "alice", tok("user-bob"), AUTH_ERR)
+        self.assertEqual([e["result"] for e in self.events(rotated)], ["granted"])
+        self.assertEqual([e["result"] for e in self.events()], ["denied"])
+        # A SIGHUP whose configuration is refused still lets the rotated file go.
+        os.rename(self.path, rotated)
+        with open(self.daemon.config, "a") as f:
+            f.write("max_clients = many\n")
+        refused = self.daemon.log().count("reload refused")
+        self.daemon.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while self.daemon.log().count("reload refused") == refused:
+            self.assertLess(time.monotonic(), deadline, self.daemon.log())
+            time.sleep(0.02)
+        self.audited([userinfo(), "allow_http"], "alice", tok("user-alice"), SUCCESS)
+        self.assertEqual([e["result"] for e in self.events(rotated)], ["denied"])
+        self.assertEqual([e["result"] for e in self.events()], ["granted"])
+
+    def test_an_unwritable_file_leaves_logins_alone(self):
+        self.daemon.reload("root", extra=f"audit = {WORKDIR}/no/such/dir/audit.log")
+        for _ in range(3):
+            auth, log, _ = login_with_pid(self.daemon.socket, [userinfo(), "allow_http"], "alice", tok("user-alice"))
+            self.assertEqual(auth, SUCCESS, log)
+        self.assertEqual(self.daemon.log().count("audit: 1 event(s) not written to "), 1, self.daemon.log())
+
+    def test_bad_values_are_configuration_errors(self):
+        path = os.path.join(WORKDIR, "bad-audit.conf")
+        for value in ("bogus", "audit.log", "file"):
+            with open(path, "w") as f:
+                f.write(f"allow_users = root\naudit = {value}\n")
+            os.chmod(path, 0o644)
+            done = subprocess.run([DAEMON, "--config", path, "--check-config"], capture_output=True, text=True)
+            self.assertEqual(done.returncode, 1, done.stderr)
+            self.assertIn("line 2: audit must be off, syslog or an absolute file path", done.stderr)
+        auth, log, _ = login_with_pid(self.daemon.socket, [userinfo(), "allow_http", "audit=file"], "alice",
+                                      tok("user-alice"))
+        self.assertEqual(auth, SERVICE_ERR, log)
+        self.assertIn("audit=file needs audit_file", log)
+        event = self.events()[-1]  # the daemon's trail records configuration errors too
+        self.assertEqual(event["result"], "config_error")
+        self.assertIn("audit=file needs audit_file", event["reason"])
+
+
 class SecretsNeverLogged(unittest.TestCase):
     def test_zz_no_token_in_any_log(self):
         text = "\n".join(LOGS)
@@ -1332,7 +1477,7 @@ class SecretsNeverLogged(unittest.TestCase):
 SUITES = {
     "functional": (Methods, Fallback, WhoTalksToWhom, Operations, Storms, ParkedPrompts, ConfusedDeputy,
                    HostilePeersAndProviders, CachedDocumentsFollowTheReadersPolicy, RefusalFlood,
-                   SilentMetricsClients, SharedCacheAcrossHosts, SecretsNeverLogged),
+                   SilentMetricsClients, SharedCacheAcrossHosts, AuditThroughTheDaemon, SecretsNeverLogged),
     "valgrind": (DaemonUnderValgrind,),
 }
 SUITE = "functional"

@@ -6,12 +6,16 @@ loopback identity provider, over HTTP and over HTTPS with a CA generated here.
 """
 
 import argparse
+import hashlib
+import json
 import os
 import secrets
 import shutil
+import socket
 import stat
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
@@ -484,6 +488,100 @@ class UnderValgrind(unittest.TestCase):
         self.assertIn("ERROR SUMMARY: 0 errors", done.stderr)
 
 
+def token_fingerprint(token):
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()[:8]
+
+
+class AuditTrail(unittest.TestCase):
+    """audit=file in the host process: one JSON object per decision, field by field, never a token."""
+
+    def setUp(self):
+        self.path = os.path.join(WORKDIR, f"audit-{secrets.token_hex(4)}.log")
+
+    def tearDown(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+    def audited(self, args, user, token, expected):
+        """One login with the audit on; its one event, parsed, after checking the file holds no token."""
+        before = time.time()
+        auth, _, log, _ = authenticate(["audit=file", f"audit_file={self.path}", *args], user, token)
+        self.assertEqual(auth, expected, log)
+        with open(self.path) as f:
+            text = f.read()
+        LOG_OUTPUT.append(text)  # scanned for tokens with every log, at the end
+        self.assertNotIn(token, text)
+        self.assertNotIn(token.split("~")[1], text)
+        self.assertEqual(stat.S_IMODE(os.stat(self.path).st_mode), 0o600)
+        lines = text.splitlines()
+        self.assertEqual(len(lines), 1, text)
+        event = json.loads(lines[0])
+        self.assertEqual(event["event"], "login")
+        self.assertRegex(event["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertLessEqual(int(before) - 1, event["epoch"])
+        self.assertLessEqual(event["epoch"], time.time() + 1)
+        self.assertEqual(event["time"], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event["epoch"])))
+        self.assertEqual(event["host"], socket.gethostname())
+        self.assertEqual(event["service"], "pam_oauth2_test")
+        self.assertEqual(event["token"], token_fingerprint(token))
+        self.assertEqual(event["rhost"], "127.0.0.1")
+        self.assertNotIn("peer_pid", event)  # in-process: no daemon asked
+        return event, log
+
+    def test_grant(self):
+        conf = os.path.join(WORKDIR, "audit-introspect.conf")
+        with open(conf, "w") as f:
+            f.write(f"verify = introspect\nintrospection_url = http://127.0.0.1:{HTTP.port}/introspect\n"
+                    f"client_id = {scripted_idp.CLIENT_ID}\nclient_secret = {scripted_idp.CLIENT_SECRET}\n"
+                    "allow_http\naudience = postgres\n")
+        os.chmod(conf, 0o640)
+        event, _ = self.audited([f"conf={conf}"], "alice", tok("user-alice"), SUCCESS)
+        self.assertEqual(event["user"], "alice")
+        self.assertEqual(event["result"], "granted")
+        self.assertEqual(event["method"], "introspect")
+        self.assertEqual(event["sub"], "id-alice")
+        self.assertEqual(event["client_id"], "psql")
+        self.assertEqual(event["aud"], ["postgres"])
+        self.assertGreater(event["exp"], time.time())
+        self.assertEqual(set(event), {"event", "time", "epoch", "host", "service", "user", "result", "reason",
+                                      "method", "token", "rhost", "sub", "client_id", "aud", "exp"})
+
+    def test_refusal(self):
+        event, _ = self.audited([http_url(), "allow_http"], "alice", tok("user-bob"), AUTH_ERR)
+        self.assertEqual(event["user"], "alice")
+        self.assertEqual(event["result"], "denied")
+        self.assertEqual(event["reason"], "claim preferred_username is 'bob', PAM user is 'alice'")
+        self.assertEqual(event["method"], "userinfo")
+        self.assertEqual(event["sub"], "id-bob")  # verified, then refused by a rule: who it was is known
+        self.assertNotIn("iss", event)
+
+    def test_unavailable_provider(self):
+        event, _ = self.audited([http_url(), "allow_http"], "alice", tok("status-500"), UNAVAIL)
+        self.assertEqual(event["result"], "unavailable")
+        self.assertIn("answered HTTP 500", event["reason"])
+        for absent in ("sub", "iss", "aud", "client_id", "exp", "jti"):
+            self.assertNotIn(absent, event)
+
+    def test_unwritable_file_leaves_the_login_alone(self):
+        self.path = os.path.join(WORKDIR, "no", "such", "dir", "audit.log")
+        auth, acct, log, _ = authenticate([http_url(), "allow_http", "audit=file", f"audit_file={self.path}"],
+                                          "alice", tok("user-alice"))
+        self.assertEqual((auth, acct), (SUCCESS, SUCCESS), log)
+        self.assertIn(f"audit: 1 event(s) not written to {self.path} (cannot open: No such file or directory); "
+                      "logins go on", log)
+
+    def test_bad_values_are_configuration_errors(self):
+        for args, reason in (
+                (["audit=bogus"], "option audit must be off, syslog or file"),
+                (["audit=file"], "audit=file needs audit_file (the absolute path the events are appended to)"),
+                (["audit=file", "audit_file=audit.log"], "option audit_file must be an absolute path"),
+                ([f"audit_file={self.path}"], "option audit_file needs audit=file")):
+            auth, _, log, _ = authenticate([http_url(), "allow_http", *args], "alice", tok("user-alice"))
+            self.assertEqual(auth, SERVICE_ERR, log)
+            self.assertIn(f"configuration error: {reason}", log)
+        self.assertFalse(os.path.exists(self.path))
+
+
 class SecretsNeverLogged(unittest.TestCase):
     """Runs last (see load_tests): scans the log output of every case above."""
 
@@ -503,7 +601,8 @@ class SecretsNeverLogged(unittest.TestCase):
 # The three parts run as separate ctest entries: the functional cases take about a minute, the
 # load/unload soak and the valgrind run take minutes each and carry the `slow` label.
 SUITES = {
-    "functional": (UserinfoCases, TransportHelper, SetuidHost, ConfFileAndIntrospection, SecretsNeverLogged),
+    "functional": (UserinfoCases, TransportHelper, SetuidHost, ConfFileAndIntrospection, AuditTrail,
+                   SecretsNeverLogged),
     "soak": (LongLivedHost,),
     "valgrind": (UnderValgrind,),
 }

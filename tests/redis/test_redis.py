@@ -180,25 +180,6 @@ class Budget(unittest.TestCase):
         self.assertLess(elapsed, BUDGET_MS, text)
 
 
-class Sentinel(RedisServer):
-    """A redis-server --sentinel watching `primary_port` as mymaster (quorum 2, down after 1 s)."""
-
-    def __init__(self, directory, name, primary_port):
-        self.dir = os.path.join(directory, name)
-        os.makedirs(self.dir)
-        self.port = free_port()
-        self.tls_port = None
-        config = os.path.join(self.dir, "sentinel.conf")  # Sentinel rewrites its file: one each
-        with open(config, "w") as f:
-            f.write(f"port {self.port}\nbind 127.0.0.1\ndir {self.dir}\nlogfile redis.log\n"
-                    f"sentinel monitor mymaster 127.0.0.1 {primary_port} 2\n"
-                    "sentinel down-after-milliseconds mymaster 1000\n"
-                    "sentinel failover-timeout mymaster 4000\n")
-        self.process = subprocess.Popen([REDIS_SERVER, config, "--sentinel"], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        self._wait_ready()
-
-
 class FakeSentinel:
     """A loopback socket that answers every request with `answer` (bytes), for Sentinels that lie."""
 
@@ -235,16 +216,7 @@ class SentinelDiscovery(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.primary = RedisServer(WORKDIR, "sentinel_primary", acl=False)
-        cls.replica = RedisServer(WORKDIR, "sentinel_replica", acl=False,
-                                  extra=("--replicaof", "127.0.0.1", str(cls.primary.port)))
-        # The replica in sync before the Sentinels first ask the primary for its replicas.
-        deadline = time.monotonic() + 20
-        while b"master_link_status:up" not in cls.replica.command(b"INFO replication"):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the replica did not sync: " + cls.replica.log()[-1500:])
-            time.sleep(0.1)
-        cls.sentinels = [Sentinel(WORKDIR, f"sentinel_{i}", cls.primary.port) for i in range(3)]
+        cls.primary, cls.replica, cls.sentinels = redis_server.start_sentinel_group(WORKDIR, "sentinel")
 
     @classmethod
     def tearDownClass(cls):

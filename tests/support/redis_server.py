@@ -1,5 +1,5 @@
 """redis-server on loopback for the tests: started on a free port, stopped by the pid we started.
-Shared by tests/redis/test_redis.py and tests/broker/test_broker.py."""
+Shared by tests/redis/test_redis.py, tests/broker/test_broker.py and tests/broker/test_fleet.py."""
 
 import os
 import signal
@@ -94,6 +94,50 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class Sentinel(RedisServer):
+    """A redis-server --sentinel watching `primary_port` as mymaster (quorum 2, down after 1 s)."""
+
+    def __init__(self, directory, name, primary_port):
+        self.dir = os.path.join(directory, name)
+        os.makedirs(self.dir)
+        self.port = free_port()
+        self.tls_port = None
+        config = os.path.join(self.dir, "sentinel.conf")  # Sentinel rewrites its file: one each
+        with open(config, "w") as f:
+            f.write(f"port {self.port}\nbind 127.0.0.1\ndir {self.dir}\nlogfile redis.log\n"
+                    f"sentinel monitor mymaster 127.0.0.1 {primary_port} 2\n"
+                    "sentinel down-after-milliseconds mymaster 1000\n"
+                    "sentinel failover-timeout mymaster 4000\n")
+        self.process = subprocess.Popen([BINARY, config, "--sentinel"], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        self._wait_ready()
+
+
+def start_sentinel_group(directory, name):
+    """A primary (no ACL), a replica in sync with it, and three Sentinels watching it as mymaster:
+    (primary, replica, [sentinels])."""
+    started = []
+    try:
+        primary = RedisServer(directory, f"{name}_primary", acl=False)
+        started.append(primary)
+        replica = RedisServer(directory, f"{name}_replica", acl=False,
+                              extra=("--replicaof", "127.0.0.1", str(primary.port)))
+        started.append(replica)
+        # The replica in sync before the Sentinels first ask the primary for its replicas.
+        deadline = time.monotonic() + 20
+        while b"master_link_status:up" not in replica.command(b"INFO replication"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the replica did not sync: " + replica.log()[-1500:])
+            time.sleep(0.1)
+        sentinels = [Sentinel(directory, f"{name}_sentinel_{i}", primary.port) for i in range(3)]
+        started.extend(sentinels)
+    except BaseException:
+        for server in started:
+            server.stop()
+        raise
+    return primary, replica, sentinels
 
 
 def free_cluster_port():
