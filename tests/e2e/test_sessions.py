@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -202,7 +203,13 @@ class SessionCase(unittest.TestCase):
     daemon_extra = ""
 
     def setUp(self):
-        self.daemon = SessionsDaemon(f"session_terminate_conninfo_file = {good_conninfo()}\n" + self.daemon_extra)
+        # The audit file is opened as the daemon's user, in a directory of its own.
+        audit_dir = WS.path(f"audit-{len(os.listdir(WS.dir))}")
+        os.mkdir(audit_dir, 0o700)
+        shutil.chown(audit_dir, fixtures.DAEMON_USER, fixtures.DAEMON_GROUP)
+        self.audit_path = os.path.join(audit_dir, "audit.log")
+        self.daemon = SessionsDaemon(f"session_terminate_conninfo_file = {good_conninfo()}\n"
+                                     f"audit = {self.audit_path}\n" + self.daemon_extra)
         self.sessions = []
 
     def tearDown(self):
@@ -251,7 +258,8 @@ class Policies(SessionCase):
     def test_max_age_ends_alice_whatever_her_token_and_leaves_bob_and_carol(self):
         self.use("session_max_age=4")
         started = time.time()
-        alice = self.hold("alice", jwt("alice", 600))
+        alice_token = jwt("alice", 600)
+        alice = self.hold("alice", alice_token)
         time.sleep(2)
         bob = self.hold("bob", jwt("bob", 600))
         carol = self.hold("carol", jwt("carol", 600))
@@ -262,6 +270,18 @@ class Policies(SessionCase):
         self.assertTrue(alive(bob.pid))
         self.assertTrue(alive(carol.pid))
         self.assertIn('pam_oauth2d_sessions_ended_total{reason="max_age"} 1', self.daemon.metrics())
+        # The daemon's audit trail has the ended session as one JSON line, field by field.
+        with open(self.audit_path) as f:
+            events = [json.loads(line) for line in f if line.strip()]
+        ended = [event for event in events if event["event"] == "session_ended"]
+        self.assertEqual(len(ended), 1, events)
+        event = ended[0]
+        self.assertEqual((event["service"], event["user"], event["result"], event["reason"], event["peer_pid"]),
+                         (SERVICE, "alice", "ended", "max_age", alice.pid))
+        self.assertEqual((event["iss"], event["sub"]), (IDP.issuer, claims(alice_token)["sub"]))
+        self.assertLessEqual(abs(event["epoch"] - gone), 3)
+        for token in TOKENS:
+            self.assertNotIn(token.split(".")[-1], json.dumps(events))
 
     def test_without_session_options_nothing_is_tracked(self):
         self.use()
