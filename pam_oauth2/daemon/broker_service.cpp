@@ -12,6 +12,7 @@
 #include "session_policy.hpp"
 #include "session_terminator.hpp"
 #include "settings_parser.hpp"
+#include "shared_refusal.hpp"
 #include "url_policy.hpp"
 
 #include <openssl/crypto.h>
@@ -392,15 +393,27 @@ Decision BrokerService::decide(const Request& request, std::string_view user, co
     // The leader decides on this thread; the verdict cache and keys in memory answer most logins
     // without a request, the gate bounds the rest by the deadline.
     bool led = false;
+    bool shared_refusal = false;
+    long remember_seconds = daemon.negative_cache_seconds;
     std::atomic<bool> sent{false};
     const auto work = [&] {
         led = true;
-        return decide_login(user, token, *configuration, gate_.factory(deadline, provider_waiting(daemon), &sent),
-                            system_now, logger, &shared_);
+        const SharedStore::LoginDeadline within(deadline);
+        // Another host's refusal is read just before the first provider request, and this host's
+        // own refusal shared after it: both only with a shared cache and a negative_cache.
+        FleetRefusal fleet(shared_, request.args, *configuration, user, token, daemon.negative_cache_seconds);
+        Decision decision =
+            decide_login(user, token, *configuration,
+                         fleet.consult_before_sending(gate_.factory(deadline, provider_waiting(daemon), &sent)),
+                         system_now, logger, &shared_);
+        decision = fleet.settle(std::move(decision));
+        shared_refusal = fleet.answered();
+        remember_seconds = fleet.remember_seconds();
+        return decision;
     };
     auto decided = flights_.decide(flight_key(identity, std::string(user), token), work,
-                                   std::chrono::milliseconds(budget_ms), daemon.negative_cache_seconds);
-    if (led && !sent.load()) {
+                                   std::chrono::milliseconds(budget_ms), remember_seconds);
+    if (led && !sent.load() && !shared_refusal) {
         metrics_.answered_from_memory();
     }
     if (decided) {

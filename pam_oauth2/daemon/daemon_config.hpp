@@ -54,6 +54,7 @@ struct DaemonConfig {
     std::string shared_cache_tls_key;
     long shared_cache_budget_ms = 150;
     std::string shared_cache_prefix = "pam_oauth2:";
+    long shared_cache_lease_ms = 1000; // a document's refresh owner holds the fleet's lease this long
     std::shared_ptr<const SharedCacheSetup> shared_cache_setup;
     // The audit trail (docs/audit.md): "off", "syslog" or an absolute file path.
     std::string audit = "off";

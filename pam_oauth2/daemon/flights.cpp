@@ -27,7 +27,7 @@ Decision run_guarded(const Flights::Work& work)
 } // namespace
 
 std::optional<Decision> Flights::decide(const std::string& key, const Work& work, std::chrono::milliseconds budget,
-                                        long remember_refusal_seconds)
+                                        const long& remember_refusal_seconds)
 {
     auto leading = std::make_shared<std::promise<Decision>>();
     std::shared_future<Decision> joined;

@@ -27,8 +27,10 @@ public:
     /// runs once, on the calling thread, and its result goes to every login that joined meanwhile.
     /// A leader's answer is bounded by `work` itself (the provider gate's deadline). The flight's entry
     /// is gone when the leader returns or throws, whatever `work` did (an exception becomes a decision).
+    /// `remember_refusal_seconds` is read after `work` has run: the work may shorten it (a refusal
+    /// another host shared, with less of its life left).
     std::optional<Decision> decide(const std::string& key, const Work& work, std::chrono::milliseconds budget,
-                                   long remember_refusal_seconds);
+                                   const long& remember_refusal_seconds);
 
     /// Remembered refusals kept at most; beyond it the expired ones go, then all.
     static constexpr std::size_t max_remembered = 100000;

@@ -1,6 +1,7 @@
 #include "metrics.hpp"
 
 #include <cstdio>
+#include <string_view>
 
 namespace pam_oauth2 {
 
@@ -163,6 +164,46 @@ std::string Metrics::text() const
     gauge("pam_oauth2d_verifications_in_flight", "Verifications running now.", in_flight.load());
     counter("pam_oauth2d_audit_failures_total", "Audit events that could not be written whole; the logins went on.",
             audit_failures_.load());
+    out += fleet_text();
+    return out;
+}
+
+void Metrics::shared_refusal(const char* what)
+{
+    const std::string_view word(what);
+    auto& count = word == "hit"    ? shared_refusal_hits_
+                  : word == "miss" ? shared_refusal_misses_
+                                   : shared_refusals_written_;
+    count.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::shared_lease(const char* what)
+{
+    const std::string_view word(what);
+    auto& count = word == "taken" ? lease_taken_ : word == "waited" ? lease_waited_ : lease_fell_back_;
+    count.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The refusals shared through the fleet's cache and the documents' refresh lease.
+std::string Metrics::fleet_text() const
+{
+    std::string out;
+    const auto counter = [&](const char* name, const char* help, const std::atomic<unsigned long long>& value) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+               std::to_string(value.load(std::memory_order_relaxed)) + "\n";
+    };
+    counter("pam_oauth2d_shared_refusal_hits_total",
+            "Logins refused from a refusal another host shared, without asking the provider.", shared_refusal_hits_);
+    counter("pam_oauth2d_shared_refusal_misses_total", "Shared refusal lookups that found none (or none that opened).",
+            shared_refusal_misses_);
+    counter("pam_oauth2d_shared_refusals_written_total", "Refusals this host shared.", shared_refusals_written_);
+    counter("pam_oauth2d_shared_lease_taken_total",
+            "Document refreshes this host owned for the fleet (it took the lease and fetched).", lease_taken_);
+    counter("pam_oauth2d_shared_lease_waited_total",
+            "Document refreshes another host owned, its copy read from the shared cache in time.", lease_waited_);
+    counter("pam_oauth2d_shared_lease_fell_back_total",
+            "Document refreshes another host owned but did not share within the lease: fetched here.",
+            lease_fell_back_);
     return out;
 }
 

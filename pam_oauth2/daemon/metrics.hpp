@@ -31,6 +31,10 @@ public:
     void shared_cache_breaker(int state) { shared_breaker_.store(state, std::memory_order_relaxed); }
     /// An audit event that could not be written whole (the login went on).
     void audit_failed() { audit_failures_.fetch_add(1, std::memory_order_relaxed); }
+    // Refusals shared through the fleet's cache ("hit", "miss", "written") and the documents' refresh
+    // lease ("taken": this host fetches; "waited": the owner's copy came in time; "fell_back": it did not).
+    void shared_refusal(const char* what);
+    void shared_lease(const char* what);
     // Ending sessions: how many are tracked, logins over max_tracked_sessions not tracked, sessions
     // ended by reason, forgotten without ending (exited, pid_reused, not_in_postgresql), and failed
     // attempts (PostgreSQL down, the role missing or lacking the right).
@@ -46,6 +50,7 @@ public:
 
 private:
     [[nodiscard]] std::string availability_text() const;
+    [[nodiscard]] std::string fleet_text() const;
     [[nodiscard]] std::string sessions_text() const;
     struct Latency {
         unsigned long long requests = 0;
@@ -67,6 +72,12 @@ private:
     std::atomic<unsigned long long> shared_errors_{0};
     std::atomic<int> shared_breaker_{0};
     std::atomic<unsigned long long> audit_failures_{0};
+    std::atomic<unsigned long long> shared_refusal_hits_{0};
+    std::atomic<unsigned long long> shared_refusal_misses_{0};
+    std::atomic<unsigned long long> shared_refusals_written_{0};
+    std::atomic<unsigned long long> lease_taken_{0};
+    std::atomic<unsigned long long> lease_waited_{0};
+    std::atomic<unsigned long long> lease_fell_back_{0};
     std::map<std::string, unsigned long long> sessions_ended_;
     std::map<std::string, unsigned long long> sessions_forgotten_;
     std::atomic<long> sessions_tracked_{0};

@@ -137,7 +137,8 @@ Fallible<std::shared_ptr<const SharedCacheSetup>> load_shared_cache_setup(const 
     }
     auto setup = std::make_shared<SharedCacheSetup>(
         SharedCacheSetup{std::move(endpoint.value()), std::move(keys.value()), std::move(password), tls.value(),
-                         config.shared_cache_prefix, std::chrono::milliseconds(config.shared_cache_budget_ms)});
+                         config.shared_cache_prefix, std::chrono::milliseconds(config.shared_cache_budget_ms),
+                         std::chrono::milliseconds(config.shared_cache_lease_ms)});
     return std::shared_ptr<const SharedCacheSetup>(std::move(setup));
 }
 

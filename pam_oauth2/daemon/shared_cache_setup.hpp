@@ -25,6 +25,7 @@ struct SharedCacheSetup {
     std::shared_ptr<const shared_cache::TlsClientContext> tls;
     std::string prefix;
     std::chrono::milliseconds budget{150};
+    std::chrono::milliseconds lease{1000}; // a document's refresh owner; 0: every host fetches its own
 };
 
 /// The setup for `config`'s shared_cache keys (their files read through the safe opener: owned by

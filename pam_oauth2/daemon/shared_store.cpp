@@ -1,6 +1,7 @@
 #include "shared_store.hpp"
 
 #include "digest.hpp"
+#include "document_lifetime.hpp"
 #include "json.hpp"
 #include "key_source.hpp"
 #include "redis_sentinel.hpp"
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <ctime>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -33,6 +35,10 @@ struct SharedStore::Fleet {
 namespace {
 
 constexpr long long bad_value_log_interval_seconds = 60;
+// How often a host waiting for another's refresh re-reads the shared entry.
+constexpr std::chrono::milliseconds lease_poll{20};
+// A shared refusal holds a reason and a few claims, never a provider's whole answer.
+constexpr std::size_t max_refusal_bytes = std::size_t{16} * 1024;
 
 long long unix_now()
 {
@@ -47,11 +53,26 @@ sc::EntryKey entry_key(const std::string& key_digest)
     return sc::EntryKey{"store", key_digest, "v1"};
 }
 
+// The deadline of the login this thread serves (LoginDeadline), else none.
+thread_local std::chrono::steady_clock::time_point login_deadline = std::chrono::steady_clock::time_point::max();
+
+bool is_verdict(std::string_view key)
+{
+    return key.substr(0, 8) == "verdict ";
+}
+
+// A document younger than the life its provider gave it (what the core checks before serving it).
+bool fresh(const CacheEntry& entry)
+{
+    const long long age = unix_now() - entry.stored_at;
+    return age >= 0 && age < read_stored_document(entry.text).lifetime;
+}
+
 // Until when the entry may be used: a verdict never past its exp nor verdict_max_seconds, a document
 // as long as a reader may still serve it when its provider fails.
 long long use_by(std::string_view key, std::string_view text, long long stored_at)
 {
-    if (key.substr(0, 8) != "verdict ") {
+    if (!is_verdict(key)) {
         return stored_at + jwks_stale_if_error_seconds;
     }
     long long until = stored_at + SharedStore::verdict_max_seconds;
@@ -88,6 +109,16 @@ Fallible<std::unique_ptr<sc::RedisConnection>> open_connection(const SharedCache
 }
 
 } // namespace
+
+SharedStore::LoginDeadline::LoginDeadline(std::chrono::steady_clock::time_point deadline) : previous_(login_deadline)
+{
+    login_deadline = deadline;
+}
+
+SharedStore::LoginDeadline::~LoginDeadline()
+{
+    login_deadline = previous_;
+}
 
 SharedStore::SharedStore(MemoryStore& memory, Metrics& metrics, const Logger& logger)
     : memory_(memory), metrics_(metrics), logger_(logger)
@@ -145,23 +176,15 @@ void SharedStore::report_bad_value(const std::string& reason) const
     }
 }
 
-std::optional<CacheEntry> SharedStore::read(std::string_view key, std::size_t max_bytes) const
+SharedStore::Lookup SharedStore::lookup(const Fleet& fleet, const sc::EntryKey& entry, std::size_t max_bytes) const
 {
-    if (auto hit = memory_.read(key, max_bytes)) {
-        return hit;
-    }
-    const auto shared = fleet();
-    if (!shared) {
-        return std::nullopt;
-    }
-    const SharedCacheSetup& setup = *shared->setup;
+    const SharedCacheSetup& setup = *fleet.setup;
     const sc::Deadline deadline = std::chrono::steady_clock::now() + setup.budget;
-    const std::string digest = sha256_hex(key);
-    for (const auto& name : setup.keys.entry_names(setup.prefix, entry_key(digest))) {
-        auto reply = shared->command(name, {"GET", name}, deadline);
+    for (const auto& name : setup.keys.entry_names(setup.prefix, entry)) {
+        auto reply = fleet.command(name, {"GET", name}, deadline);
         if (!reply.ok() || reply.value().is_error()) {
             metrics_.shared_cache_error();
-            return std::nullopt;
+            return Lookup{std::nullopt, true};
         }
         if (reply.value().type != sc::RedisReply::Type::String) {
             continue;
@@ -174,41 +197,142 @@ std::optional<CacheEntry> SharedStore::read(std::string_view key, std::size_t ma
         if (opened.value().payload.size() > max_bytes) {
             continue;
         }
-        metrics_.shared_cache_hit();
-        CacheEntry entry{std::move(opened.value().payload), opened.value().written_at};
-        (void)memory_.write(key, entry.text, entry.stored_at);
-        return entry;
+        return Lookup{std::move(opened.value()), false};
     }
-    metrics_.shared_cache_miss();
-    return std::nullopt;
+    return Lookup{};
+}
+
+void SharedStore::store(const Fleet& fleet, const sc::EntryKey& entry, const sc::EntryContent& content) const
+{
+    const SharedCacheSetup& setup = *fleet.setup;
+    const long long seconds = content.use_by - unix_now();
+    if (seconds <= 0) {
+        return;
+    }
+    const std::string name = setup.keys.entry_name(setup.prefix, entry);
+    auto sealed = setup.keys.seal(name, content);
+    if (!sealed.ok()) {
+        metrics_.shared_cache_error();
+        return;
+    }
+    const std::string ttl = std::to_string(seconds);
+    auto reply =
+        fleet.command(name, {"SET", name, sealed.value(), "EX", ttl}, std::chrono::steady_clock::now() + setup.budget);
+    if (!reply.ok() || !reply.value().is_status("OK")) {
+        metrics_.shared_cache_error();
+    }
+}
+
+std::optional<CacheEntry> SharedStore::read(std::string_view key, std::size_t max_bytes) const
+{
+    auto in_memory = memory_.read(key, max_bytes);
+    const bool document = !is_verdict(key);
+    if (in_memory && (!document || fresh(*in_memory))) {
+        return in_memory;
+    }
+    // A stale document goes to the provider anyway: the fleet may hold a fresher copy, or one host
+    // should fetch it for all.
+    const auto shared = fleet();
+    if (!shared) {
+        return in_memory;
+    }
+    const std::string digest = sha256_hex(key);
+    Lookup found = lookup(*shared, entry_key(digest), max_bytes);
+    if (!found.content && !found.failed) {
+        metrics_.shared_cache_miss();
+    } else if (found.content && (!in_memory || found.content->written_at > in_memory->stored_at)) {
+        metrics_.shared_cache_hit();
+        CacheEntry entry{std::move(found.content->payload), found.content->written_at};
+        (void)memory_.write(key, entry.text, entry.stored_at);
+        in_memory = std::move(entry);
+    }
+    if (!document || found.failed || (in_memory && fresh(*in_memory))) {
+        return in_memory;
+    }
+    return refresh_owner(*shared, key, digest, max_bytes, std::move(in_memory));
+}
+
+std::optional<CacheEntry> SharedStore::refresh_owner(const Fleet& fleet, std::string_view key,
+                                                     const std::string& digest, std::size_t max_bytes,
+                                                     std::optional<CacheEntry> best) const
+{
+    const SharedCacheSetup& setup = *fleet.setup;
+    if (setup.lease.count() <= 0) {
+        return best;
+    }
+    const std::string lease = setup.keys.entry_name(setup.prefix, sc::EntryKey{"lease", digest, "v1"});
+    const std::string lease_ms = std::to_string(setup.lease.count());
+    auto reply = fleet.command(lease, {"SET", lease, "1", "NX", "PX", lease_ms},
+                               std::chrono::steady_clock::now() + setup.budget);
+    if (!reply.ok() || reply.value().is_error()) {
+        metrics_.shared_cache_error();
+        return best;
+    }
+    if (reply.value().is_status("OK")) {
+        metrics_.shared_lease("taken");
+        return best; // this host fetches; write() shares what it got
+    }
+    // Another host holds the lease: its copy is awaited, never longer than the lease nor half of what
+    // is left of the login's time (the other half is for fetching it here).
+    const auto now = std::chrono::steady_clock::now();
+    auto until = now + setup.lease;
+    if (login_deadline != std::chrono::steady_clock::time_point::max()) {
+        until = std::min(until, now + (login_deadline - now) / 2);
+    }
+    const long long known = best ? best->stored_at : -1;
+    while (std::chrono::steady_clock::now() < until) {
+        const auto left = until - std::chrono::steady_clock::now();
+        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(lease_poll, left));
+        Lookup found = lookup(fleet, entry_key(digest), max_bytes);
+        if (found.failed) {
+            break;
+        }
+        if (found.content && found.content->written_at > known) {
+            CacheEntry entry{std::move(found.content->payload), found.content->written_at};
+            if (fresh(entry)) {
+                metrics_.shared_lease("waited");
+                metrics_.shared_cache_hit();
+                (void)memory_.write(key, entry.text, entry.stored_at);
+                return entry;
+            }
+        }
+    }
+    metrics_.shared_lease("fell_back");
+    return best;
 }
 
 bool SharedStore::write(std::string_view key, std::string_view text, long long stored_at) const
 {
     const bool kept = memory_.write(key, text, stored_at);
-    const auto shared = fleet();
-    if (!shared) {
-        return kept;
-    }
-    const SharedCacheSetup& setup = *shared->setup;
-    const long long until = use_by(key, text, stored_at);
-    const long long seconds = until - unix_now();
-    if (seconds <= 0) {
-        return kept;
-    }
-    const std::string name = setup.keys.entry_name(setup.prefix, entry_key(sha256_hex(key)));
-    auto sealed = setup.keys.seal(name, sc::EntryContent{stored_at, until, std::string(text)});
-    if (!sealed.ok()) {
-        metrics_.shared_cache_error();
-        return kept;
-    }
-    const std::string ttl = std::to_string(seconds);
-    auto reply = shared->command(name, {"SET", name, sealed.value(), "EX", ttl},
-                                 std::chrono::steady_clock::now() + setup.budget);
-    if (!reply.ok() || !reply.value().is_status("OK")) {
-        metrics_.shared_cache_error();
+    if (const auto shared = fleet()) {
+        store(*shared, entry_key(sha256_hex(key)),
+              sc::EntryContent{stored_at, use_by(key, text, stored_at), std::string(text)});
     }
     return kept;
+}
+
+std::optional<sc::EntryContent> SharedStore::read_refusal(std::string_view token_digest,
+                                                          std::string_view fingerprint) const
+{
+    const auto shared = fleet();
+    if (!shared) {
+        return std::nullopt;
+    }
+    Lookup found = lookup(*shared, sc::EntryKey{"refusal", token_digest, fingerprint}, max_refusal_bytes);
+    metrics_.shared_refusal(found.content ? "hit" : "miss");
+    return std::move(found.content);
+}
+
+void SharedStore::write_refusal(std::string_view token_digest, std::string_view fingerprint, std::string_view payload,
+                                long long until) const
+{
+    const auto shared = fleet();
+    if (!shared || until <= unix_now()) {
+        return;
+    }
+    metrics_.shared_refusal("written");
+    store(*shared, sc::EntryKey{"refusal", token_digest, fingerprint},
+          sc::EntryContent{unix_now(), until, std::string(payload)});
 }
 
 } // namespace pam_oauth2

@@ -797,6 +797,7 @@ class JwtIdp:
         from cryptography.hazmat.primitives.asymmetric import ec
         self.keys = {}
         self.hits = {}
+        self.delays = {}
         self.scheme = "https" if tls else "http"
         idp = self
 
@@ -806,6 +807,7 @@ class JwtIdp:
 
             def do_GET(self):
                 idp.hits[self.path] = idp.hits.get(self.path, 0) + 1
+                time.sleep(idp.delays.pop(self.path, 0))  # a slow answer, once, when a test asks for one
                 prefix, _, rest = self.path.strip("/").partition("/")
                 if prefix not in idp.keys:
                     body, status = b"{}", 404
@@ -1077,7 +1079,8 @@ class SharedCacheAcrossHosts(unittest.TestCase):
             LOGS.append(daemon.log())
             daemon.stop()
 
-    def host(self, key, previous=None, redis=None, metrics_port=None, url=None, extra="", password=True):
+    def host(self, key, previous=None, redis=None, metrics_port=None, url=None, extra="", password=True,
+             allow_hosts=None):
         url = url or f"redis://cache@127.0.0.1:{(redis or self.redis).port}/0"
         extra += f"shared_cache = {url}\nshared_cache_key_file = {key}\nshared_cache_prefix = po2:\n"
         if password:
@@ -1086,7 +1089,7 @@ class SharedCacheAcrossHosts(unittest.TestCase):
             extra += f"shared_cache_previous_key_file = {previous}\n"
         if metrics_port:
             extra += f"metrics = 127.0.0.1:{metrics_port}\n"
-        daemon = pam_harness.Daemon(DAEMON, extra=extra)
+        daemon = pam_harness.Daemon(DAEMON, extra=extra, allow_hosts=allow_hosts)
         self.daemons.append(daemon)
         return daemon
 
@@ -1320,6 +1323,190 @@ class SharedCacheAcrossHosts(unittest.TestCase):
         finally:
             own.stop()
 
+    # Issue 20: refusals shared, and one refresh owner for documents.
+
+    def refused(self, daemon, token, *extra, user="alice"):
+        auth, _, log, _ = login(daemon.socket, [userinfo(), "allow_http", *extra], user, token, "deny")
+        return auth, log
+
+    def test_a_refusal_is_shared_only_with_the_same_rules_and_user_and_unavailable_never(self):
+        port = pam_harness.free_port()
+        first, second = self.host(self.old_key), self.host(self.old_key, metrics_port=port)
+        token = tok("rejected")
+        auth, log = self.refused(first, token)
+        self.assertEqual(auth, AUTH_ERR, log)
+        self.assertEqual(idp_stats()["requests"], 1)
+        auth, log = self.refused(second, token)
+        self.assertEqual(auth, AUTH_ERR, log)
+        self.assertIn("refused by another host", log)
+        self.assertEqual(idp_stats()["requests"], 1, "the second host asked the provider")
+        text = metrics_text(port)
+        self.assertIn("pam_oauth2d_shared_refusal_hits_total 1", text)
+        self.assertIn("pam_oauth2d_answered_from_memory_total 0", text)
+        # A PAM line of other rules, or another user: not the refusal they were given, the provider is asked.
+        auth, log = self.refused(second, token, "username_claim=sub")
+        self.assertEqual(auth, AUTH_ERR, log)
+        self.assertNotIn("refused by another host", log)
+        self.assertEqual(idp_stats()["requests"], 2, "a refusal of other rules was used")
+        auth, log = self.refused(second, token, user="bob")
+        self.assertEqual(auth, AUTH_ERR, log)
+        self.assertNotIn("refused by another host", log)
+        self.assertEqual(idp_stats()["requests"], 3, "a refusal of another user was used")
+        # The provider down on the first host: "unavailable" is not shared, the second host asks.
+        down = tok("status-503")
+        auth, log = self.refused(first, down)
+        self.assertEqual(auth, UNAVAIL, log)
+        auth, log = self.refused(second, down)
+        self.assertEqual(auth, UNAVAIL, log)
+        self.assertEqual(idp_stats()["requests"], 5, "an outage was shared")
+        self.assertIn("pam_oauth2d_shared_refusal_hits_total 1", metrics_text(port))
+
+    def test_a_shared_refusal_lives_no_longer_than_negative_cache(self):
+        first = self.host(self.old_key, extra="negative_cache = 1\n")
+        second = self.host(self.old_key, extra="negative_cache = 1\n")
+        token = tok("rejected")
+        self.assertEqual(self.refused(first, token)[0], AUTH_ERR)
+        time.sleep(2.2)
+        before = idp_stats()["requests"]
+        auth, log = self.refused(second, token)
+        self.assertEqual(auth, AUTH_ERR, log)
+        self.assertEqual(idp_stats()["requests"] - before, 1, "a refusal outlived negative_cache")
+
+    def test_a_host_that_read_a_refusal_remembers_it_only_for_what_is_left_of_its_life(self):
+        first = self.host(self.old_key, extra="negative_cache = 4\n")
+        second = self.host(self.old_key, extra="negative_cache = 4\n")
+        token = tok("rejected")
+        decided = time.monotonic()
+        self.assertEqual(self.refused(first, token)[0], AUTH_ERR)
+        time.sleep(1)
+        auth, log = self.refused(second, token)
+        self.assertIn("refused by another host", log)
+        # 4 s after the first host decided, the refusal is over on every host (here: not 1 + 4 s).
+        time.sleep(max(0, decided + 4.5 - time.monotonic()))
+        before = idp_stats()["requests"]
+        auth, log = self.refused(second, token)
+        self.assertEqual(auth, AUTH_ERR, log)
+        self.assertEqual(idp_stats()["requests"] - before, 1, "the second host kept the refusal past its life")
+
+    def test_a_tampered_foreign_or_moved_refusal_is_a_miss_never_a_refusal(self):
+        own = redis_server.RedisServer(self.dir, f"refusals-{secrets.token_hex(4)}", admin=True)
+        try:
+            writer, other_fleet = self.host(self.old_key, redis=own), self.host(self.new_key, redis=own)
+            names = []
+
+            def refuse(daemon, token):
+                self.assertEqual(self.refused(daemon, token)[0], AUTH_ERR)
+                new = [name for name in self.admin(own, "--scan", "--pattern", "po2:*") if name not in names]
+                self.assertEqual(len(new), 1, new)
+                names.append(new[0])
+                return new[0]
+
+            tampered, moved, foreign = tok("rejected"), tok("rejected"), tok("rejected")
+            tampered_name, moved_name, foreign_name = (refuse(writer, tampered), refuse(writer, moved),
+                                                       refuse(writer, foreign))
+            other_name = refuse(other_fleet, foreign)  # the same refusal sealed under another fleet key
+            self.assertEqual(self.admin(own, "SET", tampered_name, "garbage-" + "x" * 80), ["OK"])
+            self.assertEqual(self.admin(own, "COPY", foreign_name, moved_name, "REPLACE"), ["1"])
+            self.assertEqual(self.admin(own, "COPY", other_name, foreign_name, "REPLACE"), ["1"])
+            port = pam_harness.free_port()
+            reader = self.host(self.old_key, redis=own, metrics_port=port)
+            before = idp_stats()["requests"]
+            for token in (tampered, moved, foreign):
+                auth, log = self.refused(reader, token)
+                self.assertEqual(auth, AUTH_ERR, log)  # the provider's own answer
+                self.assertNotIn("refused by another host", log)
+            self.assertEqual(idp_stats()["requests"] - before, 3, "an entry that does not open refused a login")
+            text = metrics_text(port)
+            self.assertIn("pam_oauth2d_shared_refusal_hits_total 0", text)
+            self.assertIn("pam_oauth2d_shared_cache_errors_total 3", text)
+            # A forged refusal under a granted token's verdict name denies nobody either.
+            good = tok("user-alice")
+            self.assertTrue(self.granted(writer, good)[0])
+            verdict = [name for name in self.admin(own, "--scan", "--pattern", "po2:*") if name not in names]
+            self.assertEqual(len(verdict), 1, verdict)
+            self.assertEqual(self.admin(own, "COPY", tampered_name, verdict[0], "REPLACE"), ["1"])
+            ok, log, _ = self.granted(self.host(self.old_key, redis=own), good)
+            self.assertTrue(ok, log)
+        finally:
+            own.stop()
+
+    def fleet_of_jwt_hosts(self, count, idp, extra=""):
+        ports = [pam_harness.free_port() for _ in range(count)]
+        hosts = [self.host(self.old_key, metrics_port=port, allow_hosts=f"127.0.0.1:{idp.port}", extra=extra)
+                 for port in ports]
+        return hosts, ports
+
+    @staticmethod
+    def jwt_logins_at_once(hosts, issuer, token, *extra):
+        args = ["verify=jwt", f"issuer={issuer}", "audience=postgres", "allow_http", *extra]
+        with concurrent.futures.ThreadPoolExecutor(len(hosts)) as pool:
+            return list(pool.map(lambda host: login(host.socket, args, "alice", token, "deny"), hosts))
+
+    @staticmethod
+    def lease_counts(ports):
+        counts = {}
+        for port in ports:
+            for line in metrics_text(port).splitlines():
+                found = re.match(r"pam_oauth2d_shared_lease_(\w+)_total (\d+)$", line)
+                if found:
+                    counts[found[1]] = counts.get(found[1], 0) + int(found[2])
+        return counts
+
+    def test_five_hosts_starting_together_fetch_the_documents_once(self):
+        idp = JwtIdp()
+        try:
+            hosts, ports = self.fleet_of_jwt_hosts(5, idp)
+            issuer = idp.issuer("a")
+            results = self.jwt_logins_at_once(hosts, issuer, idp.token(issuer, "a"))
+            for auth, acct, log, _ in results:
+                self.assertEqual((auth, acct), (SUCCESS, SUCCESS), log)
+            self.assertEqual(idp.hits.get("/a/.well-known/openid-configuration"), 1, idp.hits)
+            self.assertEqual(idp.hits.get("/a/jwks"), 1, idp.hits)
+            counts = self.lease_counts(ports)
+            print(f"\n5 hosts at once: provider hits {idp.hits}, leases {counts}", file=sys.stderr)
+            self.assertEqual(counts.get("taken"), 2, counts)
+            self.assertEqual(counts.get("fell_back"), 0, counts)
+        finally:
+            idp.stop()
+
+    def test_a_slow_refresh_owner_leaves_the_others_to_fetch_within_the_lease(self):
+        idp = JwtIdp()
+        try:
+            lease, delay = 0.5, 5
+            hosts, ports = self.fleet_of_jwt_hosts(5, idp, extra=f"shared_cache_lease_ms = {int(lease * 1000)}\n")
+            issuer = idp.issuer("a")
+            idp.delays["/a/.well-known/openid-configuration"] = delay  # the owner's fetch hangs
+            results = self.jwt_logins_at_once(hosts, issuer, idp.token(issuer, "a"), "timeout=9")
+            for auth, acct, log, _ in results:
+                self.assertEqual((auth, acct), (SUCCESS, SUCCESS), log)
+            seconds = sorted(result[3] for result in results)
+            print("\nslow owner (5 s), lease 0.5 s: logins " + ", ".join(f"{s * 1000:.0f}" for s in seconds) + " ms",
+                  file=sys.stderr)
+            self.assertGreaterEqual(seconds[-1], delay)  # the owner
+            for taken in seconds[:-1]:
+                self.assertLess(taken, lease + SLACK_SECONDS)
+            counts = self.lease_counts(ports)
+            self.assertGreaterEqual(counts.get("fell_back", 0), 1, counts)
+        finally:
+            idp.stop()
+
+    def test_a_lease_longer_than_the_login_waits_half_the_login_then_fetches(self):
+        idp = JwtIdp()
+        try:
+            timeout, delay = 2, 5
+            hosts, _ = self.fleet_of_jwt_hosts(5, idp, extra="shared_cache_lease_ms = 4000\n")
+            issuer = idp.issuer("a")
+            idp.delays["/a/.well-known/openid-configuration"] = delay  # the owner's fetch outlives its login
+            results = self.jwt_logins_at_once(hosts, issuer, idp.token(issuer, "a"), f"timeout={timeout}")
+            results.sort(key=lambda result: result[3])
+            print("\nslow owner (5 s), lease 4 s, timeout=2: logins " +
+                  ", ".join(f"{r[0]} {r[3] * 1000:.0f} ms" for r in results), file=sys.stderr)
+            self.assertEqual(results[-1][0], UNAVAIL, results[-1][2])  # the owner, past its timeout
+            for auth, acct, log, seconds in results[:-1]:
+                self.assertEqual((auth, acct), (SUCCESS, SUCCESS), log)
+                self.assertLess(seconds, timeout + (SLACK_SECONDS if SANITIZED else 1), log)
+        finally:
+            idp.stop()
 
 def login_with_pid(daemon_socket, args, user, token):
     """One brokered login; (auth, log, pid of the pam_driver process that asked the daemon)."""
