@@ -20,6 +20,8 @@ install(TARGETS pam_oauth2_transport pam_oauth2_inprocess LIBRARY DESTINATION "$
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 if(PAM_OAUTH2_BUILD_TOOLS)
   install(TARGETS pam_oauth2_check pam_oauth2_token RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+  # pam_oauth2_token loads the transport from there when it needs the network (tools/token/network.cpp).
+  target_compile_definitions(pam_oauth2_token PRIVATE PAM_OAUTH2_TRANSPORT_DIR="${transport_dir}")
 endif()
 install(TARGETS pam_oauth2d RUNTIME DESTINATION "${CMAKE_INSTALL_SBINDIR}")
 # The broker's units ship disabled: `systemctl enable --now pam_oauth2d.socket` turns it on. Debian 12

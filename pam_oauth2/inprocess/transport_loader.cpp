@@ -1,6 +1,7 @@
 #include "transport_loader.hpp"
 
 #include "module_loader.h"
+#include "pam_oauth2_abi_stamp.h"
 #include "transport_abi.hpp"
 
 #include <string>
@@ -50,19 +51,24 @@ private:
 
 std::unique_ptr<HttpClient> make_loaded_http_client(const HttpSettings& settings)
 {
+    char path[4096];
+    module_path(transport_file_name, path, sizeof path);
+    return make_loaded_http_client_at(settings, path);
+}
+
+std::unique_ptr<HttpClient> make_loaded_http_client_at(const HttpSettings& settings, const std::string& path)
+{
     loaded_module module{};
     char why[600];
-    if (module_load(&transport, &module, why, sizeof why) != 0) {
+    if (module_load_path(&transport, path.c_str(), PAM_OAUTH2_ABI_STAMP, &module, why, sizeof why) != 0) {
         return std::make_unique<MissingTransport>(why);
     }
     // The entry point has this type (transport_entry.cpp); the loader hands it back untyped.
     const auto create = reinterpret_cast<CreateFunction>(module.entry);
     HttpClient* client = create(&settings);
     if (client == nullptr) {
-        char path[4096];
-        module_path(transport_file_name, path, sizeof path);
         module_unload(&module);
-        return std::make_unique<MissingTransport>(std::string("HTTP transport ") + path + " could not create a client");
+        return std::make_unique<MissingTransport>("HTTP transport " + path + " could not create a client");
     }
     return std::make_unique<LoadedTransport>(module, client);
 }

@@ -28,6 +28,8 @@ MADE_AT_INSTALL_OR_RUN_TIME = {
                          "ListenStream=/run/pam_oauth2/")],
     "/var/cache/pam_oauth2": [("source:packaging/postinst", "install -d -o root -g root -m 1733 /var/cache/pam_oauth2"),
                               ("source:packaging/rpm-post.sh", "install -d -o root -g root -m 1733 /var/cache/pam_oauth2")],
+    "/var/log/pam_oauth2": [("lib/systemd/system/pam_oauth2d.service|usr/lib/systemd/system/pam_oauth2d.service",
+                             "LogsDirectory=pam_oauth2")],
     # The administrator makes it (the package ships examples only); the daemon reads its default there.
     "/etc/pam_oauth2": [("usr/share/man/man8/pam_oauth2d.8.gz", "/etc/pam_oauth2/pam_oauth2d.conf")],
 }

@@ -11,7 +11,7 @@ namespace {
 
 const ProviderEndpoints endpoints{"https://idp.example.com", "https://idp.example.com/token",
                                   "https://idp.example.com/device", "https://idp.example.com/revoke"};
-const ClientRequest client{"pg-cli", nullptr, "openid offline_access", "", "urn:example:postgres"};
+const ClientRequest client{"pg-cli", nullptr, "openid offline_access", "", "urn:example:postgres", ""};
 
 constexpr const char* device_answer =
     R"({"device_code":"dc-1","user_code":"ABCD-EFGH","verification_uri":"https://idp.example.com/device",
@@ -26,6 +26,7 @@ struct Flow {
     DeviceSignIn shown;
     std::string device_authorization = device_answer;
     long device_status = 200;
+    ClientRequest request = client;
 
     GrantResult run(const ProviderEndpoints& where = endpoints)
     {
@@ -42,7 +43,7 @@ struct Flow {
         hooks.wait = [](long long, long long) {};
         hooks.sleep = [this](long long seconds) { clock += seconds; };
         hooks.now = [this] { return clock; };
-        auto result = device_sign_in(http, where, client, hooks);
+        auto result = device_sign_in(http, where, request, hooks);
         requests = http.requests;
         return result;
     }
@@ -178,4 +179,20 @@ TEST_CASE("discovery: the issuer must match and endpoints must pass the URL poli
           std::string::npos);
     document = R"({"issuer":"https://idp.example.com","token_endpoint":"http://idp.example.com/token"})";
     CHECK(std::holds_alternative<std::string>(discover(http, "https://idp.example.com", false)));
+}
+
+TEST_CASE("device flow: the account goes as login_hint on the device request only")
+{
+    Flow flow;
+    flow.request.login_hint = "alice@example.com";
+    flow.token_answers = {issued};
+    REQUIRE(flow.run().status == GrantStatus::Issued);
+    CHECK(flow.requests.front().form ==
+          std::vector<std::pair<std::string, std::string>>{{"client_id", "pg-cli"},
+                                                           {"scope", "openid offline_access"},
+                                                           {"resource", "urn:example:postgres"},
+                                                           {"login_hint", "alice@example.com"}});
+    for (const auto& [name, value] : flow.requests.back().form) {
+        CHECK(name != "login_hint");
+    }
 }

@@ -5,6 +5,7 @@
 #include "unique_fd.hpp"
 #include "user_directories.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <keyutils.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -177,7 +179,15 @@ std::string serialize(const StoredSignIn& sign_in)
 {
     const nlohmann::json document{{"refresh_token", std::string(sign_in.refresh_token.view())},
                                   {"access_token", std::string(sign_in.access_token.view())},
-                                  {"access_expires_at", sign_in.access_expires_at}};
+                                  {"access_expires_at", sign_in.access_expires_at},
+                                  {"issuer", sign_in.issuer},
+                                  {"client_id", sign_in.client_id},
+                                  {"profile", sign_in.profile},
+                                  {"account", sign_in.account},
+                                  {"subject", sign_in.subject},
+                                  {"username", sign_in.username},
+                                  {"flow", sign_in.flow},
+                                  {"signed_in_at", sign_in.signed_in_at}};
     // The json value's own copies are freed unwiped: this is a short-lived command, not the module.
     return document.dump();
 }
@@ -192,6 +202,17 @@ std::variant<StoredSignIn, std::string> deserialize(std::string_view text)
     sign_in.refresh_token = SecureString(string_member(*document, "refresh_token").value_or(""));
     sign_in.access_token = SecureString(string_member(*document, "access_token").value_or(""));
     sign_in.access_expires_at = integer_member(*document, "access_expires_at").value_or(0);
+    // What earlier versions did not keep is empty: such a sign-in still works.
+    for (auto [name, field] : {std::pair{"issuer", &sign_in.issuer},
+                               {"client_id", &sign_in.client_id},
+                               {"profile", &sign_in.profile},
+                               {"account", &sign_in.account},
+                               {"subject", &sign_in.subject},
+                               {"username", &sign_in.username},
+                               {"flow", &sign_in.flow}}) {
+        *field = string_member(*document, name).value_or("");
+    }
+    sign_in.signed_in_at = integer_member(*document, "signed_in_at").value_or(0);
     return sign_in;
 }
 
@@ -216,6 +237,99 @@ pam_oauth2::Fallible<std::string> private_cache_directory()
                        "): refusing to keep a sign-in there"};
     }
     return directory;
+}
+
+namespace {
+
+// A key this helper made: 16 hex digits, or 16, "-" and 16 (an account).
+bool is_sign_in_key(std::string_view key)
+{
+    const auto hex = [](std::string_view part) {
+        return part.size() == 16 && part.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+    };
+    return key.size() == 16 ? hex(key)
+                            : key.size() == 33 && key[16] == '-' && hex(key.substr(0, 16)) && hex(key.substr(17));
+}
+
+bool belongs(const std::string& key, const std::string& prefix)
+{
+    return is_sign_in_key(key) && (prefix.empty() || key == prefix || key.rfind(prefix + "-", 0) == 0);
+}
+
+// The keys of our "user" keys in the user keyring ("pam_oauth2:KEY").
+std::variant<std::vector<std::string>, std::string> keyring_keys()
+{
+    void* serials = nullptr;
+    const long size = keyctl_read_alloc(KEY_SPEC_USER_KEYRING, &serials);
+    if (size < 0) {
+        return "cannot list the user keyring: " + errno_text();
+    }
+    std::vector<std::string> keys;
+    const auto* serial = static_cast<const key_serial_t*>(serials);
+    for (std::size_t i = 0; i < static_cast<std::size_t>(size) / sizeof(key_serial_t); ++i) {
+        char* described = nullptr;
+        if (keyctl_describe_alloc(serial[i], &described) < 0) {
+            continue; // not ours to see
+        }
+        const std::string text(described);
+        std::free(described);
+        const std::string wanted = ";pam_oauth2:";
+        const auto at = text.rfind(wanted);
+        if (text.rfind("user;", 0) == 0 && at != std::string::npos) {
+            keys.push_back(text.substr(at + wanted.size()));
+        }
+    }
+    std::free(serials);
+    return keys;
+}
+
+// The keys of the *.json files in the private cache directory.
+std::variant<std::vector<std::string>, std::string> file_keys(const std::string& directory)
+{
+    DIR* listing = ::opendir(directory.c_str());
+    if (listing == nullptr) {
+        return "cannot list " + directory + ": " + errno_text();
+    }
+    std::vector<std::string> keys;
+    while (const dirent* entry = ::readdir(listing)) {
+        const std::string name = entry->d_name;
+        if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) {
+            keys.push_back(name.substr(0, name.size() - 5));
+        }
+    }
+    ::closedir(listing);
+    return keys;
+}
+
+} // namespace
+
+std::variant<std::vector<KeptEntry>, std::string> list_stores(const std::string& kind, const std::string& prefix)
+{
+    const bool keyring = kind == "keyring" || (kind == "auto" && KeyringStore::usable());
+    std::string directory;
+    if (!keyring) {
+        auto found = private_cache_directory();
+        if (!found.ok()) {
+            return found.error();
+        }
+        directory = found.value();
+    }
+    auto listed = keyring ? keyring_keys() : file_keys(directory);
+    if (auto* problem = std::get_if<std::string>(&listed)) {
+        return *problem;
+    }
+    auto& keys = std::get<std::vector<std::string>>(listed);
+    std::sort(keys.begin(), keys.end());
+    std::vector<KeptEntry> entries;
+    for (const auto& key : keys) {
+        if (belongs(key, prefix)) {
+            auto opened = open_store(kind, key);
+            if (auto* store = std::get_if<std::unique_ptr<CredentialStore>>(&opened)) {
+                entries.push_back(KeptEntry{key, std::move(*store)});
+            }
+        }
+    }
+    return entries;
 }
 
 std::variant<std::unique_ptr<CredentialStore>, std::string> open_store(const std::string& kind, const std::string& key)

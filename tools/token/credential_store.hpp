@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace pam_oauth2::token {
 
@@ -16,6 +17,15 @@ struct StoredSignIn {
     SecureString refresh_token;
     SecureString access_token;
     long long access_expires_at = 0;
+    // Who and where, for --status (none of it a secret; empty in what earlier versions kept).
+    std::string issuer;
+    std::string client_id;
+    std::string profile;
+    std::string account;  // --account; empty: the default account
+    std::string subject;  // "sub" of the id_token (else of a JWT access token)
+    std::string username; // preferred_username, email or upn from the same claims
+    std::string flow;     // how the person signed in: "device", "browser"
+    long long signed_in_at = 0;
 };
 
 // Where a sign-in is kept: the kernel keyring of the user, or a 0600 file under the user's cache
@@ -41,6 +51,17 @@ pam_oauth2::Fallible<std::string> private_cache_directory();
 /// A store for the sign-in named `key` (a hash of what identifies it). `kind` is "keyring", "file"
 /// or "auto" (the keyring when the kernel lets us use it, else the file).
 std::variant<std::unique_ptr<CredentialStore>, std::string> open_store(const std::string& kind, const std::string& key);
+
+/// One kept sign-in found by list_stores: its key and a store to load or forget it.
+struct KeptEntry {
+    std::string key;
+    std::unique_ptr<CredentialStore> store;
+};
+
+/// Every sign-in kept in the store `kind` (as open_store chooses it) whose key is `prefix` or starts
+/// with `prefix` and "-" (the accounts of one profile); every one when `prefix` is empty. Sorted by
+/// key. The reason when the store cannot be listed.
+std::variant<std::vector<KeptEntry>, std::string> list_stores(const std::string& kind, const std::string& prefix);
 
 /// The JSON text a store keeps, and back; the reason when the text is not one.
 std::string serialize(const StoredSignIn& sign_in);

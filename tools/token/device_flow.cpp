@@ -28,6 +28,10 @@ start(HttpClient& http, const ProviderEndpoints& endpoints, const ClientRequest&
     std::deque<SecureString> keep;
     std::vector<std::pair<std::string, const SecureString*>> fields;
     add_client_fields(fields, client, keep, true);
+    if (!client.login_hint.empty()) {
+        keep.emplace_back(client.login_hint); // which of the person's accounts (--account)
+        fields.emplace_back("login_hint", &keep.back());
+    }
     HttpRequest request;
     request.url = endpoints.device_authorization;
     request.form_fields = std::move(fields);

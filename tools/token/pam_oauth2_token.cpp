@@ -1,18 +1,18 @@
 // pam_oauth2_token: signs a person in once at the identity provider (device authorization grant,
 // RFC 8628), keeps the refresh token safe, and hands a fresh access token to a client: on standard
 // output, or to one command run with it. See usage_text and pam_oauth2_token(1).
+#include "account_commands.hpp"
 #include "credential_store.hpp"
-#include "curl_http_client.hpp"
 #include "device_flow.hpp"
-#include "digest.hpp"
+#include "exit_status.hpp"
+#include "network.hpp"
 #include "run_with_token.hpp"
+#include "sign_in_identity.hpp"
+#include "sign_in_lock.hpp"
 #include "terminal_qr.hpp"
 #include "text.hpp"
 #include "token_options.hpp"
-#include "unique_fd.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -26,17 +26,11 @@ using namespace pam_oauth2::token;
 using pam_oauth2::printable;
 using pam_oauth2::SecureString;
 
-// Exit statuses (also in the man page).
-constexpr int exit_ok = 0;
-constexpr int exit_not_signed_in = 1; // denied, code expired, or --no-prompt with no usable sign-in
-constexpr int exit_unavailable = 2;   // provider unreachable or answering badly
-constexpr int exit_configuration = 3; // options, profile, client refused, no device flow, unsafe store
-constexpr int exit_usage = 4;
-
 constexpr const char* usage_text =
     "usage: pam_oauth2_token [-p PROFILE] [--issuer URL --client-id ID] [OPTION...]\n"
     "       pam_oauth2_token [-p PROFILE] [OPTION...] [--passfile | --env NAME] -- COMMAND [ARG...]\n"
-    "       pam_oauth2_token [-p PROFILE] [OPTION...] --logout\n";
+    "       pam_oauth2_token [-p PROFILE] [--account NAME] --status [--json]\n"
+    "       pam_oauth2_token [-p PROFILE] [OPTION...] --logout [--account NAME | --all]\n";
 
 constexpr const char* help_text =
     "Prints a fresh access token on standard output (nothing else goes there), or runs COMMAND with\n"
@@ -57,7 +51,9 @@ constexpr const char* help_text =
     "  --min-valid SECONDS   hand out a kept access token only with this much life left (60)\n"
     "  --timeout SECONDS     for each request to the provider (10)\n"
     "  --no-prompt           never start a sign-in: fail (exit 1) when none is kept\n"
-    "  --logout              forget the kept sign-in (and revoke its refresh token)\n"
+    "  --account NAME        one of several sign-ins of the profile, sent as login_hint\n"
+    "  --status              who is signed in where, until when (never a token; --json)\n"
+    "  --logout              forget the kept sign-in (and revoke its refresh token); --all: every account\n"
     "  --passfile            give COMMAND a temporary passfile instead of PGPASSWORD\n"
     "  --env NAME            give COMMAND the token in NAME instead of PGPASSWORD\n"
     "\n"
@@ -122,67 +118,85 @@ DeviceFlowHooks terminal_hooks(const TokenOptions& options)
     return hooks;
 }
 
-// Serialises the callers of one sign-in (a connection pool may ask many times at once): a refresh
-// token rotated by one must not be replayed by another.
-pam_oauth2::UniqueFd lock_sign_in(const std::string& key)
-{
-    auto directory = private_cache_directory();
-    if (!directory.ok()) {
-        return pam_oauth2::UniqueFd(-1);
-    }
-    const std::string path = directory.value() + "/" + key + ".lock";
-    pam_oauth2::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (fd.get() >= 0) {
-        while (flock(fd.get(), LOCK_EX) != 0 && errno == EINTR) {
-        }
-    }
-    return fd;
-}
-
-void revoke(pam_oauth2::HttpClient& http, const ProviderEndpoints& endpoints, const ClientRequest& client,
-            const SecureString& refresh_token)
-{
-    if (endpoints.revocation.empty() || refresh_token.empty()) {
-        return;
-    }
-    std::deque<SecureString> keep;
-    keep.emplace_back("refresh_token");
-    pam_oauth2::HttpRequest request;
-    request.url = endpoints.revocation;
-    request.form_fields = {{"token", &refresh_token}, {"token_type_hint", &keep.front()}};
-    add_client_fields(request.form_fields, ClientRequest{client.client_id, nullptr, "", "", ""}, keep, false);
-    const auto answer = http.send(request);
-    if (!answer.transport_ok || answer.status != 200) {
-        say("the provider did not confirm the revocation (" +
-            (answer.transport_ok ? "HTTP " + std::to_string(answer.status) : answer.transport_error) +
-            "); the kept copy is forgotten anyway");
-    }
-}
-
-// The access token to hand out, or the exit status after saying why there is none.
-std::variant<SecureString, int> obtain(const TokenOptions& options, CredentialStore& store,
-                                       pam_oauth2::HttpClient& http)
+// The kept sign-in, or the exit status after saying why it cannot be read.
+std::variant<std::optional<StoredSignIn>, int> load_kept(CredentialStore& store)
 {
     auto loaded = store.load();
     if (auto* problem = std::get_if<std::string>(&loaded)) {
         say(*problem);
         return exit_configuration;
     }
-    auto& kept = std::get<std::optional<StoredSignIn>>(loaded);
-    if (kept && !kept->access_token.empty() && kept->access_expires_at - now_seconds() >= options.min_valid) {
-        return std::move(kept->access_token);
-    }
-    if ((!kept || kept->refresh_token.empty()) && options.no_prompt) {
-        say("not signed in (nothing kept in " + store.where() + ") and --no-prompt forbids a sign-in");
+    return std::move(std::get<std::optional<StoredSignIn>>(loaded));
+}
+
+bool still_valid(const std::optional<StoredSignIn>& kept, const TokenOptions& options)
+{
+    return kept && !kept->access_token.empty() && kept->access_expires_at - now_seconds() >= options.min_valid;
+}
+
+// A new sign-in with the device flow; the exit status when there is none.
+std::optional<int> sign_in(pam_oauth2::HttpClient& http, const ProviderEndpoints& endpoints,
+                           const ClientRequest& client, const TokenOptions& options, GrantResult& result)
+{
+    if (options.no_prompt) {
+        say("not signed in and --no-prompt forbids a sign-in");
         return exit_not_signed_in;
     }
+    result = device_sign_in(http, endpoints, client, terminal_hooks(options));
+    if (isatty(STDERR_FILENO) != 0) {
+        std::fputc('\n', stderr);
+    }
+    if (result.status != GrantStatus::Issued) {
+        say(std::string(result.status == GrantStatus::Denied    ? "the sign-in was denied: "
+                        : result.status == GrantStatus::Expired ? "the sign-in was not completed in time: "
+                                                                : "cannot sign in: ") +
+            result.problem);
+        return exit_for(result.status);
+    }
+    say("signed in");
+    return std::nullopt;
+}
+
+// What is kept after a grant: the tokens, and who signed in where for --status (a refresh keeps
+// the identity and the time of the sign-in it continues).
+StoredSignIn to_keep(GrantResult& result, const TokenOptions& options, const std::optional<StoredSignIn>& before,
+                     const std::string& new_flow)
+{
+    StoredSignIn fresh;
+    fresh.refresh_token = std::move(result.refresh_token);
+    fresh.access_token = SecureString(result.access_token.view());
+    fresh.access_expires_at = now_seconds() + result.expires_in.value_or(0);
+    fresh.issuer = options.issuer;
+    fresh.client_id = options.client_id;
+    fresh.profile = options.profile.empty() && before ? before->profile : options.profile;
+    fresh.account = options.account;
+    // The id_token first; a JWT access token often names the user when the id_token (no "profile"
+    // scope) does not.
+    auto identity = identity_of(result.id_token.view());
+    const auto from_access_token = identity_of(result.access_token.view());
+    identity.subject = identity.subject.empty() ? from_access_token.subject : identity.subject;
+    identity.username = identity.username.empty() ? from_access_token.username : identity.username;
+    const bool new_sign_in = !new_flow.empty();
+    const bool carried = !new_sign_in && before.has_value();
+    fresh.subject = !identity.subject.empty() ? identity.subject : carried ? before->subject : "";
+    fresh.username = !identity.username.empty() ? identity.username : carried ? before->username : "";
+    fresh.flow = carried ? before->flow : new_flow;
+    fresh.signed_in_at = carried ? before->signed_in_at : new_sign_in ? now_seconds() : 0;
+    return fresh;
+}
+
+// A refresh, else a sign-in, under the lock of this sign-in; the access token or the exit status.
+std::variant<SecureString, int> renew(const TokenOptions& options, CredentialStore& store, pam_oauth2::HttpClient& http,
+                                      std::optional<StoredSignIn> kept)
+{
     auto discovered = discover(http, options.issuer, false);
     if (auto* problem = std::get_if<std::string>(&discovered)) {
         say(*problem);
         return exit_unavailable;
     }
     const auto& endpoints = std::get<ProviderEndpoints>(discovered);
-    const ClientRequest client{options.client_id, nullptr, options.scope, options.audience, options.resource};
+    ClientRequest client{options.client_id, nullptr,          options.scope,
+                         options.audience,  options.resource, options.account};
     GrantResult result;
     if (kept && !kept->refresh_token.empty()) {
         result = refresh(http, endpoints, client, kept->refresh_token);
@@ -194,31 +208,17 @@ std::variant<SecureString, int> obtain(const TokenOptions& options, CredentialSt
             return exit_for(result.status);
         }
         if (result.status == GrantStatus::Issued && result.refresh_token.empty()) {
-            result.refresh_token = std::move(kept->refresh_token); // not rotated: the old one stays good
+            result.refresh_token = SecureString(kept->refresh_token.view()); // not rotated: the old one stays good
         }
     }
-    if (result.status != GrantStatus::Issued) {
-        if (options.no_prompt) {
-            say("not signed in and --no-prompt forbids a sign-in");
-            return exit_not_signed_in;
+    const bool new_sign_in = result.status != GrantStatus::Issued;
+    if (new_sign_in) {
+        if (auto failed = sign_in(http, endpoints, client, options, result)) {
+            return *failed;
         }
-        result = device_sign_in(http, endpoints, client, terminal_hooks(options));
-        if (isatty(STDERR_FILENO) != 0) {
-            std::fputc('\n', stderr);
-        }
-        if (result.status != GrantStatus::Issued) {
-            say(std::string(result.status == GrantStatus::Denied    ? "the sign-in was denied: "
-                            : result.status == GrantStatus::Expired ? "the sign-in was not completed in time: "
-                                                                    : "cannot sign in: ") +
-                result.problem);
-            return exit_for(result.status);
-        }
-        say("signed in");
     }
-    StoredSignIn fresh;
-    fresh.refresh_token = std::move(result.refresh_token);
-    fresh.access_token = SecureString(result.access_token.view());
-    fresh.access_expires_at = now_seconds() + result.expires_in.value_or(0);
+    // The flow that signed in ("device"), for --status; empty for a refresh.
+    StoredSignIn fresh = to_keep(result, options, kept, new_sign_in ? "device" : "");
     if (fresh.refresh_token.empty()) {
         say("the provider issued no refresh token (ask for scope offline_access?): the next call signs in again");
     }
@@ -226,6 +226,52 @@ std::variant<SecureString, int> obtain(const TokenOptions& options, CredentialSt
         say(*problem + "; the next call signs in again");
     }
     return std::move(result.access_token);
+}
+
+// The access token to hand out, or the exit status after saying why there is none. The kept access
+// token is handed out without a lock or the network; anything else waits for the sign-in lock and
+// looks again, so a second caller uses what the first one kept.
+std::variant<SecureString, int> obtain(const TokenOptions& options, CredentialStore& store,
+                                       pam_oauth2::HttpClient& http)
+{
+    auto loaded = load_kept(store);
+    if (const int* failed = std::get_if<int>(&loaded)) {
+        return *failed;
+    }
+    auto kept = std::move(std::get<std::optional<StoredSignIn>>(loaded));
+    if (still_valid(kept, options)) {
+        return std::move(kept->access_token);
+    }
+    if ((!kept || kept->refresh_token.empty()) && options.no_prompt) {
+        say("not signed in (nothing kept in " + store.where() + ") and --no-prompt forbids a sign-in");
+        return exit_not_signed_in;
+    }
+    auto lock = lock_sign_in(sign_in_key(options), options.timeout_seconds, [&options] {
+        say("another call is signing in to this profile and account: waiting for it (at most " +
+            std::to_string(options.timeout_seconds) + " s, --timeout)");
+    });
+    if (auto* problem = std::get_if<std::string>(&lock)) {
+        say(*problem);
+        return exit_not_signed_in;
+    }
+    loaded = load_kept(store);
+    if (const int* failed = std::get_if<int>(&loaded)) {
+        return *failed;
+    }
+    kept = std::move(std::get<std::optional<StoredSignIn>>(loaded));
+    if (still_valid(kept, options)) {
+        return std::move(kept->access_token); // kept by the call we waited for
+    }
+    return renew(options, store, http, std::move(kept));
+}
+
+pam_oauth2::HttpSettings http_settings(const TokenOptions& options)
+{
+    pam_oauth2::HttpSettings settings;
+    settings.ca_file = options.ca_file;
+    settings.timeout_ms = options.timeout_seconds * 1000;
+    settings.connect_timeout_ms = std::min(options.timeout_seconds, 5L) * 1000;
+    return settings;
 }
 
 int run(int argc, char** argv)
@@ -247,37 +293,20 @@ int run(int argc, char** argv)
         std::printf("pam_oauth2_token %s\n", PAM_OAUTH2_VERSION);
         return exit_ok;
     }
-    const std::string key = sign_in_key(options);
-    auto opened = open_store(options.store, key);
+    if (options.status) {
+        return show_status(options);
+    }
+    // The network stack is loaded on the first request, if there is one.
+    const auto http = make_network(http_settings(options));
+    if (options.logout) {
+        return sign_out(options, *http);
+    }
+    auto opened = open_store(options.store, sign_in_key(options));
     if (auto* problem = std::get_if<std::string>(&opened)) {
         say(*problem);
         return exit_configuration;
     }
-    CredentialStore& store = *std::get<std::unique_ptr<CredentialStore>>(opened);
-    pam_oauth2::HttpSettings http_settings;
-    http_settings.ca_file = options.ca_file;
-    http_settings.timeout_ms = options.timeout_seconds * 1000;
-    http_settings.connect_timeout_ms = std::min(options.timeout_seconds, 5L) * 1000;
-    const auto http = pam_oauth2::make_curl_http_client(http_settings);
-    const auto lock = lock_sign_in(key);
-
-    if (options.logout) {
-        auto loaded = store.load();
-        if (auto* kept = std::get_if<std::optional<StoredSignIn>>(&loaded); kept != nullptr && *kept) {
-            auto discovered = discover(*http, options.issuer, false);
-            if (const auto* endpoints = std::get_if<ProviderEndpoints>(&discovered)) {
-                revoke(*http, *endpoints, ClientRequest{options.client_id, nullptr, "", "", ""},
-                       (*kept)->refresh_token);
-            }
-        }
-        if (auto problem = store.forget()) {
-            say(*problem);
-            return exit_configuration;
-        }
-        say("signed out: nothing is kept in " + store.where());
-        return exit_ok;
-    }
-    auto token = obtain(options, store, *http);
+    auto token = obtain(options, *std::get<std::unique_ptr<CredentialStore>>(opened), *http);
     if (const int* failed = std::get_if<int>(&token)) {
         return *failed;
     }

@@ -126,6 +126,9 @@ GrantResult request_grant(HttpClient& http, const std::string& token_url, const 
             result.refresh_token = SecureString(*refreshed);
         }
         result.expires_in = integer_member(*document, "expires_in");
+        if (const auto id_token = string_member(*document, "id_token")) {
+            result.id_token = SecureString(*id_token);
+        }
         return result;
     }
     const std::string error = string_member(*document, "error").value_or("");

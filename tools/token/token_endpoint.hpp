@@ -39,6 +39,7 @@ struct GrantResult {
     SecureString access_token;
     SecureString refresh_token; // empty when the provider issued none
     std::optional<long long> expires_in;
+    SecureString id_token; // empty when none; read only for who signed in (sign_in_identity.hpp)
 };
 
 // The fields a token or device request carries besides its grant: who asks and for what.
@@ -46,8 +47,9 @@ struct ClientRequest {
     std::string client_id;
     const SecureString* client_secret = nullptr; // confidential clients only (HTTP Basic)
     std::string scope;
-    std::string audience; // Auth0 and others: audience=
-    std::string resource; // RFC 8707: resource= (Entra v1, oidc-provider)
+    std::string audience;   // Auth0 and others: audience=
+    std::string resource;   // RFC 8707: resource= (Entra v1, oidc-provider)
+    std::string login_hint; // --account: sent on the authorization request (device or browser) only
 };
 
 /// Discovery from `issuer` (OpenID Connect Discovery 1.0): the document must name the same issuer,

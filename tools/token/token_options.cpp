@@ -2,7 +2,7 @@
 
 #include "config_file.hpp"
 #include "config_reader.hpp"
-#include "digest.hpp"
+#include "key_hash.hpp"
 #include "text.hpp"
 #include "user_directories.hpp"
 
@@ -50,6 +50,19 @@ Setter one_of(std::string TokenOptions::*field, std::vector<std::string> allowed
     };
 }
 
+// An account is a name the person chooses (often the e-mail address) and sends as login_hint.
+std::optional<std::string> account_name(TokenOptions& options, const std::string& value)
+{
+    constexpr std::size_t longest = 256;
+    options.account = value;
+    const bool control = std::any_of(value.begin(), value.end(),
+                                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+    if (value.empty() || value.size() > longest || control) {
+        return {"must be a name of 1 to 256 characters, none of them a control character"};
+    }
+    return std::nullopt;
+}
+
 // The settings a profile and the command line share, by their profile key (the option without --
 // and with _ for -).
 const std::map<std::string, Setter>& settings()
@@ -72,6 +85,7 @@ const std::map<std::string, Setter>& settings()
              return problem ? problem : parsed == 0 ? std::optional<std::string>("must be at least 1") : std::nullopt;
          }},
         {"env", text(&TokenOptions::variable)},
+        {"account", account_name},
     };
     return table;
 }
@@ -158,6 +172,28 @@ std::optional<OptionsError> apply_profile(TokenOptions& options, const std::stri
     return std::nullopt;
 }
 
+// --status, --logout, --all and --json go together only in these ways.
+std::optional<OptionsError> check_account_flags(const TokenOptions& options)
+{
+    const auto usage = [](std::string message) { return std::optional(OptionsError{std::move(message), 4}); };
+    if (options.status && options.logout) {
+        return usage("--status and --logout exclude each other");
+    }
+    if ((options.status || options.logout) && !options.command.empty()) {
+        return usage(std::string(options.status ? "--status" : "--logout") + " takes no command");
+    }
+    if (options.all && !options.logout) {
+        return usage("--all goes with --logout");
+    }
+    if (options.all && !options.account.empty()) {
+        return usage("--logout --all signs out every account: it takes no --account");
+    }
+    if (options.json && !options.status) {
+        return usage("--json goes with --status");
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 std::variant<TokenOptions, OptionsError> read_options(int argc, char** argv)
@@ -184,6 +220,8 @@ std::variant<TokenOptions, OptionsError> read_options(int argc, char** argv)
             options.logout = true;
         } else if (flag == "--passfile") {
             options.passfile = true;
+        } else if (flag == "--status" || flag == "--json" || flag == "--all") {
+            (flag == "--status" ? options.status : flag == "--json" ? options.json : options.all) = true;
         } else if (flag.rfind("--", 0) == 0 || flag == "-p") {
             if (i + 1 >= argc) {
                 return OptionsError{flag + " needs a value", 4};
@@ -219,7 +257,12 @@ std::variant<TokenOptions, OptionsError> read_options(int argc, char** argv)
             return OptionsError{"--" + key + " " + *problem, 4};
         }
     }
-    if (options.issuer.empty() || options.client_id.empty()) {
+    if (auto problem = check_account_flags(options)) {
+        return *problem;
+    }
+    if (options.status && options.issuer.empty() && options.client_id.empty() && options.profile.empty()) {
+        options.profile_known = false; // --status alone: every kept sign-in
+    } else if (options.issuer.empty() || options.client_id.empty()) {
         return OptionsError{"no issuer and client id: give --issuer and --client-id, or a profile with -p", 3};
     }
     if (options.passfile && options.variable != "PGPASSWORD") {
@@ -231,11 +274,17 @@ std::variant<TokenOptions, OptionsError> read_options(int argc, char** argv)
     return options;
 }
 
-std::string sign_in_key(const TokenOptions& options)
+std::string profile_key(const TokenOptions& options)
 {
     const std::string identity = options.issuer + "\n" + options.client_id + "\n" + options.scope + "\n" +
                                  options.audience + "\n" + options.resource;
-    return sha256_hex(identity).substr(0, 16);
+    return key_hash_hex(identity).substr(0, 16); // the key of earlier versions: same digest
+}
+
+std::string sign_in_key(const TokenOptions& options)
+{
+    return options.account.empty() ? profile_key(options)
+                                   : profile_key(options) + "-" + key_hash_hex(options.account).substr(0, 16);
 }
 
 } // namespace pam_oauth2::token

@@ -28,6 +28,12 @@ struct TokenOptions {
     std::vector<std::string> command; // after --
     bool help = false;
     bool version = false;
+    // Accounts, status and logout (pam_oauth2_token(1) ACCOUNTS).
+    std::string account;       // --account NAME: one of several sign-ins of this profile; empty: the default one
+    bool status = false;       // --status: what is kept, no network
+    bool json = false;         // --status --json
+    bool all = false;          // --logout --all: every account of the profile
+    bool profile_known = true; // false: --status with no issuer and client (every kept sign-in is shown)
 };
 
 // A command line that could not be understood (exit 4), or a profile that could not be used (exit 3).
@@ -42,8 +48,12 @@ struct OptionsError {
 /// writable by no one else: it decides where a sign-in goes.
 std::variant<TokenOptions, OptionsError> read_options(int argc, char** argv);
 
-/// What identifies a stored sign-in: the first 16 hex digits of SHA-256 over issuer, client, scope,
-/// audience and resource.
+/// What identifies the sign-ins of one profile: the first 16 hex digits of SHA-256 over issuer,
+/// client, scope, audience and resource.
+std::string profile_key(const TokenOptions& options);
+
+/// What identifies one stored sign-in: profile_key, and for a named account "-" and the first 16 hex
+/// digits of SHA-256 over its name (the default account keeps the key of earlier versions).
 std::string sign_in_key(const TokenOptions& options);
 
 } // namespace pam_oauth2::token

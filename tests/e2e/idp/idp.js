@@ -19,6 +19,7 @@
 //
 //   POST /test/device/approve  user_code=...  username=alice     (or deny=1)
 //   GET  /test/device/polls    -> [{client, at_ms, error}]
+//   GET  /test/device/requests -> [{client, login_hint}]
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -234,9 +235,24 @@ async function testRoute(req, res) {
     res.end();
     return;
   }
+  if (req.method === 'GET' && req.url === '/test/device/requests') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(deviceRequests));
+    return;
+  }
   res.writeHead(404);
   res.end();
 }
+
+// Test-only: every device authorization request and the login_hint it carried (GET
+// /test/device/requests -> [{client, login_hint}]), for pam_oauth2_token --account.
+const deviceRequests = [];
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.path === '/device/auth' && ctx.method === 'POST') {
+    deviceRequests.push({ client: ctx.oidc?.client?.clientId ?? null, login_hint: ctx.oidc?.params?.login_hint ?? null });
+  }
+});
 
 const callback = provider.callback();
 server.on('request', (req, res) => (req.url.startsWith('/test/') ? testRoute(req, res) : callback(req, res)));
