@@ -98,7 +98,7 @@ set(CPACK_RPM_FILE_NAME "pam-oauth2-${PROJECT_VERSION}.${CMAKE_SYSTEM_PROCESSOR}
 set(CPACK_RPM_PACKAGE_LICENSE "MIT")
 set(CPACK_RPM_PACKAGE_GROUP "System Environment/Base")
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)
-set(CPACK_RPM_PACKAGE_REQUIRES "pam, libcurl >= 7.76, openssl-libs >= 3.0, hiredis")
+set(CPACK_RPM_PACKAGE_REQUIRES "pam, libcurl >= 7.76, openssl-libs >= 3.0, hiredis, libpq")
 set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE "${CMAKE_SOURCE_DIR}/packaging/rpm-post.sh")
 set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE "${CMAKE_SOURCE_DIR}/packaging/rpm-postun.sh")
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION /usr/lib64 /usr/lib64/security /usr/share/man/man1

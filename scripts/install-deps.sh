@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
     build-essential cmake pkg-config git
-    libpam0g-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev catch2 libqrencode-dev libkeyutils-dev libhiredis-dev
+    libpam0g-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev catch2 libqrencode-dev libkeyutils-dev libhiredis-dev libpq-dev
     python3 openssl ca-certificates curl redis-server
     clang-14 clang-format-14 clang-tidy-14 libfuzzer-14-dev libclang-rt-14-dev valgrind
     dpkg-dev rpm lintian man-db systemd util-linux

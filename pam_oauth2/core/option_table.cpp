@@ -315,6 +315,47 @@ std::string show_audit_file(const Settings& settings)
     return settings.audit.file;
 }
 
+// --- options that may stay unset, so that pam_oauth2d's default applies ---------------------------
+
+template <auto... Path> Problem set_optional_flag(Settings& settings, Value value)
+{
+    bool parsed = false;
+    if (!value || *value == "yes" || *value == "true" || *value == "on" || *value == "1") {
+        parsed = true;
+    } else if (*value != "no" && *value != "false" && *value != "off" && *value != "0") {
+        return std::string("is a flag: give it bare, or as yes/no, true/false, on/off, 1/0");
+    }
+    field<Path...>(settings) = parsed;
+    return std::nullopt;
+}
+
+template <auto... Path> std::string show_optional_flag(const Settings& settings)
+{
+    const auto& value = field<Path...>(settings);
+    return !value ? "" : *value ? "on" : "off";
+}
+
+template <long long Maximum, auto... Path> Problem set_optional_integer(Settings& settings, Value value)
+{
+    if (auto problem = need_value(value)) {
+        return problem;
+    }
+    long parsed = 0;
+    const auto* end = value->data() + value->size();
+    const auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+    if (ec != std::errc() || ptr != end || parsed < 0 || parsed > Maximum) {
+        return "must be a whole number from 0 to " + std::to_string(Maximum);
+    }
+    field<Path...>(settings) = parsed;
+    return std::nullopt;
+}
+
+template <auto... Path> std::string show_optional_integer(const Settings& settings)
+{
+    const auto& value = field<Path...>(settings);
+    return value ? std::to_string(*value) : "";
+}
+
 // --- the table ----------------------------------------------------------------------------------------
 
 // How an option's value is read and shown: one of the kinds above, bound to its settings field.
@@ -330,6 +371,9 @@ template <long long Minimum, long long Maximum, auto... Path>
 constexpr Kind integer{&set_integer<Minimum, Maximum, Path...>, &show_integer<Path...>};
 template <int MaximumSeconds, auto... Path>
 constexpr Kind seconds{&set_seconds<MaximumSeconds, Path...>, &show_seconds<Path...>};
+template <auto... Path> constexpr Kind optional_flag{&set_optional_flag<Path...>, &show_optional_flag<Path...>};
+template <long long Maximum, auto... Path>
+constexpr Kind optional_integer{&set_optional_integer<Maximum, Path...>, &show_optional_integer<Path...>};
 
 constexpr OptionSpec option(std::string_view name, std::string_view group, Kind kind, std::string_view summary,
                             OptionSource source = OptionSource::Anywhere, bool secret = false)
@@ -347,6 +391,7 @@ constexpr std::string_view verification = "verification";
 constexpr std::string_view rules = "authorization rules";
 constexpr std::string_view transport = "transport";
 constexpr std::string_view per_login = "token, conversation, cache, logging";
+constexpr std::string_view session_ending = "ending sessions (pam_oauth2d)";
 
 using S = Settings;
 using E = EndpointSettings;
@@ -357,6 +402,7 @@ using H = HttpSettings;
 using C = CacheSettings;
 using V = ConversationSettings;
 using L = LogSettings;
+using O = SessionSettings;
 
 // URLs are read as text here; the URL policy depends on allow_http, which may come later on the line,
 // so it is checked with the other cross-key rules once everything is read.
@@ -424,6 +470,14 @@ constexpr OptionSpec options[] = {
            "one JSON event per decision: off, syslog (LOG_AUTHPRIV) or file (audit_file)"),
     option("audit_file", per_login, Kind{&set_audit_file, &show_audit_file},
            "absolute path the audit events are appended to, with audit=file"),
+    option("session_end_at_expiry", session_ending, optional_flag<&S::sessions, &O::end_at_expiry>,
+           "pam_oauth2d ends the session at the token's exp plus session_grace; unset: pam_oauth2d's default"),
+    option("session_grace", session_ending, optional_integer<86400, &S::sessions, &O::grace_seconds>,
+           "seconds after exp before the session is ended; unset: pam_oauth2d's default"),
+    option("session_max_age", session_ending, optional_integer<31536000, &S::sessions, &O::max_age_seconds>,
+           "seconds after the login the session is ended, whatever the token; 0: never; unset: pam_oauth2d's"),
+    option("session_end_on_logout", session_ending, optional_flag<&S::sessions, &O::end_on_logout>,
+           "pam_oauth2d ends the session on the provider's back-channel logout; unset: pam_oauth2d's default"),
 };
 
 } // namespace

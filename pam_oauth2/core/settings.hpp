@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -115,6 +116,18 @@ struct AuditSettings {
     std::string file; // absolute; required with audit=file, refused without it
 };
 
+// When pam_oauth2d ends the session a brokered login opens (session_tracker in the daemon). Unset
+// values take the daemon's defaults (pam_oauth2d.conf); logins verified in-process ignore them.
+struct SessionSettings {
+    std::optional<bool> end_at_expiry;   // end it at the token's exp plus the grace
+    std::optional<long> grace_seconds;   // seconds after exp
+    std::optional<long> max_age_seconds; // end it this long after the login whatever the token; 0: never
+    std::optional<bool> end_on_logout;   // end it when the provider says the sign-in is over
+
+    /// Whether any value is set on the line.
+    [[nodiscard]] bool any() const { return end_at_expiry || grace_seconds || max_age_seconds || end_on_logout; }
+};
+
 // The effective configuration of one module invocation. Each concern is a value type handed only to
 // the code that needs it; the defaults here are the documented defaults (option_table.cpp lists them).
 struct Settings {
@@ -128,6 +141,7 @@ struct Settings {
     ConversationSettings conversation;
     LogSettings log;
     BrokerSettings broker;
+    SessionSettings sessions;
     std::string conf; // the conf= file read first, if any
     AuditSettings audit;
 

@@ -10,7 +10,10 @@
 #include "key_source.hpp"
 #include "login.hpp"
 #include "outcome.hpp"
+#include "process_start.hpp"
 #include "secure_string.hpp"
+#include "session_policy.hpp"
+#include "session_terminator.hpp"
 #include "settings.hpp"
 #include "settings_parser.hpp"
 #include "shared_refusal.hpp"
@@ -161,6 +164,15 @@ Collected collected_from(const Received& frame)
     return collected;
 }
 
+// Who ends sessions for `config`: PostgreSQL through its conninfo file, or nobody.
+std::shared_ptr<SessionEnder> session_ender(const DaemonConfig& config)
+{
+    if (!config.session_terminate_conninfo) {
+        return nullptr;
+    }
+    return std::make_shared<PostgresTerminator>(SecureString(config.session_terminate_conninfo->view()));
+}
+
 } // namespace
 
 BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const Logger& logger)
@@ -173,6 +185,8 @@ BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const
     audit_.configure(config.audit);
     metrics_.signed_out_verdicts = [this] { return store_view_.dropped(); };
     store_view_.consult_fleet(!config.logout_issuers.empty());
+    sessions_.set_audit(&audit_); // "session_ended" events; audit_ outlives the tracker (declared first)
+    sessions_.configure(static_cast<std::size_t>(config.max_tracked_sessions), session_ender(config));
 }
 
 void BrokerService::reconfigure(const DaemonConfig& config)
@@ -191,6 +205,7 @@ void BrokerService::reconfigure(const DaemonConfig& config)
     shared_.configure(config.shared_cache_setup);
     audit_.configure(config.audit); // a file is reopened: SIGHUP after rotation
     store_view_.consult_fleet(!config.logout_issuers.empty());
+    sessions_.configure(static_cast<std::size_t>(config.max_tracked_sessions), session_ender(config));
 }
 
 std::shared_ptr<const DaemonConfig> BrokerService::config() const
@@ -325,7 +340,44 @@ void BrokerService::serve_verify(int fd, const Request& request, const Configura
     };
     const LoginResult result = login(*configuration, login_request, dependencies);
     audit_login(request, result, &configuration->settings.audit);
+    track_session(request, result, configuration->settings, daemon);
     answer(fd, broker_verdict, result);
+}
+
+void BrokerService::track_session(const Request& request, const LoginResult& result, const Settings& settings,
+                                  const DaemonConfig& daemon)
+{
+    if (!result.verdict.granted || !result.identity || result.record.user.empty()) {
+        return;
+    }
+    const SessionPolicy policy = resolve_session_policy(settings.sessions, daemon);
+    if (!policy.any()) {
+        return;
+    }
+    // The peer waits for this answer, so its pid is the process that asked; its start tells a later
+    // process with the same pid from it.
+    const auto start = read_process_start(request.pid);
+    if (!start) {
+        metrics_.session_untracked();
+        logger_.log(LOG_WARNING, request.prefix + "cannot read the start of the peer from /proc (hidepid?): its "
+                                                  "session is not tracked, its policy not applied");
+        return;
+    }
+    TrackedSession session;
+    session.pid = request.pid;
+    session.start = *start;
+    session.service = request.service;
+    session.user = result.record.user;
+    session.identity = *result.identity;
+    session.policy = policy;
+    session.logged_in_at = system_now();
+    if (sessions_.track(std::move(session))) {
+        logger_.log(LOG_INFO, request.prefix +
+                                  "session tracked (end_at_expiry=" + (policy.end_at_expiry ? "on" : "off") +
+                                  " grace=" + std::to_string(policy.grace_seconds) +
+                                  " max_age=" + std::to_string(policy.max_age_seconds) +
+                                  " end_on_logout=" + (policy.end_on_logout ? "on" : "off") + ")");
+    }
 }
 
 LoginDependencies BrokerService::login_dependencies(const Request& request) const

@@ -13,6 +13,7 @@
 #include "metrics.hpp"
 #include "provider_gate.hpp"
 #include "refusal_log.hpp"
+#include "session_tracker.hpp"
 #include "shared_store.hpp"
 #include "signed_out.hpp"
 #include "signed_out_registry.hpp"
@@ -44,6 +45,8 @@ public:
     /// The daemon's audit trail (its `audit` key), for events of its own such as "session_ended";
     /// follows every reload, and writes nothing when the key is off.
     DaemonAudit& audit() noexcept { return audit_; }
+    /// The sessions granted logins opened under a session_* policy (the logout endpoint ends them).
+    SessionTracker& sessions() noexcept { return sessions_; }
 
     /// Back-channel logout: verdicts cached for that sign-in stop answering, and JWTs of it issued
     /// before `signed_out.at` are refused.
@@ -80,6 +83,9 @@ private:
     /// Refuses (answers, counts, logs at most one line per service per interval) a request of a
     /// service that already holds max_logins_per_service threads.
     void refuse_over_share(int fd, const ucred& peer, const std::string& who, const std::string& service, long share);
+    /// Tracks the session a granted login opens when its policy asks for it.
+    void track_session(const Request& request, const LoginResult& result, const Settings& settings,
+                       const DaemonConfig& daemon);
     /// The end of every login: the line login() wrote, counted and sent as the `reply` frame.
     void answer(int fd, uint8_t reply, const LoginResult& result);
     /// The login's audit event, with the peer's pid; `line` is the module line's audit option (null
@@ -102,6 +108,7 @@ private:
     ConfigurationCache configurations_;
     Admission services_; // threads held per PAM service
     DaemonAudit audit_{logger_, metrics_};
+    SessionTracker sessions_{metrics_, logger_};
 };
 
 } // namespace pam_oauth2

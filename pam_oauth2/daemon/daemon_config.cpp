@@ -5,12 +5,15 @@
 #include "config_reader.hpp"
 #include "logger.hpp"
 #include "redis_endpoint.hpp"
+#include "secure_string.hpp"
+#include "session_terminator.hpp"
 #include "shared_cache_setup.hpp"
 #include "text.hpp"
 #include "url_policy.hpp"
 
 #include <nlohmann/json.hpp>
 #include <pwd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -354,6 +357,38 @@ std::string show_logout_issuers(const C& config)
     return shown;
 }
 
+// --- ending sessions ----------------------------------------------------------------------------------
+
+template <bool C::*Field> Problem set_flag(C& config, std::string_view value)
+{
+    if (value == "yes" || value == "true" || value == "on" || value == "1") {
+        config.*Field = true;
+    } else if (value == "no" || value == "false" || value == "off" || value == "0") {
+        config.*Field = false;
+    } else {
+        return std::string("takes yes/no, true/false, on/off or 1/0");
+    }
+    return std::nullopt;
+}
+
+template <bool C::*Field> std::string show_flag(const C& config)
+{
+    return config.*Field ? "on" : "off";
+}
+
+// The conninfo file may belong to root, or to the daemon's user: after dropping root a reload reads it
+// as that user.
+std::optional<std::string> load_conninfo(C& config)
+{
+    const uid_t owner = ::geteuid() != 0 ? ::geteuid() : uid_of(config.user).value_or(0);
+    auto read = read_conninfo_file(config.session_terminate_conninfo_file, owner);
+    if (!read.ok()) {
+        return "session_terminate_conninfo_file " + read.error();
+    }
+    config.session_terminate_conninfo = std::make_shared<const SecureString>(std::move(read.value()));
+    return std::nullopt;
+}
+
 // --- the table ----------------------------------------------------------------------------------------
 
 constexpr DaemonOptionSpec daemon_options[] = {
@@ -423,6 +458,26 @@ constexpr DaemonOptionSpec daemon_options[] = {
      &set_long<&C::logout_rate, 1, 10000>, &show_long<&C::logout_rate>},
     {"logout_max_age", "seconds a logout token's iat may be old (plus 60 s of leeway)", false,
      &set_long<&C::logout_max_age, 10, 3600>, &show_long<&C::logout_max_age>},
+    {"session_end_at_expiry",
+     "end a tracked session at the token's exp plus session_grace, for PAM lines that do "
+     "not say",
+     false, &set_flag<&C::session_end_at_expiry>, &show_flag<&C::session_end_at_expiry>},
+    {"session_grace", "seconds after exp before the session is ended, for PAM lines that do not say", false,
+     &set_long<&C::session_grace, 0, 86400>, &show_long<&C::session_grace>},
+    {"session_max_age",
+     "seconds after the login a session is ended whatever the token (0: never), for PAM lines "
+     "that do not say",
+     false, &set_long<&C::session_max_age, 0, 31536000>, &show_long<&C::session_max_age>},
+    {"session_end_on_logout",
+     "end a tracked session on the provider's back-channel logout, for PAM lines that do "
+     "not say",
+     false, &set_flag<&C::session_end_on_logout>, &show_flag<&C::session_end_on_logout>},
+    {"max_tracked_sessions", "sessions tracked at most; a login over it is not tracked (logged, counted)", false,
+     &set_long<&C::max_tracked_sessions, 1, 1000000>, &show_long<&C::max_tracked_sessions>},
+    {"session_terminate_conninfo_file",
+     "file holding the libpq connection string sessions are ended through "
+     "(root-only; a role with pg_signal_backend)",
+     false, &set_absolute_file<&C::session_terminate_conninfo_file>, &show_text<&C::session_terminate_conninfo_file>},
 };
 
 const DaemonOptionSpec* find_daemon_option(std::string_view name)
@@ -506,6 +561,11 @@ std::variant<DaemonConfig, std::string> load_daemon_config(const std::string& pa
             return path + ": " + setup.error();
         }
         config.shared_cache_setup = setup.value();
+    }
+    if (!config.session_terminate_conninfo_file.empty()) {
+        if (auto problem = load_conninfo(config)) {
+            return path + ": " + *problem;
+        }
     }
     return config;
 }

@@ -12,6 +12,7 @@
 namespace pam_oauth2 {
 
 struct SharedCacheSetup;
+class SecureString;
 
 // One conf_users line: the conf= file (or, with a trailing '/', every file below the directory) and
 // the only users whose processes may name it.
@@ -70,6 +71,16 @@ struct DaemonConfig {
     std::string logout_ca_file;               // trust for the issuers' discovery and JWKS; system's when empty
     long logout_rate = 10;                    // requests per second (token bucket, bursts as large)
     long logout_max_age = 300;                // seconds a logout token's iat may be old
+    // Ending sessions (session_tracker): the defaults of the PAM lines' session_* options, the bound,
+    // and the libpq connection string file, read at load time into session_terminate_conninfo (set
+    // exactly when the file is).
+    bool session_end_at_expiry = false;
+    long session_grace = 30;
+    long session_max_age = 0;
+    bool session_end_on_logout = false;
+    long max_tracked_sessions = 4096;
+    std::string session_terminate_conninfo_file;
+    std::shared_ptr<const SecureString> session_terminate_conninfo;
 };
 
 /// The shares in force: the configured value, or auto (3/4, 1/2 and 1/4 of max_clients, at least 1),

@@ -62,6 +62,50 @@ std::string Metrics::availability_text() const
     return out;
 }
 
+void Metrics::session_ended(const std::string& reason)
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++sessions_ended_[reason];
+}
+
+void Metrics::session_forgotten(const std::string& why)
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++sessions_forgotten_[why];
+}
+
+// The series of ending sessions (mutex_ held).
+std::string Metrics::sessions_text() const
+{
+    std::string out = "# HELP pam_oauth2d_sessions_tracked Sessions whose policy pam_oauth2d applies now.\n"
+                      "# TYPE pam_oauth2d_sessions_tracked gauge\n"
+                      "pam_oauth2d_sessions_tracked " +
+                      std::to_string(sessions_tracked_.load()) + "\n";
+    out += "# HELP pam_oauth2d_sessions_ended_total Sessions ended through PostgreSQL, by reason (expiry, "
+           "max_age, logout).\n"
+           "# TYPE pam_oauth2d_sessions_ended_total counter\n";
+    for (const auto& [reason, count] : sessions_ended_) {
+        out += "pam_oauth2d_sessions_ended_total{reason=\"" + reason + "\"} " + std::to_string(count) + "\n";
+    }
+    out += "# HELP pam_oauth2d_sessions_forgotten_total Tracked sessions dropped without ending them: the "
+           "backend exited, its pid holds another process, or PostgreSQL has no matching backend.\n"
+           "# TYPE pam_oauth2d_sessions_forgotten_total counter\n";
+    for (const auto& [why, count] : sessions_forgotten_) {
+        out += "pam_oauth2d_sessions_forgotten_total{why=\"" + why + "\"} " + std::to_string(count) + "\n";
+    }
+    out += "# HELP pam_oauth2d_sessions_untracked_total Logins with a policy not tracked: max_tracked_sessions "
+           "were.\n"
+           "# TYPE pam_oauth2d_sessions_untracked_total counter\n"
+           "pam_oauth2d_sessions_untracked_total " +
+           std::to_string(sessions_untracked_.load()) + "\n";
+    out += "# HELP pam_oauth2d_session_termination_failures_total Attempts to end a session that failed "
+           "(PostgreSQL down, the role missing or lacking the right, no conninfo file).\n"
+           "# TYPE pam_oauth2d_session_termination_failures_total counter\n"
+           "pam_oauth2d_session_termination_failures_total " +
+           std::to_string(termination_failures_.load()) + "\n";
+    return out;
+}
+
 std::string Metrics::text() const
 {
     std::string out;
@@ -98,6 +142,7 @@ std::string Metrics::text() const
         out += "pam_oauth2d_provider_request_seconds_sum{host=\"" + host + "\"} " + seconds + "\n";
     }
     out += availability_text();
+    out += sessions_text();
     counter("pam_oauth2d_refusals_remembered_total", "Logins answered from the short negative cache.",
             remembered_.load());
     counter("pam_oauth2d_answered_from_memory_total",

@@ -41,14 +41,23 @@ public:
     void logout_accepted() { logouts_accepted_.fetch_add(1, std::memory_order_relaxed); }
     void logout_refused(const std::string& reason);
     std::function<unsigned long long()> signed_out_verdicts; // set by the daemon; empty: not shown
-    std::atomic<long> connections{0};                        // being served now
-    std::atomic<long> in_flight{0}; // verifications running now (the queue behind them waits on these)
+    // Ending sessions: how many are tracked, logins over max_tracked_sessions not tracked, sessions
+    // ended by reason, forgotten without ending (exited, pid_reused, not_in_postgresql), and failed
+    // attempts (PostgreSQL down, the role missing or lacking the right).
+    void sessions_tracked(long count) { sessions_tracked_.store(count, std::memory_order_relaxed); }
+    void session_untracked() { sessions_untracked_.fetch_add(1, std::memory_order_relaxed); }
+    void session_ended(const std::string& reason);
+    void session_forgotten(const std::string& why);
+    void session_termination_failed() { termination_failures_.fetch_add(1, std::memory_order_relaxed); }
+    std::atomic<long> connections{0}; // being served now
+    std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
 
     [[nodiscard]] std::string text() const;
 
 private:
     [[nodiscard]] std::string availability_text() const;
     [[nodiscard]] std::string fleet_text() const;
+    [[nodiscard]] std::string sessions_text() const;
     struct Latency {
         unsigned long long requests = 0;
         unsigned long long failures = 0;
@@ -78,6 +87,11 @@ private:
     [[nodiscard]] std::string logout_text() const;
     std::atomic<unsigned long long> logouts_accepted_{0};
     std::map<std::string, unsigned long long> logouts_refused_;
+    std::map<std::string, unsigned long long> sessions_ended_;
+    std::map<std::string, unsigned long long> sessions_forgotten_;
+    std::atomic<long> sessions_tracked_{0};
+    std::atomic<unsigned long long> sessions_untracked_{0};
+    std::atomic<unsigned long long> termination_failures_{0};
 };
 
 } // namespace pam_oauth2

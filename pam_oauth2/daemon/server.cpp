@@ -276,6 +276,10 @@ bool open_logout(const DaemonConfig& initial, BrokerService& service, Metrics& m
     LogoutEndpoint::Dependencies with;
     with.keys = [&service](const std::string& issuer, bool refresh) { return service.logout_keys(issuer, refresh); };
     with.signed_out = [&service](const SignedOut& signed_out) { service.sign_out(signed_out); };
+    // The sessions tracked under session_end_on_logout for that sign-in end too.
+    with.end_sessions = [&service](const SignedOut& signed_out) {
+        return service.sessions().end_signed_out(signed_out);
+    };
     with.metrics = &metrics;
     with.logger = &logger;
     with.now = system_now;

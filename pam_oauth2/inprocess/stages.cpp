@@ -8,6 +8,9 @@
 #include "transport_loader.hpp"
 
 #include <security/pam_modules.h>
+#include <syslog.h>
+
+#include <atomic>
 
 namespace pam_oauth2 {
 namespace {
@@ -43,6 +46,18 @@ Collected collect(pam_handle_t* pamh, const Settings& settings, const char* toke
     return result;
 }
 
+// session_* options are pam_oauth2d's: only the daemon sees the backend that asked. Said once per
+// process, so that a line without broker (or a fallback to local) does not pass for a policy applied.
+void note_session_options(const PamContext& pam, const Settings& settings)
+{
+    static std::atomic<bool> noted{false};
+    if (settings.sessions.any() && !noted.exchange(true)) {
+        pam.make_logger(settings.log, "auth")
+            .log(LOG_NOTICE, "session_* options apply only to logins through pam_oauth2d (broker); this login is "
+                             "verified in-process and its session is not tracked");
+    }
+}
+
 } // namespace
 
 void log_firewall(pam_handle_t* pamh, int priority, const char* what) noexcept
@@ -56,7 +71,8 @@ int authentication_stage(pam_handle_t* pamh, int argc, const char** argv, const 
     LoginRequest request;
     request.args = to_args(argc, argv);
     request.rhost = pam.rhost();
-    request.collect = [pamh, token](const Configuration& configuration) {
+    request.collect = [pamh, token, &pam](const Configuration& configuration) {
+        note_session_options(pam, configuration.settings);
         return collect(pamh, configuration.settings, token);
     };
     LoginDependencies dependencies;

@@ -13,7 +13,7 @@ TEST_CASE("every option is declared once, with a group and a summary")
 {
     std::set<std::string_view> names;
     const std::set<std::string_view> groups{"verification", "authorization rules", "transport",
-                                            "token, conversation, cache, logging"};
+                                            "token, conversation, cache, logging", "ending sessions (pam_oauth2d)"};
     for (const auto& spec : option_table()) {
         INFO(spec.name);
         CHECK(names.insert(spec.name).second);
