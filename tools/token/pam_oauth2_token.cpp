@@ -1,6 +1,8 @@
 // pam_oauth2_token: signs a person in once at the identity provider (device authorization grant,
 // RFC 8628), keeps the refresh token safe, and hands a fresh access token to a client: on standard
 // output, or to one command run with it. See usage_text and pam_oauth2_token(1).
+#include "browser_flow.hpp"
+#include "browser_launch.hpp"
 #include "credential_store.hpp"
 #include "curl_http_client.hpp"
 #include "device_flow.hpp"
@@ -17,6 +19,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <thread>
 
@@ -41,13 +44,14 @@ constexpr const char* usage_text =
 constexpr const char* help_text =
     "Prints a fresh access token on standard output (nothing else goes there), or runs COMMAND with\n"
     "it in PGPASSWORD (or a temporary 0600 passfile in PGPASSFILE). The first call signs you in with\n"
+    "the browser (authorization code with PKCE on a 127.0.0.1 redirect) or, on a host without one,\n"
     "the device flow: open the URL shown (or scan the QR code) and enter the code. Later calls are\n"
     "silent: the refresh token is kept in the kernel keyring, or a 0600 file under ~/.cache/pam_oauth2.\n"
     "\n"
     "  -p, --profile NAME    settings from [profile NAME] of ~/.config/pam_oauth2/token.conf\n"
     "  --config FILE         another profile file\n"
     "  --issuer URL          the provider (found by OpenID Connect discovery)\n"
-    "  --client-id ID        a public client allowed to use the device flow\n"
+    "  --client-id ID        a public (native) client\n"
     "  --scope SCOPES        default \"openid offline_access\" (offline_access asks for a refresh token)\n"
     "  --audience AUD        audience= for providers that take it (Auth0)\n"
     "  --resource URI        resource= (RFC 8707; Entra v1, others)\n"
@@ -60,9 +64,18 @@ constexpr const char* help_text =
     "  --logout              forget the kept sign-in (and revoke its refresh token)\n"
     "  --passfile            give COMMAND a temporary passfile instead of PGPASSWORD\n"
     "  --env NAME            give COMMAND the token in NAME instead of PGPASSWORD\n"
+    "  --flow auto|browser|device  how to sign in (auto: the browser with $DISPLAY, $WAYLAND_DISPLAY\n"
+    "                        or $BROWSER set, else the device flow)\n"
+    "  --allow-device-flow true|false  false: never the device flow\n"
+    "  --no-browser          print the sign-in address instead of opening a browser\n"
+    "  --browser COMMAND     the command that opens the address (else $BROWSER, else xdg-open)\n"
+    "  --redirect-ports LIST ports to try for the 127.0.0.1 redirect (default: any free port)\n"
+    "  --redirect-host 127.0.0.1|localhost  the host named in the redirect URI\n"
+    "  --sign-in-timeout SECONDS  how long the browser flow waits for the sign-in (300)\n"
+    "  --prompt auto|consent|login|select_account|none-sent  prompt= of the browser flow\n"
     "\n"
-    "Exit status: 0 ok (with COMMAND: its status), 1 not signed in (denied, expired, --no-prompt),\n"
-    "2 identity provider unavailable, 3 configuration error, 4 usage.\n";
+    "Exit status: 0 ok (with COMMAND: its status), 1 not signed in (denied, expired, refused answer,\n"
+    "--no-prompt), 2 identity provider unavailable, 3 configuration error, 4 usage.\n";
 
 void say(const std::string& line)
 {
@@ -77,7 +90,8 @@ int exit_for(GrantStatus status)
     case GrantStatus::Expired:
     case GrantStatus::Pending:
     case GrantStatus::SlowDown:
-    case GrantStatus::InvalidGrant: return exit_not_signed_in;
+    case GrantStatus::InvalidGrant:
+    case GrantStatus::Mismatch: return exit_not_signed_in;
     case GrantStatus::BadClient: return exit_configuration;
     case GrantStatus::Unavailable: return exit_unavailable;
     }
@@ -107,6 +121,9 @@ DeviceFlowHooks terminal_hooks(const TokenOptions& options)
                 }
             }
         }
+        std::fputs("Type the code only if you started this sign-in yourself: a code someone sent you signs them "
+                   "in as you.\n",
+                   stderr);
         std::fprintf(stderr, "The code expires in %lld s.%s", sign_in.expires_in, tty ? "" : "\n");
         std::fflush(stderr);
     };
@@ -120,6 +137,61 @@ DeviceFlowHooks terminal_hooks(const TokenOptions& options)
     hooks.sleep = [](long long seconds) { std::this_thread::sleep_for(std::chrono::seconds(seconds)); };
     hooks.now = now_seconds;
     return hooks;
+}
+
+// The browser side of the browser flow: the URL printed, and opened unless --no-browser.
+BrowserFlowHooks browser_hooks(const TokenOptions& options)
+{
+    BrowserFlowHooks hooks;
+    hooks.show = [options](const std::string& url) {
+        std::fprintf(stderr, "To sign in, open this address in a browser (waiting %lld s):\n%s\n",
+                     options.sign_in_timeout, printable(url).c_str());
+        if (options.no_browser) {
+            std::fputs("(from another host: forward the port first, ssh -L PORT:127.0.0.1:PORT, PORT as in the "
+                       "address)\n",
+                       stderr);
+        } else if (auto problem = open_in_browser(options.browser, url)) {
+            say(*problem + "; open the address yourself");
+        }
+        std::fflush(stderr);
+    };
+    return hooks;
+}
+
+bool set(const char* variable)
+{
+    const char* value = std::getenv(variable);
+    return value != nullptr && *value != '\0';
+}
+
+// A new sign-in by the flow the options choose: auto takes the browser where a person can see one
+// (a graphical session, $BROWSER, a browser command, or --no-browser to open the address elsewhere)
+// or where the profile forbids the device flow.
+GrantResult sign_in(const TokenOptions& options, pam_oauth2::HttpClient& http, const ProviderEndpoints& endpoints,
+                    const ClientRequest& client)
+{
+    const bool browser = options.flow == "browser" ||
+                         (options.flow == "auto" && (set("DISPLAY") || set("WAYLAND_DISPLAY") || set("BROWSER") ||
+                                                     !options.browser.empty() || options.no_browser ||
+                                                     !options.allow_device_flow));
+    if (!browser && !options.allow_device_flow) {
+        GrantResult refused;
+        refused.status = GrantStatus::BadClient;
+        refused.problem = "this profile forbids the device flow (allow_device_flow = false): use --flow browser";
+        return refused;
+    }
+    if (!browser) {
+        return device_sign_in(http, endpoints, client, terminal_hooks(options));
+    }
+    const bool offline = (" " + options.scope + " ").find(" offline_access ") != std::string::npos;
+    BrowserFlowSettings settings;
+    settings.ports = options.redirect_ports;
+    settings.host = options.redirect_host;
+    settings.prompt = options.prompt == "auto" ? (offline ? "consent" : "")
+                      : options.prompt == "none-sent" ? ""
+                                                      : options.prompt;
+    settings.wait_seconds = options.sign_in_timeout;
+    return browser_sign_in(http, endpoints, client, settings, browser_hooks(options));
 }
 
 // Serialises the callers of one sign-in (a connection pool may ask many times at once): a refresh
@@ -202,14 +274,15 @@ std::variant<SecureString, int> obtain(const TokenOptions& options, CredentialSt
             say("not signed in and --no-prompt forbids a sign-in");
             return exit_not_signed_in;
         }
-        result = device_sign_in(http, endpoints, client, terminal_hooks(options));
+        result = sign_in(options, http, endpoints, client);
         if (isatty(STDERR_FILENO) != 0) {
             std::fputc('\n', stderr);
         }
         if (result.status != GrantStatus::Issued) {
-            say(std::string(result.status == GrantStatus::Denied    ? "the sign-in was denied: "
-                            : result.status == GrantStatus::Expired ? "the sign-in was not completed in time: "
-                                                                    : "cannot sign in: ") +
+            say(std::string(result.status == GrantStatus::Denied     ? "the sign-in was denied: "
+                            : result.status == GrantStatus::Expired  ? "the sign-in was not completed in time: "
+                            : result.status == GrantStatus::Mismatch ? "the sign-in answer was refused: "
+                                                                     : "cannot sign in: ") +
                 result.problem);
             return exit_for(result.status);
         }

@@ -19,6 +19,13 @@
 //
 //   POST /test/device/approve  user_code=...  username=alice     (or deny=1)
 //   GET  /test/device/polls    -> [{client, at_ms, error}]
+//
+// The authorization code flow of a native app (RFC 8252) is enabled for the public client pg-desktop:
+// PKCE required (oidc-provider requires it of every client without authentication), loopback
+// redirect URIs http://127.0.0.1/callback and http://localhost/callback on any port (oidc-provider
+// ignores the port of a loopback redirect URI of a native client), the iss response parameter of
+// RFC 9207 (always on in oidc-provider 9), and oidc-provider's own login and consent pages
+// (devInteractions): log in as one of the users above with any password; "[ Cancel ]" denies.
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -93,6 +100,14 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'none',
     })),
     {
+      client_id: 'pg-desktop',
+      application_type: 'native',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
+      token_endpoint_auth_method: 'none',
+    },
+    {
       client_id: 'pg-introspect',
       client_secret: 'pg-introspect-secret',
       grant_types: [],
@@ -110,7 +125,8 @@ const provider = new Provider(issuer, {
     return { accountId: sub, claims: async () => accountClaims(username) };
   },
   features: {
-    devInteractions: { enabled: false },
+    // oidc-provider's own login and consent pages, for the browser sign-in of pg-desktop.
+    devInteractions: { enabled: true },
     deviceFlow: { enabled: true },
     introspection: {
       enabled: true,
