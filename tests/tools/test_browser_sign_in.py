@@ -64,7 +64,9 @@ def start_browser():
                      "--no-first-run", "--disable-extensions"):
         options.add_argument(argument)
     options.accept_insecure_certs = True  # the provider's certificate is from the test's own CA
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(15)  # each page of the sign-in loads after a click: wait for its elements
+    return driver
 
 
 def browse(url, timeout=10):
@@ -135,7 +137,12 @@ class BrowserCase(unittest.TestCase):
     def setUp(self):
         self.helper = fixtures.TokenHelper(TOKEN, IDP, WS, client=CLIENT)
         self.addCleanup(self.helper.remove)
-        self.driver.delete_all_cookies()
+        self.forget_the_browser_session()
+
+    def forget_the_browser_session(self):
+        # Every cookie of every site (the provider's session and interaction cookies are Secure ones of
+        # 127.0.0.1, which delete_all_cookies on an http page does not reach): each test logs in anew.
+        self.driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
 
     def sign_in_page(self, url, user="alice", consent=True):
         """What a person does in the browser: log in on oidc-provider's page, then consent or cancel."""
@@ -143,13 +150,14 @@ class BrowserCase(unittest.TestCase):
         self.driver.find_element(By.NAME, "login").send_keys(user)
         self.driver.find_element(By.NAME, "password").send_keys("any password")
         self.driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        # The consent page (waited for: until it is there, the login page and its links still are).
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=prompt][value=consent]")
         if consent:
-            self.driver.find_element(By.CSS_SELECTOR, "input[name=prompt][value=consent]")
             self.driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         else:
             self.driver.find_element(By.XPATH, "//a[contains(text(), 'Cancel')]").click()
         for _ in range(100):
-            if self.driver.current_url.startswith("http://127.0.0.1:"):
+            if self.driver.current_url.startswith(("http://127.0.0.1:", "http://localhost:")):
                 break
             time.sleep(0.1)
         return self.driver.find_element(By.TAG_NAME, "body").text
@@ -189,6 +197,7 @@ class BrowserSignIn(BrowserCase):
         self.assertEqual(out, token + "\n")
         self.assertNotIn(token, err)
         self.assertEqual(claims(token)["aud"], "postgres")
+        self.assertEqual(claims(token)["preferred_username"], "alice")
         self.assert_accepted_by_the_module(token)
         [path] = self.helper.cache_files()
         with open(path) as f:
@@ -223,6 +232,21 @@ class BrowserSignIn(BrowserCase):
         self.sign_in_page(second)
         code, out, err = run.finish()
         self.assertEqual(code, 0, err)
+        self.assert_accepted_by_the_module(out.strip())
+
+    def test_localhost_redirect_and_a_fixed_port(self):
+        # Entra's shape: http://localhost registered; the listener still binds 127.0.0.1 only.
+        with socket_on_a_port() as busy:
+            with socket_on_a_port() as spare:
+                pass
+            run = Sign(self.helper, "--flow", "browser", "--no-browser", "--redirect-host", "localhost",
+                       "--redirect-ports", f"{busy},{spare}")
+            run.wait_for_url()
+            self.assertEqual(run.parameter("redirect_uri"), f"http://localhost:{spare}/callback")
+            self.sign_in_page(run.url)
+            code, out, err = run.finish()
+        self.assertEqual(code, 0, err)
+        self.assertIn(f"ssh -L {spare}:127.0.0.1:{spare} to this host", err)
         self.assert_accepted_by_the_module(out.strip())
 
     def test_denied_in_the_browser(self):
@@ -317,7 +341,7 @@ class Pkce(BrowserCase):
         thread.start()
         redirect = f"http://127.0.0.1:{server.server_port}/callback"
         redirect_port_holder.append(redirect)
-        self.driver.delete_all_cookies()
+        self.forget_the_browser_session()
         self.sign_in_page(IDP.issuer + "/auth?" + urllib.parse.urlencode({
             "response_type": "code", "client_id": CLIENT, "redirect_uri": redirect, "scope": "openid",
             "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}))

@@ -19,8 +19,8 @@ using namespace pam_oauth2::testing;
 
 namespace {
 
-const ProviderEndpoints endpoints{"https://idp.example.com",       "https://idp.example.com/token", "",
-                                  "https://idp.example.com/revoke", "https://idp.example.com/auth", true};
+const ProviderEndpoints endpoints{"https://idp.example.com",        "https://idp.example.com/token", "",
+                                  "https://idp.example.com/revoke", "https://idp.example.com/auth",  true};
 const ClientRequest client{"pg-cli", nullptr, "openid offline_access", "", "urn:example:postgres"};
 
 // What a browser does: one request to 127.0.0.1:port, and the whole answer back.
@@ -66,7 +66,8 @@ std::string id_token_with(const std::string& claims)
 TEST_CASE("pkce: the S256 challenge, fresh 43-character verifiers")
 {
     // base64url(sha256(verifier)) as computed independently (Python hashlib).
-    CHECK(s256_challenge("dBjftJeZ4CVP-mJ92K1uzK1rY3hbMoDAgRMhUQ6YbbU") == "mEm1c7R9ArJ0Jyhrl1nKRwCjXiu3ke1FnV1pxC7-UyU");
+    CHECK(s256_challenge("dBjftJeZ4CVP-mJ92K1uzK1rY3hbMoDAgRMhUQ6YbbU") ==
+          "mEm1c7R9ArJ0Jyhrl1nKRwCjXiu3ke1FnV1pxC7-UyU");
     CHECK(base64url_encode("f") == "Zg");
     CHECK(base64url_encode("fo") == "Zm8");
     CHECK(base64url_encode("foo") == "Zm9v");
@@ -84,14 +85,22 @@ TEST_CASE("pkce: the S256 challenge, fresh 43-character verifiers")
 
 TEST_CASE("browser flow: the authorization URL carries every parameter, percent-encoded")
 {
-    AuthorizationRequest request{"https://idp.example.com/auth", "pg cli", "http://127.0.0.1:8400/callback",
-                                 "openid offline_access",        "st",     "no",
-                                 "ch",                           "consent", "",
-                                 "urn:example:postgres",         ""};
-    CHECK(authorization_url(request) ==
-          "https://idp.example.com/auth?response_type=code&client_id=pg%20cli&redirect_uri=http%3A%2F%2F127.0.0.1%3A8400"
-          "%2Fcallback&scope=openid%20offline_access&state=st&nonce=no&code_challenge=ch&code_challenge_method=S256"
-          "&prompt=consent&resource=urn%3Aexample%3Apostgres");
+    AuthorizationRequest request{"https://idp.example.com/auth",
+                                 "pg cli",
+                                 "http://127.0.0.1:8400/callback",
+                                 "openid offline_access",
+                                 "st",
+                                 "no",
+                                 "ch",
+                                 "consent",
+                                 "",
+                                 "urn:example:postgres",
+                                 ""};
+    CHECK(
+        authorization_url(request) ==
+        "https://idp.example.com/auth?response_type=code&client_id=pg%20cli&redirect_uri=http%3A%2F%2F127.0.0.1%3A8400"
+        "%2Fcallback&scope=openid%20offline_access&state=st&nonce=no&code_challenge=ch&code_challenge_method=S256"
+        "&prompt=consent&resource=urn%3Aexample%3Apostgres");
     request.endpoint = "https://idp.example.com/auth?tenant=x";
     request.prompt.clear();
     request.login_hint = "alice@example.com";
@@ -120,8 +129,8 @@ TEST_CASE("browser flow: the redirect gives its code only with our state and the
     const auto code = read_redirect("code=c-1&state=st-1&iss=https%3A%2F%2Fidp.example.com", expected);
     REQUIRE(std::holds_alternative<SecureString>(code));
     CHECK(std::get<SecureString>(code).view() == "c-1");
-    const auto refused = [&](const std::string& query, const RedirectExpectation& expectation = {
-                                                           "st-1", "https://idp.example.com", true}) {
+    const auto refused = [&](const std::string& query,
+                             const RedirectExpectation& expectation = {"st-1", "https://idp.example.com", true}) {
         auto read = read_redirect(query, expectation);
         REQUIRE(std::holds_alternative<GrantResult>(read));
         return std::get<GrantResult>(std::move(read));
@@ -243,15 +252,15 @@ TEST_CASE("browser flow: the redirect's code is exchanged with the PKCE verifier
         CHECK(s256_challenge(form.at("code_verifier")) == parameter(url, "code_challenge"));
         const std::string id_token =
             id_token_with(R"({"iss":"https://idp.example.com","nonce":")" + parameter(url, "nonce") + R"("})");
-        return answer(200, R"({"access_token":"at-1","refresh_token":"rt-1","expires_in":600,"id_token":")" +
-                               id_token + "\"}");
+        return answer(200, R"({"access_token":"at-1","refresh_token":"rt-1","expires_in":600,"id_token":")" + id_token +
+                               "\"}");
     });
     BrowserFlowHooks hooks;
-    hooks.show = [&](const std::string& shown) {
+    hooks.show = [&](const std::string& shown, int port) {
         url = shown;
         const std::string redirect = parameter(url, "redirect_uri");
         REQUIRE(redirect.rfind("http://127.0.0.1:", 0) == 0);
-        const int port = std::stoi(redirect.substr(17));
+        CHECK(std::stoi(redirect.substr(17)) == port);
         browser = std::thread([&page, port, state = parameter(url, "state")] {
             (void)browse(port, get("/"));
             page = browse(port, get("/callback?code=c-1&state=" + state + "&iss=https%3A%2F%2Fidp.example.com"));

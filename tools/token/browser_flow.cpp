@@ -27,8 +27,8 @@ std::string percent_encode(const std::string& text)
     std::string out;
     for (const char c : text) {
         const auto byte = static_cast<unsigned char>(c);
-        if ((byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z') || (byte >= '0' && byte <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
+        if ((byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z') || (byte >= '0' && byte <= '9') || c == '-' ||
+            c == '.' || c == '_' || c == '~') {
             out += c;
         } else {
             out += '%';
@@ -255,28 +255,26 @@ GrantResult browser_sign_in(HttpClient& http, const ProviderEndpoints& endpoints
         return failed(GrantStatus::BadClient, *problem);
     }
     auto& listener = *std::get<std::unique_ptr<LoopbackListener>>(opened);
-    const std::string redirect_uri =
-        "http://" + settings.host + ":" + std::to_string(listener.port()) + callback_path;
-    const AuthorizationRequest request{endpoints.authorization, client.client_id,  redirect_uri,
-                                       client.scope,            secrets->state,    secrets->nonce,
-                                       secrets->pkce.challenge, settings.prompt,   client.audience,
-                                       client.resource,         settings.login_hint};
-    hooks.show(authorization_url(request));
-    auto waited = listener.wait(callback_path,
-                                std::chrono::steady_clock::now() + std::chrono::seconds(settings.wait_seconds));
+    const std::string redirect_uri = "http://" + settings.host + ":" + std::to_string(listener.port()) + callback_path;
+    const AuthorizationRequest request{
+        endpoints.authorization, client.client_id, redirect_uri,    client.scope,    secrets->state,     secrets->nonce,
+        secrets->pkce.challenge, settings.prompt,  client.audience, client.resource, settings.login_hint};
+    hooks.show(authorization_url(request), listener.port());
+    auto waited =
+        listener.wait(callback_path, std::chrono::steady_clock::now() + std::chrono::seconds(settings.wait_seconds));
     if (auto* failure = std::get_if<ListenFailure>(&waited)) {
         return failed(failure->timed_out ? GrantStatus::Expired : GrantStatus::Unavailable,
-                      failure->timed_out ? "no answer from the browser within " +
-                                               std::to_string(settings.wait_seconds) + " s"
-                                         : failure->problem);
+                      failure->timed_out
+                          ? "no answer from the browser within " + std::to_string(settings.wait_seconds) + " s"
+                          : failure->problem);
     }
     auto& callback = std::get<Callback>(waited);
-    auto code = read_redirect(callback.query, RedirectExpectation{secrets->state, endpoints.issuer,
-                                                                  endpoints.iss_parameter_supported});
-    GrantResult result = std::holds_alternative<GrantResult>(code)
-                             ? std::move(std::get<GrantResult>(code))
-                             : exchange_code(http, endpoints, client, std::get<SecureString>(code), redirect_uri,
-                                             *secrets);
+    auto code = read_redirect(callback.query,
+                              RedirectExpectation{secrets->state, endpoints.issuer, endpoints.iss_parameter_supported});
+    GrantResult result =
+        std::holds_alternative<GrantResult>(code)
+            ? std::move(std::get<GrantResult>(code))
+            : exchange_code(http, endpoints, client, std::get<SecureString>(code), redirect_uri, *secrets);
     const auto [status, page] = page_for(result);
     LoopbackListener::answer(callback, status, page);
     return result;

@@ -60,7 +60,7 @@ struct BrowserFlowSettings {
 };
 
 struct BrowserFlowHooks {
-    std::function<void(const std::string& url)> show; // opens the browser and/or prints the URL
+    std::function<void(const std::string& url, int port)> show; // opens the browser and/or prints the URL
 };
 
 /// The authorization code grant with PKCE on a loopback redirect: listens, shows the URL, waits for

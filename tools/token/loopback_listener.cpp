@@ -63,15 +63,17 @@ void send_all(int fd, const std::string& bytes)
 
 void respond(int fd, int status, const std::string& html)
 {
-    const char* reason = status == 200 ? "OK" : status == 400 ? "Bad Request" : status == 404 ? "Not Found"
-                                            : status == 405   ? "Method Not Allowed"
-                                                              : "Service Unavailable";
-    std::string response = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-                           "\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: " +
-                           std::to_string(html.size()) +
-                           "\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n"
-                           "Content-Security-Policy: default-src 'none'\r\nConnection: close\r\n\r\n" +
-                           html;
+    const char* reason = status == 200   ? "OK"
+                         : status == 400 ? "Bad Request"
+                         : status == 404 ? "Not Found"
+                         : status == 405 ? "Method Not Allowed"
+                                         : "Service Unavailable";
+    std::string response =
+        "HTTP/1.1 " + std::to_string(status) + " " + reason +
+        "\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: " + std::to_string(html.size()) +
+        "\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n"
+        "Content-Security-Policy: default-src 'none'\r\nConnection: close\r\n\r\n" +
+        html;
     send_all(fd, response);
 }
 
@@ -145,8 +147,8 @@ std::variant<std::unique_ptr<LoopbackListener>, std::string> LoopbackListener::o
             }
             return std::make_unique<LoopbackListener>(std::move(*fd), ntohs(address.sin_port));
         }
-        refused += (refused.empty() ? "" : ", ") + std::to_string(port) + " (" +
-                   std::strerror(std::get<int>(bound)) + ")";
+        refused +=
+            (refused.empty() ? "" : ", ") + std::to_string(port) + " (" + std::strerror(std::get<int>(bound)) + ")";
     }
     return "cannot listen on 127.0.0.1 for the sign-in answer: port " + refused;
 }

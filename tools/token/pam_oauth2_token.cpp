@@ -143,13 +143,14 @@ DeviceFlowHooks terminal_hooks(const TokenOptions& options)
 BrowserFlowHooks browser_hooks(const TokenOptions& options)
 {
     BrowserFlowHooks hooks;
-    hooks.show = [options](const std::string& url) {
+    hooks.show = [options](const std::string& url, int port) {
         std::fprintf(stderr, "To sign in, open this address in a browser (waiting %lld s):\n%s\n",
                      options.sign_in_timeout, printable(url).c_str());
         if (options.no_browser) {
-            std::fputs("(from another host: forward the port first, ssh -L PORT:127.0.0.1:PORT, PORT as in the "
-                       "address)\n",
-                       stderr);
+            std::fprintf(stderr,
+                         "(in a browser on another host: forward the port first, ssh -L %d:127.0.0.1:%d to this "
+                         "host)\n",
+                         port, port);
         } else if (auto problem = open_in_browser(options.browser, url)) {
             say(*problem + "; open the address yourself");
         }
@@ -170,10 +171,10 @@ bool set(const char* variable)
 GrantResult sign_in(const TokenOptions& options, pam_oauth2::HttpClient& http, const ProviderEndpoints& endpoints,
                     const ClientRequest& client)
 {
-    const bool browser = options.flow == "browser" ||
-                         (options.flow == "auto" && (set("DISPLAY") || set("WAYLAND_DISPLAY") || set("BROWSER") ||
-                                                     !options.browser.empty() || options.no_browser ||
-                                                     !options.allow_device_flow));
+    const bool browser =
+        options.flow == "browser" ||
+        (options.flow == "auto" && (set("DISPLAY") || set("WAYLAND_DISPLAY") || set("BROWSER") ||
+                                    !options.browser.empty() || options.no_browser || !options.allow_device_flow));
     if (!browser && !options.allow_device_flow) {
         GrantResult refused;
         refused.status = GrantStatus::BadClient;
@@ -187,7 +188,7 @@ GrantResult sign_in(const TokenOptions& options, pam_oauth2::HttpClient& http, c
     BrowserFlowSettings settings;
     settings.ports = options.redirect_ports;
     settings.host = options.redirect_host;
-    settings.prompt = options.prompt == "auto" ? (offline ? "consent" : "")
+    settings.prompt = options.prompt == "auto"        ? (offline ? "consent" : "")
                       : options.prompt == "none-sent" ? ""
                                                       : options.prompt;
     settings.wait_seconds = options.sign_in_timeout;

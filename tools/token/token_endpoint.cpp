@@ -63,7 +63,8 @@ std::variant<ProviderEndpoints, std::string> discover(HttpClient& http, const st
     if (string_member(document, "issuer") != issuer) {
         return "discovery document " + location + " does not name issuer " + issuer;
     }
-    ProviderEndpoints endpoints{issuer, string_member(document, "token_endpoint").value_or(""),
+    ProviderEndpoints endpoints{issuer,
+                                string_member(document, "token_endpoint").value_or(""),
                                 string_member(document, "device_authorization_endpoint").value_or(""),
                                 string_member(document, "revocation_endpoint").value_or(""),
                                 string_member(document, "authorization_endpoint").value_or(""),

@@ -103,8 +103,9 @@ const std::map<std::string, Setter>& settings()
         {"sign_in_timeout",
          [](TokenOptions& o, const std::string& v) {
              auto problem = seconds(v, o.sign_in_timeout, 3600);
-             return problem ? problem : o.sign_in_timeout == 0 ? std::optional<std::string>("must be at least 1")
-                                                               : std::nullopt;
+             return problem                  ? problem
+                    : o.sign_in_timeout == 0 ? std::optional<std::string>("must be at least 1")
+                                             : std::nullopt;
          }},
         {"prompt", one_of(&TokenOptions::prompt, {"auto", "consent", "login", "select_account", "none-sent"})},
     };
