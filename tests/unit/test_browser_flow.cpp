@@ -27,6 +27,8 @@ const ClientRequest client{"pg-cli", nullptr, "openid offline_access", "", "urn:
 std::string browse(int port, const std::string& request)
 {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const timeval limit{5, 0}; // a listener that never answers fails the test instead of hanging it
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<std::uint16_t>(port));

@@ -39,6 +39,7 @@ std::optional<std::string> open_in_browser(const std::string& command, const std
     }
     words.push_back(url);
     std::vector<char*> argv;
+    argv.reserve(words.size() + 1);
     for (auto& word : words) {
         argv.push_back(word.data());
     }

@@ -68,9 +68,8 @@ std::optional<Pkce> make_pkce()
     if (!verifier) {
         return std::nullopt;
     }
-    Pkce pkce{SecureString(*verifier), s256_challenge(*verifier)};
-    OPENSSL_cleanse(verifier->data(), verifier->size());
-    return pkce;
+    const pam_oauth2::WipeOnExit wipe(*verifier); // the plain copy goes once the Pkce holds its own
+    return Pkce{SecureString(*verifier), s256_challenge(*verifier)};
 }
 
 } // namespace pam_oauth2::token
