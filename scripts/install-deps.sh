@@ -14,6 +14,7 @@ packages=(
     pamtester postgresql-15 postgresql-client-15 pgbouncer
     nodejs npm
     python3-psycopg default-jdk-headless libpostgresql-jdbc-java
+    chromium chromium-driver python3-selenium
 )
 missing=()
 for package in "${packages[@]}"; do

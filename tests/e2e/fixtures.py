@@ -194,6 +194,9 @@ class TokenHelper:
         self.env = dict(os.environ, HOME=self.home, XDG_CACHE_HOME=os.path.join(self.home, ".cache"),
                         XDG_CONFIG_HOME=os.path.join(self.home, ".config"))
         self.env.pop("PGPASSWORD", None)
+        # No graphical session or $BROWSER of the machine's: --flow auto picks the device flow here.
+        for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
+            self.env.pop(name, None)
         # Recipes call the helper by name, as a person's PATH would find it.
         self.env["PATH"] = os.path.dirname(os.path.abspath(binary)) + os.pathsep + os.environ.get("PATH", "")
         self.workspace = workspace

@@ -9,8 +9,12 @@ using namespace pam_oauth2::testing;
 
 namespace {
 
-const ProviderEndpoints endpoints{"https://idp.example.com", "https://idp.example.com/token",
-                                  "https://idp.example.com/device", "https://idp.example.com/revoke"};
+const ProviderEndpoints endpoints{"https://idp.example.com",
+                                  "https://idp.example.com/token",
+                                  "https://idp.example.com/device",
+                                  "https://idp.example.com/revoke",
+                                  "",
+                                  false};
 const ClientRequest client{"pg-cli", nullptr, "openid offline_access", "", "urn:example:postgres", ""};
 
 constexpr const char* device_answer =

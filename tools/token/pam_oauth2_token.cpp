@@ -2,6 +2,8 @@
 // RFC 8628), keeps the refresh token safe, and hands a fresh access token to a client: on standard
 // output, or to one command run with it. See usage_text and pam_oauth2_token(1).
 #include "account_commands.hpp"
+#include "browser_flow.hpp"
+#include "browser_launch.hpp"
 #include "credential_store.hpp"
 #include "device_flow.hpp"
 #include "exit_status.hpp"
@@ -17,6 +19,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <thread>
 
@@ -35,13 +38,14 @@ constexpr const char* usage_text =
 constexpr const char* help_text =
     "Prints a fresh access token on standard output (nothing else goes there), or runs COMMAND with\n"
     "it in PGPASSWORD (or a temporary 0600 passfile in PGPASSFILE). The first call signs you in with\n"
+    "the browser (authorization code with PKCE on a 127.0.0.1 redirect) or, on a host without one,\n"
     "the device flow: open the URL shown (or scan the QR code) and enter the code. Later calls are\n"
     "silent: the refresh token is kept in the kernel keyring, or a 0600 file under ~/.cache/pam_oauth2.\n"
     "\n"
     "  -p, --profile NAME    settings from [profile NAME] of ~/.config/pam_oauth2/token.conf\n"
     "  --config FILE         another profile file\n"
     "  --issuer URL          the provider (found by OpenID Connect discovery)\n"
-    "  --client-id ID        a public client allowed to use the device flow\n"
+    "  --client-id ID        a public (native) client\n"
     "  --scope SCOPES        default \"openid offline_access\" (offline_access asks for a refresh token)\n"
     "  --audience AUD        audience= for providers that take it (Auth0)\n"
     "  --resource URI        resource= (RFC 8707; Entra v1, others)\n"
@@ -56,9 +60,18 @@ constexpr const char* help_text =
     "  --logout              forget the kept sign-in (and revoke its refresh token); --all: every account\n"
     "  --passfile            give COMMAND a temporary passfile instead of PGPASSWORD\n"
     "  --env NAME            give COMMAND the token in NAME instead of PGPASSWORD\n"
+    "  --flow auto|browser|device  how to sign in (auto: the browser with $DISPLAY, $WAYLAND_DISPLAY\n"
+    "                        or $BROWSER set, else the device flow)\n"
+    "  --allow-device-flow true|false  false: never the device flow\n"
+    "  --no-browser          print the sign-in address instead of opening a browser\n"
+    "  --browser COMMAND     the command that opens the address (else $BROWSER, else xdg-open)\n"
+    "  --redirect-ports LIST ports to try for the 127.0.0.1 redirect (default: any free port)\n"
+    "  --redirect-host 127.0.0.1|localhost  the host named in the redirect URI\n"
+    "  --sign-in-timeout SECONDS  how long the browser flow waits for the sign-in (300)\n"
+    "  --prompt auto|consent|login|select_account|none-sent  prompt= of the browser flow\n"
     "\n"
-    "Exit status: 0 ok (with COMMAND: its status), 1 not signed in (denied, expired, --no-prompt),\n"
-    "2 identity provider unavailable, 3 configuration error, 4 usage.\n";
+    "Exit status: 0 ok (with COMMAND: its status), 1 not signed in (denied, expired, refused answer,\n"
+    "--no-prompt), 2 identity provider unavailable, 3 configuration error, 4 usage.\n";
 
 void say(const std::string& line)
 {
@@ -73,7 +86,8 @@ int exit_for(GrantStatus status)
     case GrantStatus::Expired:
     case GrantStatus::Pending:
     case GrantStatus::SlowDown:
-    case GrantStatus::InvalidGrant: return exit_not_signed_in;
+    case GrantStatus::InvalidGrant:
+    case GrantStatus::Mismatch: return exit_not_signed_in;
     case GrantStatus::BadClient: return exit_configuration;
     case GrantStatus::Unavailable: return exit_unavailable;
     }
@@ -103,6 +117,9 @@ DeviceFlowHooks terminal_hooks(const TokenOptions& options)
                 }
             }
         }
+        std::fputs("Type the code only if you started this sign-in yourself: a code someone sent you signs them "
+                   "in as you.\n",
+                   stderr);
         std::fprintf(stderr, "The code expires in %lld s.%s", sign_in.expires_in, tty ? "" : "\n");
         std::fflush(stderr);
     };
@@ -116,6 +133,64 @@ DeviceFlowHooks terminal_hooks(const TokenOptions& options)
     hooks.sleep = [](long long seconds) { std::this_thread::sleep_for(std::chrono::seconds(seconds)); };
     hooks.now = now_seconds;
     return hooks;
+}
+
+// The browser side of the browser flow: the URL printed, and opened unless --no-browser.
+BrowserFlowHooks browser_hooks(const TokenOptions& options)
+{
+    BrowserFlowHooks hooks;
+    hooks.show = [options](const std::string& url, int port) {
+        std::fprintf(stderr, "To sign in, open this address in a browser (waiting %lld s):\n%s\n",
+                     options.sign_in_timeout, printable(url).c_str());
+        if (options.no_browser) {
+            std::fprintf(stderr,
+                         "(in a browser on another host: forward the port first, ssh -L %d:127.0.0.1:%d to this "
+                         "host)\n",
+                         port, port);
+        } else if (auto problem = open_in_browser(options.browser, url)) {
+            say(*problem + "; open the address yourself");
+        }
+        std::fflush(stderr);
+    };
+    return hooks;
+}
+
+bool set(const char* variable)
+{
+    const char* value = std::getenv(variable);
+    return value != nullptr && *value != '\0';
+}
+
+// A new sign-in by the flow the options choose: auto takes the browser where a person can see one
+// (a graphical session, $BROWSER, a browser command, or --no-browser to open the address elsewhere)
+// or where the profile forbids the device flow. `flow` is set to the one used ("browser", "device").
+GrantResult sign_in_by_flow(const TokenOptions& options, pam_oauth2::HttpClient& http,
+                            const ProviderEndpoints& endpoints, const ClientRequest& client, std::string& flow)
+{
+    const bool browser =
+        options.flow == "browser" ||
+        (options.flow == "auto" && (set("DISPLAY") || set("WAYLAND_DISPLAY") || set("BROWSER") ||
+                                    !options.browser.empty() || options.no_browser || !options.allow_device_flow));
+    if (!browser && !options.allow_device_flow) {
+        GrantResult refused;
+        refused.status = GrantStatus::BadClient;
+        refused.problem = "this profile forbids the device flow (allow_device_flow = false): use --flow browser";
+        return refused;
+    }
+    flow = browser ? "browser" : "device";
+    if (!browser) {
+        return device_sign_in(http, endpoints, client, terminal_hooks(options));
+    }
+    const bool offline = (" " + options.scope + " ").find(" offline_access ") != std::string::npos;
+    BrowserFlowSettings settings;
+    settings.ports = options.redirect_ports;
+    settings.host = options.redirect_host;
+    settings.prompt = options.prompt == "auto"        ? (offline ? "consent" : "")
+                      : options.prompt == "none-sent" ? ""
+                                                      : options.prompt;
+    settings.wait_seconds = options.sign_in_timeout;
+    settings.login_hint = client.login_hint; // --account
+    return browser_sign_in(http, endpoints, client, settings, browser_hooks(options));
 }
 
 // The kept sign-in, or the exit status after saying why it cannot be read.
@@ -134,22 +209,25 @@ bool still_valid(const std::optional<StoredSignIn>& kept, const TokenOptions& op
     return kept && !kept->access_token.empty() && kept->access_expires_at - now_seconds() >= options.min_valid;
 }
 
-// A new sign-in with the device flow; the exit status when there is none.
+// A new sign-in by the flow the options choose; the exit status when there is none. `flow` is the
+// flow that signed in, kept for --status.
 std::optional<int> sign_in(pam_oauth2::HttpClient& http, const ProviderEndpoints& endpoints,
-                           const ClientRequest& client, const TokenOptions& options, GrantResult& result)
+                           const ClientRequest& client, const TokenOptions& options, GrantResult& result,
+                           std::string& flow)
 {
     if (options.no_prompt) {
         say("not signed in and --no-prompt forbids a sign-in");
         return exit_not_signed_in;
     }
-    result = device_sign_in(http, endpoints, client, terminal_hooks(options));
+    result = sign_in_by_flow(options, http, endpoints, client, flow);
     if (isatty(STDERR_FILENO) != 0) {
         std::fputc('\n', stderr);
     }
     if (result.status != GrantStatus::Issued) {
-        say(std::string(result.status == GrantStatus::Denied    ? "the sign-in was denied: "
-                        : result.status == GrantStatus::Expired ? "the sign-in was not completed in time: "
-                                                                : "cannot sign in: ") +
+        say(std::string(result.status == GrantStatus::Denied     ? "the sign-in was denied: "
+                        : result.status == GrantStatus::Expired  ? "the sign-in was not completed in time: "
+                        : result.status == GrantStatus::Mismatch ? "the sign-in answer was refused: "
+                                                                 : "cannot sign in: ") +
             result.problem);
         return exit_for(result.status);
     }
@@ -211,14 +289,13 @@ std::variant<SecureString, int> renew(const TokenOptions& options, CredentialSto
             result.refresh_token = SecureString(kept->refresh_token.view()); // not rotated: the old one stays good
         }
     }
-    const bool new_sign_in = result.status != GrantStatus::Issued;
-    if (new_sign_in) {
-        if (auto failed = sign_in(http, endpoints, client, options, result)) {
+    std::string flow; // the flow that signed in, for --status; empty for a refresh
+    if (result.status != GrantStatus::Issued) {
+        if (auto failed = sign_in(http, endpoints, client, options, result, flow)) {
             return *failed;
         }
     }
-    // The flow that signed in ("device"), for --status; empty for a refresh.
-    StoredSignIn fresh = to_keep(result, options, kept, new_sign_in ? "device" : "");
+    StoredSignIn fresh = to_keep(result, options, kept, flow);
     if (fresh.refresh_token.empty()) {
         say("the provider issued no refresh token (ask for scope offline_access?): the next call signs in again");
     }

@@ -34,6 +34,13 @@ GrantStatus status_of(const std::string& error)
     return GrantStatus::Unavailable;
 }
 
+// A boolean member: true only when present and true (anything else is not an advertisement).
+bool flag(const nlohmann::json& document, const char* key)
+{
+    const auto found = document.find(key);
+    return found != document.end() && found->is_boolean() && found->get<bool>();
+}
+
 } // namespace
 
 std::variant<ProviderEndpoints, std::string> discover(HttpClient& http, const std::string& issuer, bool allow_http)
@@ -56,13 +63,17 @@ std::variant<ProviderEndpoints, std::string> discover(HttpClient& http, const st
     if (string_member(document, "issuer") != issuer) {
         return "discovery document " + location + " does not name issuer " + issuer;
     }
-    ProviderEndpoints endpoints{issuer, string_member(document, "token_endpoint").value_or(""),
+    ProviderEndpoints endpoints{issuer,
+                                string_member(document, "token_endpoint").value_or(""),
                                 string_member(document, "device_authorization_endpoint").value_or(""),
-                                string_member(document, "revocation_endpoint").value_or("")};
+                                string_member(document, "revocation_endpoint").value_or(""),
+                                string_member(document, "authorization_endpoint").value_or(""),
+                                flag(document, "authorization_response_iss_parameter_supported")};
     if (endpoints.token.empty()) {
         return "discovery document " + location + " has no token_endpoint";
     }
-    for (const auto* url : {&endpoints.token, &endpoints.device_authorization, &endpoints.revocation}) {
+    for (const auto* url :
+         {&endpoints.token, &endpoints.device_authorization, &endpoints.revocation, &endpoints.authorization}) {
         if (!url->empty()) {
             if (auto problem = check_endpoint_url(*url, allow_http)) {
                 return "discovery document " + location + ": endpoint " + *problem;
@@ -124,6 +135,9 @@ GrantResult request_grant(HttpClient& http, const std::string& token_url, const 
         result.access_token = SecureString(*access);
         if (const auto refreshed = string_member(*document, "refresh_token")) {
             result.refresh_token = SecureString(*refreshed);
+        }
+        if (const auto id_token = string_member(*document, "id_token")) {
+            result.id_token = SecureString(*id_token);
         }
         result.expires_in = integer_member(*document, "expires_in");
         if (const auto id_token = string_member(*document, "id_token")) {

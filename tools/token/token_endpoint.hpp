@@ -17,6 +17,9 @@ struct ProviderEndpoints {
     std::string token;
     std::string device_authorization; // empty when the provider offers no device flow
     std::string revocation;           // empty when none
+    std::string authorization;        // empty when the provider offers no authorization endpoint
+    // authorization_response_iss_parameter_supported (RFC 9207): the redirect must then carry iss.
+    bool iss_parameter_supported = false;
 };
 
 // How a token request came back (RFC 6749 section 5, RFC 8628 section 3.5).
@@ -29,6 +32,7 @@ enum class GrantStatus {
     InvalidGrant, // invalid_grant: the refresh token is no longer good (revoked, expired, rotated away)
     BadClient,    // invalid_client, unauthorized_client, unsupported_grant_type, invalid_scope, invalid_target
     Unavailable,  // no answer, 5xx, or an answer that is not one of the above
+    Mismatch,     // a browser answer not for this sign-in: wrong state, iss or id_token nonce
 };
 
 // One answer of the token endpoint. The tokens are secrets: wiped when dropped, never printed but on
@@ -39,7 +43,7 @@ struct GrantResult {
     SecureString access_token;
     SecureString refresh_token; // empty when the provider issued none
     std::optional<long long> expires_in;
-    SecureString id_token; // empty when none; read only for who signed in (sign_in_identity.hpp)
+    SecureString id_token; // empty when none; who signed in (sign_in_identity.hpp), its nonce checked by the code grant
 };
 
 // The fields a token or device request carries besides its grant: who asks and for what.

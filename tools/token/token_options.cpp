@@ -63,6 +63,29 @@ std::optional<std::string> account_name(TokenOptions& options, const std::string
     return std::nullopt;
 }
 
+// A setting that takes true or false.
+Setter yes_no(bool TokenOptions::*field)
+{
+    return [field](TokenOptions& options, const std::string& value) {
+        options.*field = value == "true";
+        return value == "true" || value == "false" ? std::nullopt : std::optional<std::string>("must be true or false");
+    };
+}
+
+// redirect_ports: the ports to try in order, for providers that need the redirect URI registered.
+std::optional<std::string> port_list(TokenOptions& options, const std::string& value)
+{
+    options.redirect_ports.clear();
+    for (const auto& item : split_list(value)) {
+        long long port = 0;
+        if (seconds(item, port, 65535) || port == 0) {
+            return "must be a comma-separated list of ports from 1 to 65535";
+        }
+        options.redirect_ports.push_back(static_cast<int>(port));
+    }
+    return options.redirect_ports.empty() ? std::optional<std::string>("must name at least one port") : std::nullopt;
+}
+
 // The settings a profile and the command line share, by their profile key (the option without --
 // and with _ for -).
 const std::map<std::string, Setter>& settings()
@@ -86,6 +109,19 @@ const std::map<std::string, Setter>& settings()
          }},
         {"env", text(&TokenOptions::variable)},
         {"account", account_name},
+        {"flow", one_of(&TokenOptions::flow, {"auto", "browser", "device"})},
+        {"allow_device_flow", yes_no(&TokenOptions::allow_device_flow)},
+        {"redirect_ports", port_list},
+        {"redirect_host", one_of(&TokenOptions::redirect_host, {"127.0.0.1", "localhost"})},
+        {"browser", text(&TokenOptions::browser)},
+        {"sign_in_timeout",
+         [](TokenOptions& o, const std::string& v) {
+             auto problem = seconds(v, o.sign_in_timeout, 3600);
+             return problem                  ? problem
+                    : o.sign_in_timeout == 0 ? std::optional<std::string>("must be at least 1")
+                                             : std::nullopt;
+         }},
+        {"prompt", one_of(&TokenOptions::prompt, {"auto", "consent", "login", "select_account", "none-sent"})},
     };
     return table;
 }
@@ -222,6 +258,8 @@ std::variant<TokenOptions, OptionsError> read_options(int argc, char** argv)
             options.passfile = true;
         } else if (flag == "--status" || flag == "--json" || flag == "--all") {
             (flag == "--status" ? options.status : flag == "--json" ? options.json : options.all) = true;
+        } else if (flag == "--no-browser") {
+            options.no_browser = true;
         } else if (flag.rfind("--", 0) == 0 || flag == "-p") {
             if (i + 1 >= argc) {
                 return OptionsError{flag + " needs a value", 4};

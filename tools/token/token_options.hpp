@@ -34,6 +34,15 @@ struct TokenOptions {
     bool json = false;         // --status --json
     bool all = false;          // --logout --all: every account of the profile
     bool profile_known = true; // false: --status with no issuer and client (every kept sign-in is shown)
+    // How a sign-in is made (the browser flow of RFC 8252 first, the device flow where allowed).
+    std::string flow = "auto"; // auto (browser with a display or $BROWSER, else device), browser, device
+    bool allow_device_flow = true;
+    std::vector<int> redirect_ports;         // empty: an ephemeral port
+    std::string redirect_host = "127.0.0.1"; // or localhost (Entra registers http://localhost)
+    std::string browser;                     // the command that opens the URL; else $BROWSER, xdg-open
+    bool no_browser = false;                 // only print the URL
+    long long sign_in_timeout = 300;         // how long the browser flow waits for the redirect
+    std::string prompt = "auto";             // auto: consent when offline_access is asked (OIDC Core 11)
 };
 
 // A command line that could not be understood (exit 4), or a profile that could not be used (exit 3).

@@ -27,6 +27,13 @@
 //
 //   POST /test/logout  username=alice                -> 200, or 502 with why the post failed
 //   POST /test/logout-token  claims=JSON [header=JSON] -> a JWS of those claims by the provider's RSA key
+//
+// The authorization code flow of a native app (RFC 8252) is enabled for the public client pg-desktop:
+// PKCE required (oidc-provider requires it of every client without authentication), loopback
+// redirect URIs http://127.0.0.1/callback and http://localhost/callback on any port (oidc-provider
+// ignores the port of a loopback redirect URI of a native client), the iss response parameter of
+// RFC 9207 (always on in oidc-provider 9), and oidc-provider's own login and consent pages
+// (devInteractions): log in as one of the users above with any password; "[ Cancel ]" denies.
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -162,6 +169,14 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'none',
     })),
     {
+      client_id: 'pg-desktop',
+      application_type: 'native',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
+      token_endpoint_auth_method: 'none',
+    },
+    {
       client_id: 'pg-introspect',
       client_secret: 'pg-introspect-secret',
       grant_types: [],
@@ -181,7 +196,8 @@ const provider = new Provider(issuer, {
     return { accountId: sub, claims: async () => accountClaims(username) };
   },
   features: {
-    devInteractions: { enabled: false },
+    // oidc-provider's own login and consent pages, for the browser sign-in of pg-desktop.
+    devInteractions: { enabled: true },
     deviceFlow: { enabled: true },
     introspection: {
       enabled: true,
