@@ -182,4 +182,33 @@ std::optional<std::string> verify_signature(std::string_view alg, const Jwk& key
     return std::nullopt;
 }
 
+std::vector<const Jwk*> signing_candidates(const std::vector<Jwk>& keys, const std::optional<std::string>& kid,
+                                           std::string_view alg)
+{
+    std::vector<const Jwk*> found;
+    for (const auto& key : keys) {
+        if (kid ? key.kid == *kid : !key_fits_algorithm(key, alg).has_value()) {
+            found.push_back(&key);
+        }
+    }
+    return found;
+}
+
+SignatureCheck verify_with_any(const CompactJws& jws, const std::vector<const Jwk*>& candidates, std::string_view alg)
+{
+    SignatureCheck check{nullptr, "no key in the issuer's JWKS fits alg " + log_safe(alg)};
+    for (const Jwk* key : candidates) {
+        auto problem = key_fits_algorithm(*key, alg);
+        if (!problem) {
+            problem = verify_signature(alg, *key, jws.signing_input, jws.signature.view());
+        }
+        if (!problem) {
+            check.key = key;
+            return check;
+        }
+        check.problem = std::move(*problem);
+    }
+    return check;
+}
+
 } // namespace pam_oauth2

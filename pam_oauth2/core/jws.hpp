@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace pam_oauth2 {
 
@@ -35,5 +36,19 @@ std::optional<std::string> key_fits_algorithm(const Jwk& key, std::string_view a
 /// when it verifies, otherwise the reason. Callers check key_fits_algorithm first.
 std::optional<std::string> verify_signature(std::string_view alg, const Jwk& key, std::string_view signing_input,
                                             std::string_view signature);
+
+/// The keys a JWS may be checked with: the one its kid names, or every key fitting alg when it names
+/// none. Keys come only from the issuer's JWKS: jku, x5u, jwk and x5c in a header are never used.
+std::vector<const Jwk*> signing_candidates(const std::vector<Jwk>& keys, const std::optional<std::string>& kid,
+                                           std::string_view alg);
+
+// Which key verified a JWS, or why none did.
+struct SignatureCheck {
+    const Jwk* key = nullptr; // the key that verified it; nullptr when none did
+    std::string problem;      // the last candidate's problem when none did
+};
+
+/// Verifies `jws` under `alg` with the first of `candidates` that fits it and verifies.
+SignatureCheck verify_with_any(const CompactJws& jws, const std::vector<const Jwk*>& candidates, std::string_view alg);
 
 } // namespace pam_oauth2

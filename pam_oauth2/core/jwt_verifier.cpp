@@ -49,21 +49,6 @@ std::optional<std::string> check_header(const nlohmann::json& header, const JwtS
     return std::nullopt;
 }
 
-// The keys a token may be checked with: the one its kid names, or every key fitting alg when the
-// token names none.
-// Keys come only from the configured issuer's JWKS: jku, x5u, jwk and x5c in a header are ignored.
-std::vector<const Jwk*> candidates(const std::vector<Jwk>& keys, const std::optional<std::string>& kid,
-                                   const std::string& alg)
-{
-    std::vector<const Jwk*> found;
-    for (const auto& key : keys) {
-        if (kid ? key.kid == *kid : !key_fits_algorithm(key, alg).has_value()) {
-            found.push_back(&key);
-        }
-    }
-    return found;
-}
-
 } // namespace
 
 VerifyResult JwtVerifier::verify(const PresentedToken& token)
@@ -83,7 +68,7 @@ VerifyResult JwtVerifier::verify(const PresentedToken& token)
     }
 
     KeySet set = keys_.keys(false);
-    if (set.error.empty() && kid && candidates(set.keys, kid, alg).empty()) {
+    if (set.error.empty() && kid && signing_candidates(set.keys, kid, alg).empty()) {
         // Keys rotate: a kid we have not seen may be new. One (rate-limited) refresh, then a verdict.
         set = keys_.keys(true);
     }
@@ -92,28 +77,16 @@ VerifyResult JwtVerifier::verify(const PresentedToken& token)
         unavailable.detail = "cannot get the issuer's signing keys: " + set.error;
         return unavailable;
     }
-    const auto usable = candidates(set.keys, kid, alg);
+    const auto usable = signing_candidates(set.keys, kid, alg);
     if (usable.empty()) {
         return invalid(kid ? "no key with kid " + log_safe(*kid) + " in the issuer's JWKS"
                            : "no key in the issuer's JWKS fits alg " + log_safe(alg));
     }
-    std::string last_problem;
-    const Jwk* verified = nullptr;
-    for (const Jwk* key : usable) {
-        if (auto problem = key_fits_algorithm(*key, alg)) {
-            last_problem = *problem;
-            continue;
-        }
-        if (auto problem = verify_signature(alg, *key, jws.signing_input, jws.signature.view())) {
-            last_problem = *problem;
-            continue;
-        }
-        verified = key;
-        break;
+    const SignatureCheck signature = verify_with_any(jws, usable, alg);
+    if (signature.key == nullptr) {
+        return invalid("JWT " + signature.problem);
     }
-    if (verified == nullptr) {
-        return invalid("JWT " + last_problem);
-    }
+    const Jwk* verified = signature.key;
 
     const auto exp = integer_member(jws.payload, "exp");
     if (!exp) {

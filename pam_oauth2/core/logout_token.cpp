@@ -49,43 +49,23 @@ Refused check_header(const nlohmann::json& header, const LogoutTokenPolicy& poli
     return std::nullopt;
 }
 
-// The keys the token may be checked with: the one its kid names, or every key fitting alg.
-std::vector<const Jwk*> candidates(const std::vector<Jwk>& keys, const std::optional<std::string>& kid,
-                                   const std::string& alg)
-{
-    std::vector<const Jwk*> found;
-    for (const auto& key : keys) {
-        if (kid ? key.kid == *kid : !key_fits_algorithm(key, alg).has_value()) {
-            found.push_back(&key);
-        }
-    }
-    return found;
-}
-
 // The signature, by a key of the issuer's JWKS (one refresh when the kid is unknown: keys rotate).
 Refused check_signature(const CompactJws& jws, const std::string& issuer, const std::string& alg,
                         const LogoutKeys& keys)
 {
     const auto kid = string_member(jws.header, "kid");
     KeySet set = keys(issuer, false);
-    if (set.error.empty() && kid && candidates(set.keys, kid, alg).empty()) {
+    if (set.error.empty() && kid && signing_candidates(set.keys, kid, alg).empty()) {
         set = keys(issuer, true);
     }
     if (!set.error.empty()) {
         return LogoutRefusal{"keys", "cannot get the issuer's signing keys: " + set.error, true};
     }
-    std::string last_problem = "no key in the issuer's JWKS fits alg " + log_safe(alg);
-    for (const Jwk* key : candidates(set.keys, kid, alg)) {
-        auto problem = key_fits_algorithm(*key, alg);
-        if (!problem) {
-            problem = verify_signature(alg, *key, jws.signing_input, jws.signature.view());
-        }
-        if (!problem) {
-            return std::nullopt;
-        }
-        last_problem = *problem;
+    const SignatureCheck signature = verify_with_any(jws, signing_candidates(set.keys, kid, alg), alg);
+    if (signature.key == nullptr) {
+        return refusal("signature", "signature: " + signature.problem);
     }
-    return refusal("signature", "signature: " + last_problem);
+    return std::nullopt;
 }
 
 // iss among the configured issuers; its client id in aud (a string or an array of strings).

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,5 +34,9 @@ std::string octal_mode(unsigned mode);
 
 /// Equality ignoring ASCII case only (user names, deny_users, case_insensitive).
 bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) noexcept;
+
+/// One name or value of an application/x-www-form-urlencoded text (a form body, a query string):
+/// '+' is a space and %XX a byte; nullopt for a '%' not followed by two hex digits.
+std::optional<std::string> form_decode(std::string_view text);
 
 } // namespace pam_oauth2

@@ -1,5 +1,7 @@
 #include "http_request.hpp"
 
+#include "text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -45,40 +47,6 @@ bool parse_request_line(std::string_view line, HttpRequestHead& head)
     head.target = std::string(line.substr(first + 1, second - first - 1));
     const auto version = line.substr(second + 1);
     return is_token(head.method) && !head.target.empty() && (version == "HTTP/1.1" || version == "HTTP/1.0");
-}
-
-int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-std::optional<std::string> form_decode(std::string_view text)
-{
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '+') {
-            out += ' ';
-        } else if (text[i] == '%') {
-            if (i + 2 >= text.size() || hex_digit(text[i + 1]) < 0 || hex_digit(text[i + 2]) < 0) {
-                return std::nullopt;
-            }
-            out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
-            i += 2;
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
 }
 
 const char* status_text(int status)

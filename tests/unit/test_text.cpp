@@ -43,3 +43,14 @@ TEST_CASE("file modes are written as chmod takes them")
     CHECK(octal_mode(01733) == "1733");
     CHECK(octal_mode(0) == "0000");
 }
+
+TEST_CASE("form decoding: plus is a space, %XX a byte, a broken escape is refused")
+{
+    CHECK(form_decode("a+b%20c%2Bd") == std::optional<std::string>("a b c+d"));
+    CHECK(form_decode("%00%ff%C3%A9") == std::optional<std::string>(std::string("\0\xff\xc3\xa9", 4)));
+    CHECK(form_decode("") == std::optional<std::string>(""));
+    CHECK_FALSE(form_decode("%"));
+    CHECK_FALSE(form_decode("ab%2"));
+    CHECK_FALSE(form_decode("%g0"));
+    CHECK_FALSE(form_decode("%0z"));
+}

@@ -39,38 +39,6 @@ std::string percent_encode(const std::string& text)
     return out;
 }
 
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view text)
-{
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '+') {
-            out += ' ';
-        } else if (text[i] != '%') {
-            out += text[i];
-        } else if (i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-            i += 2;
-        } else {
-            return std::nullopt;
-        }
-    }
-    return out;
-}
-
 // The provider's error answer (RFC 6749 section 4.1.2.1) as a grant result.
 GrantResult provider_error(const std::map<std::string, std::string>& answer)
 {
@@ -175,8 +143,8 @@ std::optional<std::map<std::string, std::string>> parse_query(const std::string&
         const std::string_view part(query.data() + start, end - start);
         if (!part.empty()) {
             const auto equals = part.find('=');
-            auto name = percent_decode(part.substr(0, equals));
-            auto value = percent_decode(equals == std::string_view::npos ? "" : part.substr(equals + 1));
+            auto name = form_decode(part.substr(0, equals));
+            auto value = form_decode(equals == std::string_view::npos ? "" : part.substr(equals + 1));
             if (!name || !value || !parameters.emplace(std::move(*name), std::move(*value)).second) {
                 return std::nullopt;
             }
