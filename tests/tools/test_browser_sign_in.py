@@ -29,12 +29,9 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+import browser_sign_in  # noqa: E402
 import fixtures  # noqa: E402
-
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
 
 TOKEN = CHECK = None
 WS = IDP = None
@@ -55,18 +52,6 @@ def tearDownModule():
 def claims(token):
     payload = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-
-
-def start_browser():
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--no-first-run", "--disable-extensions"):
-        options.add_argument(argument)
-    options.accept_insecure_certs = True  # the provider's certificate is from the test's own CA
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.implicitly_wait(15)  # each page of the sign-in loads after a click: wait for its elements
-    return driver
 
 
 def browse(url, timeout=10):
@@ -128,7 +113,7 @@ class Sign(object):
 class BrowserCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.driver = start_browser()
+        cls.driver = browser_sign_in.start_browser()
 
     @classmethod
     def tearDownClass(cls):
@@ -140,27 +125,10 @@ class BrowserCase(unittest.TestCase):
         self.forget_the_browser_session()
 
     def forget_the_browser_session(self):
-        # Every cookie of every site (the provider's session and interaction cookies are Secure ones of
-        # 127.0.0.1, which delete_all_cookies on an http page does not reach): each test logs in anew.
-        self.driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        browser_sign_in.forget_sessions(self.driver)  # each test logs in anew
 
     def sign_in_page(self, url, user="alice", consent=True):
-        """What a person does in the browser: log in on oidc-provider's page, then consent or cancel."""
-        self.driver.get(url)
-        self.driver.find_element(By.NAME, "login").send_keys(user)
-        self.driver.find_element(By.NAME, "password").send_keys("any password")
-        self.driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        # The consent page (waited for: until it is there, the login page and its links still are).
-        self.driver.find_element(By.CSS_SELECTOR, "input[name=prompt][value=consent]")
-        if consent:
-            self.driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        else:
-            self.driver.find_element(By.XPATH, "//a[contains(text(), 'Cancel')]").click()
-        for _ in range(100):
-            if self.driver.current_url.startswith(("http://127.0.0.1:", "http://localhost:")):
-                break
-            time.sleep(0.1)
-        return self.driver.find_element(By.TAG_NAME, "body").text
+        return browser_sign_in.sign_in(self.driver, url, user, consent)
 
     def assert_accepted_by_the_module(self, token, user="alice"):
         done = subprocess.run([CHECK, user, "verify=jwt", f"issuer={IDP.issuer}", "audience=postgres",
@@ -214,21 +182,12 @@ class BrowserSignIn(BrowserCase):
 
     def test_browser_command_gets_the_address_as_one_argument(self):
         # A configured browser command: run without a shell, the address as its last argument.
-        directory = self.helper.home
-        script = os.path.join(directory, "browser.sh")
-        seen = os.path.join(directory, "seen")
-        with open(script, "w") as f:
-            f.write(f"#!/bin/sh\nprintf '%s\\n' \"$#\" \"$1\" \"$2\" > {seen}.part && mv {seen}.part {seen}\n")
-        os.chmod(script, 0o700)
-        run = Sign(self.helper, "--flow", "auto", "--browser", f"{script} --new-window")
+        browser = browser_sign_in.BrowserCommand(self.helper.home)
+        run = Sign(self.helper, "--flow", "auto", "--browser", f"{browser.path} --new-window")
         url = run.wait_for_url()
-        for _ in range(100):
-            if os.path.exists(seen):
-                break
-            time.sleep(0.1)
-        with open(seen) as f:
-            count, first, second = f.read().splitlines()
-        self.assertEqual((count, first, second), ("2", "--new-window", url))
+        arguments = browser.wait_for_call(timeout=10)
+        self.assertEqual(arguments, ["--new-window", url])  # two arguments, the address whole
+        second = arguments[1]
         self.sign_in_page(second)
         code, out, err = run.finish()
         self.assertEqual(code, 0, err)
