@@ -193,6 +193,23 @@ class BrowserSignIn(BrowserCase):
         self.assertEqual(code, 0, err)
         self.assert_accepted_by_the_module(out.strip())
 
+    def test_two_callers_one_browser_sign_in_both_get_the_token(self):
+        # Two calls of one profile at once (two psql started together): one tab, the other one waits.
+        browser = browser_sign_in.BrowserCommand(self.helper.home)
+        # A bounded sign-in: were both to open a tab, the one nobody answers ends in 20 s, not 300.
+        runs = [Sign(self.helper, "--flow", "browser", "--browser", browser.path, "--sign-in-timeout", "20")
+                for _ in range(2)]
+        [url] = browser.wait_for_call(timeout=30)
+        self.sign_in_page(url)
+        (code1, out1, err1), (code2, out2, err2) = [run.finish() for run in runs]
+        self.assertEqual((code1, code2), (0, 0), (err1, err2))
+        self.assertEqual(out1, out2)  # the waiting one handed out what the first kept
+        self.assertEqual(len(browser.calls()), 1)
+        waited = [err for err in (err1, err2) if "waiting for it" in err]
+        self.assertEqual(len(waited), 1, (err1, err2))
+        self.assertIn("another call is signing in to this profile and account: waiting for it", waited[0])
+        self.assert_accepted_by_the_module(out1.strip())
+
     def test_localhost_redirect_and_a_fixed_port(self):
         # Entra's shape: http://localhost registered; the listener still binds 127.0.0.1 only.
         with socket_on_a_port() as busy:

@@ -290,14 +290,15 @@ class OneSignInAtATime(AccountCase):
         with open(os.path.join(directory, f"{self.profile_key()}-{account_key}.lock"), "w") as held:
             fcntl.flock(held, fcntl.LOCK_EX)
             # subprocess.run's own timeout: a helper that does not give up would sign in and wait.
-            done = subprocess.run(self.helper.command + ["--store", "file", "--account", "alice", "--timeout", "1"],
+            done = subprocess.run(self.helper.command + ["--store", "file", "--account", "alice", "--timeout", "1",
+                                                        "--sign-in-timeout", "1"],
                                   env=self.helper.env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                   timeout=20)
         code, out, err = done.returncode, done.stdout, done.stderr
         self.assertEqual((code, out), (1, ""))
         self.assertNotIn("enter the code", err)
         self.assertIn("another call is still signing in to this profile and account", err)
-        self.assertIn("gave up after 1 s (--timeout)", err)
+        self.assertIn("gave up after 2 s", err)  # --sign-in-timeout plus --timeout
 
 
 class StartUp(AccountCase):

@@ -323,9 +323,11 @@ std::variant<SecureString, int> obtain(const TokenOptions& options, CredentialSt
         say("not signed in (nothing kept in " + store.where() + ") and --no-prompt forbids a sign-in");
         return exit_not_signed_in;
     }
-    auto lock = lock_sign_in(sign_in_key(options), options.timeout_seconds, [&options] {
+    // The other call may be waiting for a person: as long as its sign-in may take, plus its token request.
+    const long wait_seconds = static_cast<long>(options.sign_in_timeout) + options.timeout_seconds;
+    auto lock = lock_sign_in(sign_in_key(options), wait_seconds, [wait_seconds] {
         say("another call is signing in to this profile and account: waiting for it (at most " +
-            std::to_string(options.timeout_seconds) + " s, --timeout)");
+            std::to_string(wait_seconds) + " s, --sign-in-timeout plus --timeout)");
     });
     if (auto* problem = std::get_if<std::string>(&lock)) {
         say(*problem);

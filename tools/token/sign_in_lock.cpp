@@ -39,7 +39,7 @@ std::variant<UniqueFd, std::string> lock_sign_in(const std::string& key, long wa
         }
         if (Clock::now() >= deadline) {
             return "another call is still signing in to this profile and account (it holds " + path +
-                   "); gave up after " + std::to_string(wait_seconds) + " s (--timeout)";
+                   "); gave up after " + std::to_string(wait_seconds) + " s";
         }
         if (!told) {
             told = true;
