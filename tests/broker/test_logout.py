@@ -367,8 +367,10 @@ class OverTls(unittest.TestCase):
     def setUp(self):
         metrics_port = pam_harness.free_port()
         lines = [f"metrics = 127.0.0.1:{metrics_port}", *tls_daemon_lines(self.idp, self.port, self.cert, self.key)]
-        host = urllib.parse.urlsplit(self.idp.issuer).netloc
-        self.daemon = pam_harness.Daemon(DAEMON, allow_hosts=host, extra="\n".join(lines) + "\n")
+        self.host = urllib.parse.urlsplit(self.idp.issuer).netloc
+        self.extra = "\n".join(lines) + "\n"
+        # Started as root, it drops to nobody: the key (root, 0600) is read before that.
+        self.daemon = pam_harness.Daemon(DAEMON, allow_hosts=self.host, extra=self.extra)
         self.daemon.metrics_port = metrics_port
         deadline = time.monotonic() + 10
         while True:
@@ -465,6 +467,13 @@ class OverTls(unittest.TestCase):
             self.assertEqual(stalled.recv(4096)[:1] in (b"", b"\x15"), True)
             stalled.close()
         self.assertLess(time.monotonic() - opened, 4)
+
+    def test_a_reload_keeps_the_endpoint_and_its_certificate(self):
+        carol = self.signed_in_and_cached("carol")
+        # Running as nobody, the daemon could not read the root-only key again: a reload keeps it.
+        self.daemon.reload("root", self.host, self.extra)
+        self.assertEqual(self.idp.end_sign_in("carol"), (200, ""))
+        self.assertEqual(login(self.daemon, self.args(), "carol", carol)[0], AUTH_ERR)
 
 
 class TlsConfiguration(unittest.TestCase):
