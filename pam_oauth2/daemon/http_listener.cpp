@@ -103,10 +103,10 @@ Moved receive(Connection& connection, char* buffer, std::size_t size)
     }
     const ssize_t got = recv(connection.fd, buffer, size, MSG_DONTWAIT);
     if (got > 0) {
-        return {TlsStep::done, static_cast<std::size_t>(got)};
+        return {TlsStep::Done, static_cast<std::size_t>(got)};
     }
     const bool wait = got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
-    return {wait ? TlsStep::want_read : TlsStep::ended};
+    return {wait ? TlsStep::WantRead : TlsStep::Ended};
 }
 
 Moved transmit(Connection& connection, const char* data, std::size_t size)
@@ -117,15 +117,15 @@ Moved transmit(Connection& connection, const char* data, std::size_t size)
     }
     const ssize_t wrote = send(connection.fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (wrote > 0) {
-        return {TlsStep::done, static_cast<std::size_t>(wrote)};
+        return {TlsStep::Done, static_cast<std::size_t>(wrote)};
     }
     const bool wait = wrote < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
-    return {wait ? TlsStep::want_write : TlsStep::ended};
+    return {wait ? TlsStep::WantWrite : TlsStep::Ended};
 }
 
 short poll_events(TlsStep step)
 {
-    return step == TlsStep::want_write ? POLLOUT : POLLIN;
+    return step == TlsStep::WantWrite ? POLLOUT : POLLIN;
 }
 
 // Reads what has come; true when the request is complete (or as long as it may be, or the peer is done).
@@ -135,9 +135,9 @@ bool read_request(Connection& connection, const HttpHandler& handler, bool& whol
     for (;;) {
         const std::size_t room = handler.max_request_bytes - connection.request.size();
         const Moved got = receive(connection, buffer, std::min(sizeof buffer, room));
-        if (got.step != TlsStep::done) {
+        if (got.step != TlsStep::Done) {
             connection.events = poll_events(got.step);
-            return got.step == TlsStep::ended;
+            return got.step == TlsStep::Ended;
         }
         connection.request.append(buffer, got.bytes);
         whole = handler.complete(connection.request);
@@ -153,9 +153,9 @@ bool write_response(Connection& connection)
     while (connection.sent < connection.response.size()) {
         const Moved wrote = transmit(connection, connection.response.data() + connection.sent,
                                      connection.response.size() - connection.sent);
-        if (wrote.step != TlsStep::done) {
+        if (wrote.step != TlsStep::Done) {
             connection.events = poll_events(wrote.step);
-            return wrote.step != TlsStep::ended;
+            return wrote.step != TlsStep::Ended;
         }
         connection.sent += wrote.bytes;
     }
@@ -170,12 +170,12 @@ bool write_response(Connection& connection)
 bool shake_hands(Connection& connection, Clock::time_point now)
 {
     const TlsStep step = connection.tls->handshake();
-    if (step == TlsStep::done) {
+    if (step == TlsStep::Done) {
         connection.events = POLLIN;
         return true;
     }
     connection.events = poll_events(step);
-    return step != TlsStep::ended && now < connection.answer_by;
+    return step != TlsStep::Ended && now < connection.answer_by;
 }
 
 // One step of a connection after poll(); false when it is to be closed.

@@ -34,7 +34,7 @@ Fallible<ConfigFileText> read_file(const char* key, const std::string& path, uid
     if (auto* problem = std::get_if<FileProblem>(&read)) {
         return Failure{problem->message};
     }
-    return std::move(std::get<ConfigFileText>(read));
+    return std::get<ConfigFileText>(read);
 }
 
 // The key file's text; one others may read is refused: whoever holds the key can pose as the endpoint.

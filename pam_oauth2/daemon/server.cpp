@@ -263,7 +263,8 @@ void serve_until_stopped(const sigset_t& signals, const std::string& config_path
 }
 
 // The back-channel logout endpoint, when logout_listen is set: its policy and its TLS are the
-// configuration at start (a reload does not rebind it nor read its certificate again). False with the problem logged when it cannot listen.
+// configuration at start (a reload does not rebind it nor read its certificate again). False with the problem logged
+// when it cannot listen.
 bool open_logout(const DaemonConfig& initial, BrokerService& service, Metrics& metrics, const Logger& logger)
 {
     if (initial.logout_listen.empty()) {

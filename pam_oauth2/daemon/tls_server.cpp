@@ -136,22 +136,22 @@ TlsStep TlsSession::classify(int result)
     const int error = SSL_get_error(ssl_, result);
     ERR_clear_error(); // the queue is per thread and shared by every connection of the listener
     switch (error) {
-    case SSL_ERROR_WANT_READ: return TlsStep::want_read;
-    case SSL_ERROR_WANT_WRITE: return TlsStep::want_write;
-    default: closed_ = true; return TlsStep::ended; // a failed session sends nothing more
+    case SSL_ERROR_WANT_READ: return TlsStep::WantRead;
+    case SSL_ERROR_WANT_WRITE: return TlsStep::WantWrite;
+    default: closed_ = true; return TlsStep::Ended; // a failed session sends nothing more
     }
 }
 
 TlsStep TlsSession::handshake()
 {
     if (established_) {
-        return TlsStep::done;
+        return TlsStep::Done;
     }
     ERR_clear_error();
     const int result = SSL_do_handshake(ssl_);
     if (result == 1) {
         established_ = true;
-        return TlsStep::done;
+        return TlsStep::Done;
     }
     return classify(result);
 }
@@ -161,7 +161,7 @@ TlsTransfer TlsSession::read(char* buffer, std::size_t size)
     ERR_clear_error();
     std::size_t got = 0;
     if (SSL_read_ex(ssl_, buffer, size, &got) == 1) {
-        return {TlsStep::done, got};
+        return {TlsStep::Done, got};
     }
     return {classify(0), 0};
 }
@@ -171,7 +171,7 @@ TlsTransfer TlsSession::write(const char* data, std::size_t size)
     ERR_clear_error();
     std::size_t wrote = 0;
     if (SSL_write_ex(ssl_, data, size, &wrote) == 1) {
-        return {TlsStep::done, wrote};
+        return {TlsStep::Done, wrote};
     }
     return {classify(0), 0};
 }

@@ -35,10 +35,10 @@ private:
 
 // What a non-blocking TLS step came to.
 enum class TlsStep {
-    done,       // the handshake is over, or `bytes` moved
-    want_read,  // wait until the socket is readable, then call again
-    want_write, // wait until the socket is writable, then call again
-    ended,      // the peer closed, or TLS failed: the connection is over
+    Done,      // the handshake is over, or `bytes` moved
+    WantRead,  // wait until the socket is readable, then call again
+    WantWrite, // wait until the socket is writable, then call again
+    Ended,     // the peer closed, or TLS failed: the connection is over
 };
 
 struct TlsTransfer {
@@ -57,7 +57,7 @@ public:
     TlsSession(const TlsSession&) = delete;
     TlsSession& operator=(const TlsSession&) = delete;
 
-    /// Advances the handshake; `done` once it is over (and from then on).
+    /// Advances the handshake; `Done` once it is over (and from then on).
     TlsStep handshake();
     [[nodiscard]] bool established() const { return established_; }
     /// Reads application bytes into `buffer`.

@@ -60,9 +60,8 @@ TestCert make_cert(const char* name, const TestCert* issuer = nullptr)
     X509_set_pubkey(cert, made.key.get());
     REQUIRE(X509_sign(cert, issuer != nullptr ? issuer->key.get() : made.key.get(), EVP_sha256()) > 0);
     made.cert_pem = pem_of([&](BIO* bio) { return PEM_write_bio_X509(bio, cert); });
-    made.key_pem = pem_of([&](BIO* bio) {
-        return PEM_write_bio_PrivateKey(bio, made.key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-    });
+    made.key_pem = pem_of(
+        [&](BIO* bio) { return PEM_write_bio_PrivateKey(bio, made.key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
     return made;
 }
 
@@ -111,8 +110,8 @@ struct Client {
 // Drives both handshakes until the server's is over or has failed; the server's last step.
 TlsStep shake(TlsSession& server, Client& client)
 {
-    TlsStep step = TlsStep::want_read;
-    for (int round = 0; round < 50 && step != TlsStep::done && step != TlsStep::ended; ++round) {
+    TlsStep step = TlsStep::WantRead;
+    for (int round = 0; round < 50 && step != TlsStep::Done && step != TlsStep::Ended; ++round) {
         static_cast<void>(SSL_do_handshake(client.ssl.get()));
         step = server.handshake();
     }
@@ -147,7 +146,7 @@ TEST_CASE("a TLS session over a non-blocking socket: handshake, request, answer,
     REQUIRE(server);
 
     Client client(pair.fds[1]);
-    REQUIRE(shake(*server, client) == TlsStep::done);
+    REQUIRE(shake(*server, client) == TlsStep::Done);
     CHECK(server->established());
     CHECK(SSL_get_current_compression(client.ssl.get()) == nullptr);
     const STACK_OF(X509)* chain = SSL_get_peer_cert_chain(client.ssl.get());
@@ -155,13 +154,13 @@ TEST_CASE("a TLS session over a non-blocking socket: handshake, request, answer,
     CHECK(sk_X509_num(chain) == 2); // the intermediate is served from the same file
 
     char buffer[64];
-    CHECK(server->read(buffer, sizeof buffer).step == TlsStep::want_read);
+    CHECK(server->read(buffer, sizeof buffer).step == TlsStep::WantRead);
     REQUIRE(SSL_write(client.ssl.get(), "POST", 4) == 4);
     const auto got = server->read(buffer, sizeof buffer);
-    REQUIRE(got.step == TlsStep::done);
+    REQUIRE(got.step == TlsStep::Done);
     CHECK(std::string(buffer, got.bytes) == "POST");
     const auto wrote = server->write("HTTP/1.0 200 OK\r\n\r\n", 19);
-    CHECK(wrote.step == TlsStep::done);
+    CHECK(wrote.step == TlsStep::Done);
     CHECK(wrote.bytes == 19);
     server->close_notify();
     CHECK(SSL_read(client.ssl.get(), buffer, sizeof buffer) == 19);
@@ -182,10 +181,10 @@ TEST_CASE("a client that offers only TLS 1.1 or less gets no handshake")
         SSL_CTX_set_max_proto_version(ctx, TLS1_1_VERSION);
         SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0");
     });
-    CHECK(shake(*server, client) == TlsStep::ended);
+    CHECK(shake(*server, client) == TlsStep::Ended);
     CHECK_FALSE(server->established());
     char buffer[8];
-    CHECK(server->read(buffer, sizeof buffer).step == TlsStep::ended);
+    CHECK(server->read(buffer, sizeof buffer).step == TlsStep::Ended);
 }
 
 TEST_CASE("a client's renegotiation is refused")
@@ -195,16 +194,16 @@ TEST_CASE("a client's renegotiation is refused")
     const auto server = TlsSession::start(*context, pair.fds[0]);
     REQUIRE(server);
     Client client(pair.fds[1], [](SSL_CTX* ctx) { SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION); });
-    REQUIRE(shake(*server, client) == TlsStep::done);
+    REQUIRE(shake(*server, client) == TlsStep::Done);
     REQUIRE(SSL_renegotiate(client.ssl.get()) == 1);
     char buffer[8];
     int result = 0;
-    TlsStep step = TlsStep::want_read;
-    for (int round = 0; round < 20 && step != TlsStep::ended; ++round) {
+    TlsStep step = TlsStep::WantRead;
+    for (int round = 0; round < 20 && step != TlsStep::Ended; ++round) {
         result = SSL_do_handshake(client.ssl.get());
         step = server->read(buffer, sizeof buffer).step;
     }
-    CHECK(step == TlsStep::ended); // the server ends the connection rather than renegotiate
+    CHECK(step == TlsStep::Ended); // the server ends the connection rather than renegotiate
     CHECK(SSL_do_handshake(client.ssl.get()) != 1);
     CHECK(result != 1);
     ERR_clear_error();
