@@ -263,12 +263,17 @@ void serve_until_stopped(const sigset_t& signals, const std::string& config_path
 }
 
 // The back-channel logout endpoint, when logout_listen is set: its policy and its TLS are the
-// configuration at start (a reload does not rebind it nor read its certificate again). False with the problem logged
-// when it cannot listen.
+// configuration at start (a reload does not rebind it nor read its certificate again). False with
+// the problem logged when it cannot listen.
 bool open_logout(const DaemonConfig& initial, BrokerService& service, Metrics& metrics, const Logger& logger)
 {
     if (initial.logout_listen.empty()) {
         return true;
+    }
+    if (!initial.logout_tls_cert_file.empty() && !initial.logout_tls) {
+        // Fail closed: never serve in clear text what was configured for TLS (maybe beyond loopback).
+        logger.log(LOG_ERR, "back-channel logout: logout_tls_cert_file is set but its TLS context was not loaded");
+        return false;
     }
     LogoutTokenPolicy policy;
     for (const auto& entry : initial.logout_issuers) {
