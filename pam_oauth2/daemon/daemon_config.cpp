@@ -317,19 +317,38 @@ Problem set_audit(C& config, std::string_view value)
 
 // --- back-channel logout ------------------------------------------------------------------------------
 
+// Loopback only unless TLS is on: checked with the TLS keys (logout_listen_problem), which may come later.
 Problem set_logout_listen(C& config, std::string_view value)
 {
     if (!value.empty()) {
         const auto colon = value.rfind(':');
         long port = 0;
-        if (colon == std::string_view::npos || !is_loopback_host(std::string(value.substr(0, colon))) ||
-            set_number(port, value.substr(colon + 1), 1024, 65535)) {
+        if (colon == std::string_view::npos || colon == 0 || set_number(port, value.substr(colon + 1), 1024, 65535)) {
             // Bound after privileges are dropped, hence no port under 1024.
-            return std::string("must be a loopback HOST:PORT, port 1024 or above (put the site's reverse proxy in "
-                               "front of it)");
+            return std::string("must be a HOST:PORT, port 1024 or above (put the site's reverse proxy in front of it)");
         }
     }
     config.logout_listen = std::string(value);
+    return std::nullopt;
+}
+
+// The rules between logout_listen and its TLS keys.
+Problem logout_listen_problem(const C& config)
+{
+    const bool tls = !config.logout_tls_cert_file.empty();
+    if (tls != !config.logout_tls_key_file.empty()) {
+        return std::string("logout_tls_cert_file and logout_tls_key_file go together: set both (TLS on the logout "
+                           "endpoint) or neither");
+    }
+    if (tls && config.logout_listen.empty()) {
+        return std::string("logout_tls_cert_file and logout_tls_key_file need logout_listen");
+    }
+    const auto colon = config.logout_listen.rfind(':');
+    if (!tls && !config.logout_listen.empty() && !is_loopback_host(config.logout_listen.substr(0, colon))) {
+        // In clear text, only this machine (the site's reverse proxy) may reach it.
+        return std::string("logout_listen must be a loopback HOST:PORT unless logout_tls_cert_file and "
+                           "logout_tls_key_file are set (put the site's reverse proxy in front of it)");
+    }
     return std::nullopt;
 }
 
@@ -458,6 +477,13 @@ constexpr DaemonOptionSpec daemon_options[] = {
      &set_long<&C::logout_rate, 1, 10000>, &show_long<&C::logout_rate>},
     {"logout_max_age", "seconds a logout token's iat may be old (plus 60 s of leeway)", false,
      &set_long<&C::logout_max_age, 10, 3600>, &show_long<&C::logout_max_age>},
+    {"logout_tls_cert_file",
+     "PEM certificate chain (leaf first) the logout endpoint serves TLS with; with logout_tls_key_file, "
+     "read at start",
+     false, &set_absolute_file<&C::logout_tls_cert_file>, &show_text<&C::logout_tls_cert_file>},
+    {"logout_tls_key_file",
+     "the certificate's unencrypted PEM private key (owned by root or the daemon's user, mode 0400 or 0600)", false,
+     &set_absolute_file<&C::logout_tls_key_file>, &show_text<&C::logout_tls_key_file>},
     {"session_end_at_expiry",
      "end a tracked session at the token's exp plus session_grace, for PAM lines that do "
      "not say",
@@ -546,6 +572,9 @@ std::variant<DaemonConfig, std::string> load_daemon_config(const std::string& pa
     }
     if (config.allow_uids.empty()) {
         return path + ": allow_users is empty, so no process could use pam_oauth2d";
+    }
+    if (auto problem = logout_listen_problem(config)) {
+        return path + ": " + *problem;
     }
     if (!config.logout_listen.empty() && config.logout_issuers.empty()) {
         return path + ": logout_listen is set but no logout_issuer names whose logout tokens to accept";

@@ -13,6 +13,7 @@ namespace pam_oauth2 {
 
 struct SharedCacheSetup;
 class SecureString;
+class TlsServerContext;
 
 // One conf_users line: the conf= file (or, with a trailing '/', every file below the directory) and
 // the only users whose processes may name it.
@@ -66,11 +67,16 @@ struct DaemonConfig {
     // The audit trail (docs/audit.md): "off", "syslog" or an absolute file path.
     std::string audit = "off";
     // OpenID Connect back-channel logout; off when logout_listen is empty.
-    std::string logout_listen;                // "HOST:PORT", loopback only
+    std::string logout_listen;                // "HOST:PORT", loopback only unless served over TLS
     std::vector<LogoutIssuer> logout_issuers; // whose logout tokens are accepted, each for its client
     std::string logout_ca_file;               // trust for the issuers' discovery and JWKS; system's when empty
     long logout_rate = 10;                    // requests per second (token bucket, bursts as large)
     long logout_max_age = 300;                // seconds a logout token's iat may be old
+    // TLS on the logout endpoint: both files or neither. Read once at start (load_logout_tls, before
+    // privileges drop) into logout_tls; a reload leaves the running endpoint as it is.
+    std::string logout_tls_cert_file;
+    std::string logout_tls_key_file;
+    std::shared_ptr<const TlsServerContext> logout_tls;
     // Ending sessions (session_tracker): the defaults of the PAM lines' session_* options, the bound,
     // and the libpq connection string file, read at load time into session_terminate_conninfo (set
     // exactly when the file is).

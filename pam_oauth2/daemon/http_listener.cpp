@@ -1,5 +1,7 @@
 #include "http_listener.hpp"
 
+#include "tls_server.hpp"
+
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -74,15 +76,57 @@ constexpr auto request_wait = std::chrono::milliseconds(1000);
 
 using Clock = std::chrono::steady_clock;
 
-// One request in progress: reading it, then writing the answer without blocking.
+// One request in progress: the TLS handshake (when served over TLS), reading the request, then
+// writing the answer, all without blocking.
 struct Connection {
     int fd = -1;
-    Clock::time_point answer_by;
+    Clock::time_point answer_by; // the handshake and the request both come by then
     Clock::time_point close_by;
     std::string request;
     std::string response; // empty while the request is read
     std::size_t sent = 0;
+    std::unique_ptr<TlsSession> tls; // null: plain HTTP
+    short events = POLLIN;           // what poll() waits for next
 };
+
+// What one read or write came to, over plain TCP or TLS alike.
+struct Moved {
+    TlsStep step;
+    std::size_t bytes = 0;
+};
+
+Moved receive(Connection& connection, char* buffer, std::size_t size)
+{
+    if (connection.tls) {
+        const auto got = connection.tls->read(buffer, size);
+        return {got.step, got.bytes};
+    }
+    const ssize_t got = recv(connection.fd, buffer, size, MSG_DONTWAIT);
+    if (got > 0) {
+        return {TlsStep::Done, static_cast<std::size_t>(got)};
+    }
+    const bool wait = got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+    return {wait ? TlsStep::WantRead : TlsStep::Ended};
+}
+
+Moved transmit(Connection& connection, const char* data, std::size_t size)
+{
+    if (connection.tls) {
+        const auto wrote = connection.tls->write(data, size);
+        return {wrote.step, wrote.bytes};
+    }
+    const ssize_t wrote = send(connection.fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (wrote > 0) {
+        return {TlsStep::Done, static_cast<std::size_t>(wrote)};
+    }
+    const bool wait = wrote < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+    return {wait ? TlsStep::WantWrite : TlsStep::Ended};
+}
+
+short poll_events(TlsStep step)
+{
+    return step == TlsStep::WantWrite ? POLLOUT : POLLIN;
+}
 
 // Reads what has come; true when the request is complete (or as long as it may be, or the peer is done).
 bool read_request(Connection& connection, const HttpHandler& handler, bool& whole)
@@ -90,11 +134,12 @@ bool read_request(Connection& connection, const HttpHandler& handler, bool& whol
     char buffer[4096];
     for (;;) {
         const std::size_t room = handler.max_request_bytes - connection.request.size();
-        const ssize_t got = recv(connection.fd, buffer, std::min(sizeof buffer, room), MSG_DONTWAIT);
-        if (got <= 0) {
-            return got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+        const Moved got = receive(connection, buffer, std::min(sizeof buffer, room));
+        if (got.step != TlsStep::Done) {
+            connection.events = poll_events(got.step);
+            return got.step == TlsStep::Ended;
         }
-        connection.request.append(buffer, static_cast<std::size_t>(got));
+        connection.request.append(buffer, got.bytes);
         whole = handler.complete(connection.request);
         if (whole || connection.request.size() >= handler.max_request_bytes) {
             return true;
@@ -106,17 +151,31 @@ bool read_request(Connection& connection, const HttpHandler& handler, bool& whol
 bool write_response(Connection& connection)
 {
     while (connection.sent < connection.response.size()) {
-        const ssize_t wrote = send(connection.fd, connection.response.data() + connection.sent,
-                                   connection.response.size() - connection.sent, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (wrote < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            return true;
+        const Moved wrote = transmit(connection, connection.response.data() + connection.sent,
+                                     connection.response.size() - connection.sent);
+        if (wrote.step != TlsStep::Done) {
+            connection.events = poll_events(wrote.step);
+            return wrote.step != TlsStep::Ended;
         }
-        if (wrote <= 0) {
-            return false;
-        }
-        connection.sent += static_cast<std::size_t>(wrote);
+        connection.sent += wrote.bytes;
+    }
+    if (connection.tls) {
+        connection.tls->close_notify();
     }
     return false;
+}
+
+// The TLS handshake, bounded by the request's own deadline; false when the connection is to be closed
+// (it failed, or did not finish in time: nothing is answered without TLS).
+bool shake_hands(Connection& connection, Clock::time_point now)
+{
+    const TlsStep step = connection.tls->handshake();
+    if (step == TlsStep::Done) {
+        connection.events = POLLIN;
+        return true;
+    }
+    connection.events = poll_events(step);
+    return step != TlsStep::Ended && now < connection.answer_by;
 }
 
 // One step of a connection after poll(); false when it is to be closed.
@@ -124,6 +183,15 @@ bool advance(Connection& connection, short events, Clock::time_point now, const 
 {
     if (now >= connection.close_by) {
         return false;
+    }
+    if (connection.tls && !connection.tls->established()) {
+        if (!shake_hands(connection, now)) {
+            return false;
+        }
+        if (!connection.tls->established()) {
+            return true;
+        }
+        events = POLLIN; // the request may have come with the handshake's last flight
     }
     if (connection.response.empty()) {
         bool whole = false;
@@ -139,12 +207,13 @@ bool advance(Connection& connection, short events, Clock::time_point now, const 
         if (connection.response.empty()) {
             return false;
         }
+        connection.events = POLLOUT;
     }
     return write_response(connection);
 }
 
 // Takes a new connection, making room by closing the oldest one still silent; none when full of answers.
-void accept_one(int listener, std::vector<Connection>& open)
+void accept_one(int listener, std::vector<Connection>& open, const TlsServerContext* tls)
 {
     const int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
@@ -163,7 +232,12 @@ void accept_one(int listener, std::vector<Connection>& open)
     }
     const auto now = Clock::now();
     try {
-        open.push_back(Connection{fd, now + request_wait, now + 2 * request_wait, {}, {}, 0});
+        Connection connection{fd, now + request_wait, now + 2 * request_wait, {}, {}, 0, nullptr, POLLIN};
+        if (tls != nullptr && !(connection.tls = TlsSession::start(*tls, fd))) {
+            close(fd);
+            return;
+        }
+        open.push_back(std::move(connection));
     } catch (...) {
         close(fd);
     }
@@ -183,7 +257,7 @@ int poll_timeout_ms(const std::vector<Connection>& open, Clock::time_point now)
 }
 
 // Serves every connection from one thread, none of them able to hold up the others.
-[[noreturn]] void serve(int listener, const HttpHandler& handler)
+[[noreturn]] void serve(int listener, const HttpHandler& handler, const TlsServerContext* tls)
 {
     std::vector<Connection> open; // in the order accepted
     std::vector<pollfd> watched;
@@ -191,8 +265,7 @@ int poll_timeout_ms(const std::vector<Connection>& open, Clock::time_point now)
         try {
             watched.assign(1, pollfd{listener, POLLIN, 0});
             for (const auto& connection : open) {
-                watched.push_back(
-                    pollfd{connection.fd, static_cast<short>(connection.response.empty() ? POLLIN : POLLOUT), 0});
+                watched.push_back(pollfd{connection.fd, connection.events, 0});
             }
             if (poll(watched.data(), watched.size(), poll_timeout_ms(open, Clock::now())) < 0 && errno != EINTR) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -212,7 +285,7 @@ int poll_timeout_ms(const std::vector<Connection>& open, Clock::time_point now)
             }
             open.resize(kept);
             if ((watched[0].revents & POLLIN) != 0) {
-                accept_one(listener, open);
+                accept_one(listener, open, tls);
             }
         } catch (...) { // out of memory: the connections are as they were, try again shortly
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -230,9 +303,11 @@ std::variant<int, std::string> bind_http_listener(const std::string& where, cons
     return bind_tcp(where, what);
 }
 
-void serve_http_listener(int listener, HttpHandler handler)
+void serve_http_listener(int listener, HttpHandler handler, std::shared_ptr<const TlsServerContext> tls)
 {
-    std::thread([listener, handler = std::move(handler)] { serve(listener, handler); }).detach();
+    std::thread([listener, handler = std::move(handler), tls = std::move(tls)] {
+        serve(listener, handler, tls.get());
+    }).detach();
 }
 
 } // namespace pam_oauth2

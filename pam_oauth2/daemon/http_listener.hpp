@@ -2,10 +2,13 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <variant>
 
 namespace pam_oauth2 {
+
+class TlsServerContext;
 
 // What one of the daemon's small HTTP endpoints (metrics, back-channel logout) does with a request.
 struct HttpHandler {
@@ -23,7 +26,9 @@ std::variant<int, std::string> bind_http_listener(const std::string& where, cons
 
 /// Serves `listener` from a thread of its own until the process ends: up to 32 connections at once
 /// (one more evicts the oldest still silent), none for more than 2 s, so a local user who connects and
-/// stays silent cannot stall the others.
-void serve_http_listener(int listener, HttpHandler handler);
+/// stays silent cannot stall the others. With `tls`, every connection is TLS: its handshake and its
+/// request must both come within the request's 1 s, and one that fails or stalls in the handshake is
+/// closed unanswered, holding up no other.
+void serve_http_listener(int listener, HttpHandler handler, std::shared_ptr<const TlsServerContext> tls = nullptr);
 
 } // namespace pam_oauth2

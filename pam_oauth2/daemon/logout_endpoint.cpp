@@ -121,7 +121,8 @@ std::string LogoutEndpoint::accept_token(const std::string& token)
 }
 
 std::optional<std::string> LogoutEndpoint::open(const std::string& where,
-                                                const std::shared_ptr<LogoutEndpoint>& endpoint)
+                                                const std::shared_ptr<LogoutEndpoint>& endpoint,
+                                                std::shared_ptr<const TlsServerContext> tls)
 {
     auto bound = bind_http_listener(where, "back-channel logout");
     if (auto* problem = std::get_if<std::string>(&bound)) {
@@ -138,7 +139,7 @@ std::optional<std::string> LogoutEndpoint::open(const std::string& where,
     handler.answer = [endpoint](const std::string& received, bool complete) {
         return endpoint->answer(received, complete);
     };
-    serve_http_listener(std::get<int>(bound), std::move(handler));
+    serve_http_listener(std::get<int>(bound), std::move(handler), std::move(tls));
     return std::nullopt;
 }
 

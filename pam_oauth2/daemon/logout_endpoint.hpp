@@ -15,6 +15,8 @@
 
 namespace pam_oauth2 {
 
+class TlsServerContext;
+
 // The OpenID Connect back-channel logout endpoint (Back-Channel Logout 1.0, section 2.5): POST with
 // Content-Type application/x-www-form-urlencoded and a body logout_token=JWT. A token that verifies
 // (core/logout_token), within the rate limit and never seen before, is answered 200 and reported
@@ -42,8 +44,10 @@ public:
     /// stopped or the wait ended first).
     std::string answer(const std::string& received, bool complete);
 
-    /// Serves `endpoint` on `where` (a loopback HOST:PORT) from a thread of its own.
-    static std::optional<std::string> open(const std::string& where, const std::shared_ptr<LogoutEndpoint>& endpoint);
+    /// Serves `endpoint` on `where` (a HOST:PORT, loopback unless `tls`) from a thread of its own,
+    /// over TLS when `tls` is set.
+    static std::optional<std::string> open(const std::string& where, const std::shared_ptr<LogoutEndpoint>& endpoint,
+                                           std::shared_ptr<const TlsServerContext> tls = nullptr);
 
 private:
     // A refusal: counted by `reason`, one log line, the response.

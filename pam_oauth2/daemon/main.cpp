@@ -3,6 +3,7 @@
 // fresh process throws away (warm connections, documents, verdicts) in memory.
 #include "daemon_config.hpp"
 #include "logger.hpp"
+#include "logout_tls.hpp"
 #include "server.hpp"
 
 #include <cstdio>
@@ -77,7 +78,14 @@ int run(int argc, char** argv)
         logger.log(3, "configuration error: " + *problem);
         return 1;
     }
-    const auto& config = std::get<pam_oauth2::DaemonConfig>(loaded);
+    auto& config = std::get<pam_oauth2::DaemonConfig>(loaded);
+    // Read now, before privileges drop; a reload does not read them again.
+    auto tls = pam_oauth2::load_logout_tls(config);
+    if (!tls.ok()) {
+        logger.log(3, "configuration error: " + config_path + ": " + tls.error());
+        return 1;
+    }
+    config.logout_tls = tls.value();
     if (check_only) {
         static_cast<void>(
             std::printf("%s: OK\n%s\n", config_path.c_str(), pam_oauth2::describe_daemon_config(config).c_str()));

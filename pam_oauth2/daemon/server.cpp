@@ -3,6 +3,7 @@
 #include "admission.hpp"
 #include "logout_endpoint.hpp"
 #include "metrics_endpoint.hpp"
+#include "url_policy.hpp"
 
 #include <grp.h>
 #include <pwd.h>
@@ -261,12 +262,18 @@ void serve_until_stopped(const sigset_t& signals, const std::string& config_path
     }
 }
 
-// The back-channel logout endpoint, when logout_listen is set: its policy is the configuration at
-// start (a reload does not rebind it). False with the problem logged when it cannot listen.
+// The back-channel logout endpoint, when logout_listen is set: its policy and its TLS are the
+// configuration at start (a reload does not rebind it nor read its certificate again). False with
+// the problem logged when it cannot listen.
 bool open_logout(const DaemonConfig& initial, BrokerService& service, Metrics& metrics, const Logger& logger)
 {
     if (initial.logout_listen.empty()) {
         return true;
+    }
+    if (!initial.logout_tls_cert_file.empty() && !initial.logout_tls) {
+        // Fail closed: never serve in clear text what was configured for TLS (maybe beyond loopback).
+        logger.log(LOG_ERR, "back-channel logout: logout_tls_cert_file is set but its TLS context was not loaded");
+        return false;
     }
     LogoutTokenPolicy policy;
     for (const auto& entry : initial.logout_issuers) {
@@ -289,9 +296,14 @@ bool open_logout(const DaemonConfig& initial, BrokerService& service, Metrics& m
             .count();
     };
     auto endpoint = std::make_shared<LogoutEndpoint>(std::move(policy), initial.logout_rate, std::move(with));
-    if (auto problem = LogoutEndpoint::open(initial.logout_listen, endpoint)) {
+    if (auto problem = LogoutEndpoint::open(initial.logout_listen, endpoint, initial.logout_tls)) {
         logger.log(LOG_ERR, *problem);
         return false;
+    }
+    const auto colon = initial.logout_listen.rfind(':');
+    if (!is_loopback_host(initial.logout_listen.substr(0, colon))) {
+        logger.log(LOG_WARNING, "back-channel logout listens beyond loopback on " + initial.logout_listen +
+                                    " (TLS): let only the identity provider or the reverse proxy reach it");
     }
     return true;
 }

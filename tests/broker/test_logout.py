@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import fixtures  # noqa: E402
 import pam_harness  # noqa: E402
 import redis_server  # noqa: E402
+import test_ca  # noqa: E402
 
 MODULE = DRIVER = DAEMON = None
 SUCCESS, AUTH_ERR = "PAM_SUCCESS", "PAM_AUTH_ERR"
@@ -38,11 +39,11 @@ CLIENT = "pg-logout"
 class LogoutProvider(fixtures.OidcProvider):
     """idp.js with its back-channel logout client pointing at `logout_uri`."""
 
-    def __init__(self, workspace, logout_uri):
+    def __init__(self, workspace, logout_uri, extra_env=None):
         self.workspace = workspace
         self.log_path = workspace.path("idp.log")
         self.log = open(self.log_path, "w")
-        env = dict(os.environ, PAM_OAUTH2_TEST_LOGOUT_URI=logout_uri)
+        env = dict(os.environ, PAM_OAUTH2_TEST_LOGOUT_URI=logout_uri, **(extra_env or {}))
         self.process = subprocess.Popen(
             ["node", os.path.join(fixtures.HERE, "idp", "idp.js"), "--cert", workspace.cert, "--key", workspace.key],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
@@ -324,6 +325,215 @@ class Limits(unittest.TestCase):
             self.assertIn("pam_oauth2d_logout_tokens_accepted_total 0", metrics(daemon))
         finally:
             daemon.stop()
+
+
+def tls_daemon_lines(idp, port, cert, key):
+    return [f"logout_listen = 127.0.0.1:{port}", f"logout_issuer = {idp.issuer} {CLIENT}", f"logout_ca_file = {WS.ca}",
+            f"logout_tls_cert_file = {cert}", f"logout_tls_key_file = {key}", "logout_rate = 1000"]
+
+
+def check_config(lines):
+    """(exit status, stderr) of pam_oauth2d --check-config on a file of `lines` (and allow_users)."""
+    directory = WS.path("conf-" + secrets.token_hex(4))
+    os.makedirs(directory)
+    path = os.path.join(directory, "pam_oauth2d.conf")
+    with open(path, "w") as f:
+        f.write(f"allow_users = root\nuser = nobody\nallow_hosts = {urllib.parse.urlsplit(IDP.issuer).netloc}\n"
+                + "\n".join(lines) + "\n")
+    os.chmod(path, 0o644)
+    done = subprocess.run([DAEMON, "--config", path, "--check-config"], capture_output=True, text=True, timeout=30)
+    return done.returncode, done.stderr
+
+
+class OverTls(unittest.TestCase):
+    """TLS on the logout endpoint: the provider posts over https (trusting the test CA through
+    NODE_EXTRA_CA_CERTS, as a site would add its own CA); plain HTTP to that port ends nothing; a
+    client that stalls in the handshake holds up no other logout."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = WS.path("tls-" + secrets.token_hex(4))
+        os.makedirs(cls.dir)
+        cls.cert, cls.key = test_ca.make_server_cert(cls.dir, WS.ca, name="logout")
+        os.chmod(cls.key, 0o600)
+        cls.port = pam_harness.free_port()
+        cls.idp = LogoutProvider(WS, f"https://127.0.0.1:{cls.port}/logout", {"NODE_EXTRA_CA_CERTS": WS.ca})
+        cls.tls = ssl.create_default_context(cafile=WS.ca)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.idp.stop()
+
+    def setUp(self):
+        metrics_port = pam_harness.free_port()
+        lines = [f"metrics = 127.0.0.1:{metrics_port}", *tls_daemon_lines(self.idp, self.port, self.cert, self.key)]
+        self.host = urllib.parse.urlsplit(self.idp.issuer).netloc
+        self.extra = "\n".join(lines) + "\n"
+        # Started as root, it drops to nobody: the key (root, 0600) is read before that.
+        self.daemon = pam_harness.Daemon(DAEMON, allow_hosts=self.host, extra=self.extra)
+        self.daemon.metrics_port = metrics_port
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("no logout listener: " + self.daemon.log())
+                time.sleep(0.05)
+
+    def tearDown(self):
+        print(self.daemon.log()[-4000:], file=sys.stderr)
+        self.daemon.stop()
+
+    def args(self):
+        return ["verify=userinfo", f"userinfo_url={self.idp.issuer}/me", f"ca_file={WS.ca}", "cache_ttl=300"]
+
+    def signed_in_and_cached(self, user):
+        """A token of `user`, logged in once, then revoked at the provider but still answered from memory."""
+        token = self.idp.mint(user)
+        auth, log = login(self.daemon, self.args(), user, token)
+        self.assertEqual(auth, SUCCESS, log)
+        self.idp.revoke(token)
+        asked = provider_requests(self.daemon)
+        self.assertEqual(login(self.daemon, self.args(), user, token)[0], SUCCESS)
+        self.assertEqual(provider_requests(self.daemon), asked)
+        return token
+
+    def logout_token(self, sub):
+        claims = {"iss": self.idp.issuer, "aud": CLIENT, "iat": int(time.time()), "jti": secrets.token_hex(8),
+                  "sub": sub, "events": {EVENT: {}}}
+        return self.idp.signed(claims)
+
+    def post_tls(self, body):
+        request = urllib.request.Request(f"https://127.0.0.1:{self.port}/logout", data=body, method="POST")
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        with urllib.request.urlopen(request, timeout=20, context=self.tls) as answer:
+            return answer.status, answer.read().decode()
+
+    def test_the_provider_posts_over_https_and_alices_verdict_is_dropped(self):
+        alice, bob = self.signed_in_and_cached("alice"), self.signed_in_and_cached("bob")
+        self.assertEqual(self.idp.end_sign_in("alice"), (200, ""))
+        self.assertEqual(metric(self.daemon, "pam_oauth2d_logout_tokens_accepted_total"), 1)
+        asked = provider_requests(self.daemon)  # the logout's own discovery and JWKS included
+        auth, log = login(self.daemon, self.args(), "alice", alice)
+        self.assertEqual(auth, AUTH_ERR, log)
+        self.assertEqual(provider_requests(self.daemon), asked + 1)  # asked the provider again
+        self.assertEqual(login(self.daemon, self.args(), "bob", bob)[0], SUCCESS)  # still from memory
+        self.assertEqual(provider_requests(self.daemon), asked + 1)
+
+    def test_plain_http_to_the_tls_port_fails_and_ends_nothing(self):
+        alice = self.signed_in_and_cached("alice")
+        body = urllib.parse.urlencode({"logout_token": self.logout_token("id-alice")}).encode()
+        request = (b"POST /logout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                   b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as plain:
+            plain.sendall(request)
+            answer = b""
+            try:
+                while chunk := plain.recv(4096):
+                    answer += chunk
+            except ConnectionResetError:
+                pass
+        self.assertNotIn(b"HTTP/", answer)
+        self.assertEqual(metric(self.daemon, "pam_oauth2d_logout_tokens_accepted_total"), 0)
+        asked = provider_requests(self.daemon)
+        self.assertEqual(login(self.daemon, self.args(), "alice", alice)[0], SUCCESS)  # nothing ended
+        self.assertEqual(provider_requests(self.daemon), asked)
+        # The very same token over TLS is accepted: only the transport was refused.
+        self.assertEqual(self.post_tls(body), (200, ""))
+        self.assertEqual(login(self.daemon, self.args(), "alice", alice)[0], AUTH_ERR)
+        self.assertNotIn(body.decode().split("=", 1)[1], self.daemon.log())
+
+    def test_a_client_stalled_in_the_handshake_holds_up_no_other_logout(self):
+        bob = self.signed_in_and_cached("bob")
+        self.assertEqual(self.idp.end_sign_in("dave"), (200, ""))  # the issuer's keys fetched beforehand
+        silent = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        half = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        opened = time.monotonic()
+        half.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # a ClientHello that stops short
+        time.sleep(0.1)  # both accepted, both stalled
+        started = time.monotonic()
+        self.assertEqual(self.idp.end_sign_in("bob"), (200, ""))
+        served = time.monotonic() - started
+        # Served while both stalled clients were still connected, not after their deadline.
+        for stalled in (silent, half):
+            stalled.setblocking(False)
+            with self.assertRaises(BlockingIOError, msg=f"served after {served:.2f} s"):
+                stalled.recv(1)
+        self.assertEqual(login(self.daemon, self.args(), "bob", bob)[0], AUTH_ERR)
+        # Each is closed unanswered once the request's 1 s is up.
+        for stalled in (silent, half):
+            stalled.settimeout(5)
+            self.assertEqual(stalled.recv(4096)[:1] in (b"", b"\x15"), True)
+            stalled.close()
+        self.assertLess(time.monotonic() - opened, 4)
+
+    def test_a_reload_keeps_the_endpoint_and_its_certificate(self):
+        carol = self.signed_in_and_cached("carol")
+        # Running as nobody, the daemon could not read the root-only key again: a reload keeps it.
+        self.daemon.reload("root", self.host, self.extra)
+        self.assertEqual(self.idp.end_sign_in("carol"), (200, ""))
+        self.assertEqual(login(self.daemon, self.args(), "carol", carol)[0], AUTH_ERR)
+
+
+class TlsConfiguration(unittest.TestCase):
+    """The TLS keys go together, the key is a secret file, and only TLS opens the endpoint beyond loopback."""
+
+    def setUp(self):
+        self.dir = WS.path("tls-conf-" + secrets.token_hex(4))
+        os.makedirs(self.dir)
+        self.cert, self.key = test_ca.make_server_cert(self.dir, WS.ca, name="logout")
+        os.chmod(self.key, 0o600)
+        self.port = pam_harness.free_port()
+
+    def lines(self, listen="127.0.0.1", cert=None, key=None):
+        return [f"logout_listen = {listen}:{self.port}", f"logout_issuer = {IDP.issuer} {CLIENT}",
+                *([f"logout_tls_cert_file = {cert}"] if cert else []), *([f"logout_tls_key_file = {key}"] if key else [])]
+
+    def test_a_certificate_without_its_key_refuses_the_start(self):
+        status, err = check_config(self.lines(cert=self.cert))
+        self.assertEqual(status, 1, err)
+        self.assertIn("logout_tls_cert_file and logout_tls_key_file go together", err)
+        # The daemon itself refuses to start, the same way.
+        directory = WS.path("start-" + secrets.token_hex(4))
+        os.makedirs(directory)
+        path = os.path.join(directory, "pam_oauth2d.conf")
+        with open(path, "w") as f:
+            f.write(f"allow_users = root\nuser = nobody\nsocket = {directory}/broker.sock\n"
+                    f"allow_hosts = {urllib.parse.urlsplit(IDP.issuer).netloc}\n" + "\n".join(self.lines(cert=self.cert)) + "\n")
+        os.chmod(path, 0o644)
+        done = subprocess.run([DAEMON, "--config", path], capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertIn("configuration error", done.stderr)
+        self.assertFalse(os.path.exists(f"{directory}/broker.sock"))
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+
+    def test_the_key_must_be_private_and_match(self):
+        self.assertEqual(check_config(self.lines(cert=self.cert, key=self.key))[0], 0)
+        os.chmod(self.key, 0o640)
+        status, err = check_config(self.lines(cert=self.cert, key=self.key))
+        self.assertEqual(status, 1, err)
+        self.assertIn("must not be readable by group or others", err)
+        os.chmod(self.key, 0o600)
+        status, err = check_config(self.lines(cert=self.cert, key=WS.key))  # the provider's key
+        self.assertEqual(status, 1, err)
+        self.assertIn("is not the certificate's private key", err)
+        with open(self.key) as f:
+            self.assertNotIn(f.read().splitlines()[1], err)
+        status, err = check_config(self.lines(cert=self.key, key=self.key))
+        self.assertEqual(status, 1, err)
+        self.assertIn("holds no PEM certificate", err)
+
+    def test_beyond_loopback_only_with_tls(self):
+        status, err = check_config(self.lines(listen="0.0.0.0"))
+        self.assertEqual(status, 1, err)
+        self.assertIn("logout_listen must be a loopback HOST:PORT unless logout_tls_cert_file", err)
+        self.assertEqual(check_config(self.lines(listen="0.0.0.0", cert=self.cert, key=self.key))[0], 0)
+        status, err = check_config([f"logout_tls_cert_file = {self.cert}", f"logout_tls_key_file = {self.key}"])
+        self.assertEqual(status, 1, err)
+        self.assertIn("need logout_listen", err)
 
 
 if __name__ == "__main__":
