@@ -88,9 +88,7 @@ Recheck ProviderRechecker::recheck(const TrackedSession& session)
     }
     switch (decision.outcome) {
     case Outcome::Granted: return Recheck{Recheck::Valid, decision.reason};
-    case Outcome::Denied:
-        store.drop_verdicts(system_now());
-        return Recheck{Recheck::Refused, decision.reason};
+    case Outcome::Denied: store.drop_verdicts(system_now()); return Recheck{Recheck::Refused, decision.reason};
     default:
         // The provider down or slow, or a fault of ours: neither says the token is no longer good.
         return Recheck{Recheck::Unavailable, decision.reason.empty() ? "no answer" : decision.reason};
