@@ -322,16 +322,17 @@ void SessionTracker::settle_recheck(const TrackedSession& session, const Recheck
     const std::lock_guard<std::mutex> lock(mutex_);
     if (result.status == Recheck::Unavailable) {
         // Fail closed holds for logins; an open session is kept, or an outage would end every
-        // session of a fleet at once. Counted, and logged once per change of problem.
+        // session of a fleet at once. Counted; logged when re-checks start failing (the reason
+        // varies from one request to the next, timings included) and when they work again.
         metrics_.recheck_unavailable();
-        if (result.reason != last_recheck_problem_) {
+        if (!recheck_failing_) {
             logger_.log(LOG_WARNING, "cannot re-check the tokens of tracked sessions: " + result.reason +
-                                         " (the sessions are kept; logged again when the problem changes)");
-            last_recheck_problem_ = result.reason;
+                                         " (the sessions are kept; logged again when re-checks work again)");
+            recheck_failing_ = true;
         }
-    } else if (!last_recheck_problem_.empty()) {
+    } else if (recheck_failing_) {
         logger_.log(LOG_NOTICE, "re-checking the tokens of tracked sessions works again");
-        last_recheck_problem_.clear();
+        recheck_failing_ = false;
     }
     const auto found = sessions_.find(session.pid);
     if (found == sessions_.end() || found->second.recheck != session.recheck) {

@@ -136,7 +136,7 @@ private:
     std::shared_ptr<SessionEnder> ender_;
     AuditSink* audit_ = nullptr;
     SessionRechecker* rechecker_ = nullptr;
-    std::string last_recheck_problem_; // one line per change while the provider cannot answer
+    bool recheck_failing_ = false; // one line when re-checks start failing, one when they work again
     // Failures: one line per change of problem, and the next attempt after a growing pause.
     std::string last_problem_;
     long long retry_at_ = 0;
