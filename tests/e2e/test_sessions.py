@@ -485,6 +485,20 @@ class Rechecks(SessionCase):
         self.assertTrue(alive(alice.pid))
         self.assertNotIn("reason=revoked", self.daemon.log())
 
+    def test_jwt_logins_are_not_rechecked_and_a_jwt_only_line_may_not_ask(self):
+        self.daemon.stop()
+        self.daemon = SessionsDaemon(f"session_terminate_conninfo_file = {good_conninfo()}\nsession_recheck = 5\n")
+        PAM.write(WS.module, line_args(self.daemon))  # verify=jwt: the daemon's default does not apply
+        alice = self.hold("alice", jwt("alice", 600))
+        self.assertEqual(self.daemon.metric("pam_oauth2d_sessions_tracked"), 0)
+        PAM.write(WS.module, line_args(self.daemon, "session_recheck=5"))
+        code, out, err, _ = fixtures.psql(PG.port, "bob", jwt("bob", 600), "select current_user")
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("option session_recheck needs verify=userinfo or verify=introspect", self.daemon.log())
+        time.sleep(self.RECHECK + 1)
+        self.assertTrue(alive(alice.pid))
+        self.assertEqual(self.daemon.metric("pam_oauth2d_sessions_rechecked_total"), 0)
+
 if __name__ == "__main__":
     if os.geteuid() != 0:
         sys.exit("these tests need root: they write /etc/pam.d/<service> and run PostgreSQL as postgres")
