@@ -133,10 +133,10 @@ private:
     pid_t cursor_ = 0; // where the next /proc pass starts
     std::size_t capacity_ = 4096;
     bool full_logged_ = false;
+    bool recheck_failing_ = false; // one line when re-checks start failing, one when they work again
     std::shared_ptr<SessionEnder> ender_;
     AuditSink* audit_ = nullptr;
     SessionRechecker* rechecker_ = nullptr;
-    bool recheck_failing_ = false; // one line when re-checks start failing, one when they work again
     // Failures: one line per change of problem, and the next attempt after a growing pause.
     std::string last_problem_;
     long long retry_at_ = 0;
