@@ -76,7 +76,16 @@ Recheck ProviderRechecker::recheck(const TrackedSession& session)
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(configuration.settings.http.timeout_ms);
     const VerdictBypass store(store_);
-    const Logger quiet([](int, const std::string&) {}, false); // the outcome is logged by the tracker
+    // Only the debug lines of a line with `debug` pass: the outcome is the tracker's one line, and a
+    // provider outage must not write a line per session per interval.
+    const std::string prefix = "session re-check pid=" + std::to_string(session.pid) + ": ";
+    const Logger quiet(
+        [this, &prefix](int priority, const std::string& line) {
+            if (priority == LOG_DEBUG) {
+                logger_.log(priority, prefix + line);
+            }
+        },
+        configuration.settings.log.debug);
     Decision decision;
     try {
         decision = decide_login(material.user, material.token, configuration, gate_.factory(deadline, waiting_()),
