@@ -356,6 +356,25 @@ template <auto... Path> std::string show_optional_integer(const Settings& settin
     return value ? std::to_string(*value) : "";
 }
 
+// 0 (off) or min_recheck_seconds to max_recheck_seconds: a shorter interval would have the daemon
+// ask the provider about every tracked session several times a second.
+Problem set_recheck_seconds(Settings& settings, Value value)
+{
+    if (auto problem = need_value(value)) {
+        return problem;
+    }
+    long parsed = 0;
+    const auto* end = value->data() + value->size();
+    const auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+    if (ec != std::errc() || ptr != end || parsed < 0 || (parsed > 0 && parsed < min_recheck_seconds) ||
+        parsed > max_recheck_seconds) {
+        return "must be 0 (off) or a whole number from " + std::to_string(min_recheck_seconds) + " to " +
+               std::to_string(max_recheck_seconds);
+    }
+    settings.sessions.recheck_seconds = parsed;
+    return std::nullopt;
+}
+
 // --- the table ----------------------------------------------------------------------------------------
 
 // How an option's value is read and shown: one of the kinds above, bound to its settings field.
@@ -478,6 +497,10 @@ constexpr OptionSpec options[] = {
            "seconds after the login the session is ended, whatever the token; 0: never; unset: pam_oauth2d's"),
     option("session_end_on_logout", session_ending, optional_flag<&S::sessions, &O::end_on_logout>,
            "pam_oauth2d ends the session on the provider's back-channel logout; unset: pam_oauth2d's default"),
+    option("session_recheck", session_ending,
+           Kind{&set_recheck_seconds, &show_optional_integer<&S::sessions, &O::recheck_seconds>},
+           "seconds between pam_oauth2d's re-checks of an opaque token at the provider; 0: never; unset: "
+           "pam_oauth2d's"),
 };
 
 } // namespace

@@ -123,10 +123,19 @@ struct SessionSettings {
     std::optional<long> grace_seconds;   // seconds after exp
     std::optional<long> max_age_seconds; // end it this long after the login whatever the token; 0: never
     std::optional<bool> end_on_logout;   // end it when the provider says the sign-in is over
+    std::optional<long> recheck_seconds; // ask the provider about an opaque token this often; 0: never
 
     /// Whether any value is set on the line.
-    [[nodiscard]] bool any() const { return end_at_expiry || grace_seconds || max_age_seconds || end_on_logout; }
+    [[nodiscard]] bool any() const
+    {
+        return end_at_expiry || grace_seconds || max_age_seconds || end_on_logout || recheck_seconds;
+    }
 };
+
+/// session_recheck: 0 (off) or from the minimum to the maximum. Every tracked session costs one
+/// provider request per interval, so an interval shorter than this is refused as a mistake.
+constexpr long min_recheck_seconds = 5;
+constexpr long max_recheck_seconds = 86400;
 
 // The effective configuration of one module invocation. Each concern is a value type handed only to
 // the code that needs it; the defaults here are the documented defaults (option_table.cpp lists them).

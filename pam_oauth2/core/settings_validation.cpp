@@ -4,6 +4,7 @@
 #include "jws.hpp"
 #include "url_policy.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -143,6 +144,19 @@ Problem check_audit(const Settings& settings)
     return std::nullopt;
 }
 
+// A JWT's signature and claims never change, so asking again proves nothing the expiry policy does
+// not: a line that can grant only JWTs and asks for re-checks would promise revocation it cannot see.
+Problem check_recheck(const Settings& settings)
+{
+    const bool only_jwt = std::all_of(settings.verify.begin(), settings.verify.end(),
+                                      [](VerifyMethod method) { return method == VerifyMethod::Jwt; });
+    if (only_jwt && settings.sessions.recheck_seconds.value_or(0) > 0) {
+        return ConfigError{"option session_recheck needs verify=userinfo or verify=introspect (a JWT cannot be "
+                           "asked about again: use session_end_at_expiry, or introspect for revocation)"};
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 std::optional<ConfigError> check_secret_endpoints(const Settings& settings,
@@ -183,6 +197,9 @@ std::optional<ConfigError> validate_settings(const Settings& settings, bool jwt_
         return problem;
     }
     if (auto problem = check_users(settings)) {
+        return problem;
+    }
+    if (auto problem = check_recheck(settings)) {
         return problem;
     }
     return check_audit(settings);

@@ -173,6 +173,27 @@ std::shared_ptr<SessionEnder> session_ender(const DaemonConfig& config)
     return std::make_shared<PostgresTerminator>(SecureString(config.session_terminate_conninfo->view()));
 }
 
+// The one copy of the token the daemon keeps beyond a login: only for a granted opaque token
+// (userinfo, introspect) whose policy re-checks it, and only while its session is tracked.
+std::shared_ptr<RecheckMaterial> keep_for_recheck(const Decision& decision, std::string_view user,
+                                                  const SecureString& token,
+                                                  const std::shared_ptr<const Configuration>& configuration,
+                                                  const DaemonConfig& daemon)
+{
+    if (decision.outcome != Outcome::Granted || decision.method == "jwt" || decision.method.empty()) {
+        return nullptr;
+    }
+    const auto& line = configuration->settings.sessions.recheck_seconds;
+    if (line.value_or(daemon.session_recheck) <= 0) {
+        return nullptr;
+    }
+    auto material = std::make_shared<RecheckMaterial>();
+    material->token = SecureString(token.view());
+    material->user = std::string(user);
+    material->configuration = configuration;
+    return material;
+}
+
 } // namespace
 
 BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const Logger& logger)
@@ -186,6 +207,7 @@ BrokerService::BrokerService(const DaemonConfig& config, Metrics& metrics, const
     metrics_.signed_out_verdicts = [this] { return store_view_.dropped(); };
     store_view_.consult_fleet(!config.logout_issuers.empty());
     sessions_.set_audit(&audit_); // "session_ended" events; audit_ outlives the tracker (declared first)
+    sessions_.set_rechecker(&rechecker_);
     sessions_.configure(static_cast<std::size_t>(config.max_tracked_sessions), session_ender(config));
 }
 
@@ -334,23 +356,29 @@ void BrokerService::serve_verify(int fd, const Request& request, const Configura
     }
     const auto& configuration = std::get<std::shared_ptr<const Configuration>>(loaded.loaded);
     LoginDependencies dependencies = login_dependencies(request);
+    std::shared_ptr<RecheckMaterial> recheck;
     dependencies.decide = [&](std::string_view user, const SecureString& token, const Configuration&,
                               const Logger& logger) {
-        return decide(request, user, token, configuration, loaded.identity, daemon, logger);
+        Decision decision = decide(request, user, token, configuration, loaded.identity, daemon, logger);
+        recheck = keep_for_recheck(decision, user, token, configuration, daemon);
+        return decision;
     };
     const LoginResult result = login(*configuration, login_request, dependencies);
     audit_login(request, result, &configuration->settings.audit);
-    track_session(request, result, configuration->settings, daemon);
+    track_session(request, result, configuration->settings, daemon, std::move(recheck));
     answer(fd, broker_verdict, result);
 }
 
 void BrokerService::track_session(const Request& request, const LoginResult& result, const Settings& settings,
-                                  const DaemonConfig& daemon)
+                                  const DaemonConfig& daemon, std::shared_ptr<const RecheckMaterial> recheck)
 {
     if (!result.verdict.granted || !result.identity || result.record.user.empty()) {
         return;
     }
-    const SessionPolicy policy = resolve_session_policy(settings.sessions, daemon);
+    SessionPolicy policy = resolve_session_policy(settings.sessions, daemon);
+    if (!recheck) {
+        policy.recheck_seconds = 0; // a JWT's login: its signature does not change (docs/sessions.md)
+    }
     if (!policy.any()) {
         return;
     }
@@ -371,12 +399,14 @@ void BrokerService::track_session(const Request& request, const LoginResult& res
     session.identity = *result.identity;
     session.policy = policy;
     session.logged_in_at = system_now();
+    session.recheck = std::move(recheck);
     if (sessions_.track(std::move(session))) {
         logger_.log(LOG_INFO, request.prefix +
                                   "session tracked (end_at_expiry=" + (policy.end_at_expiry ? "on" : "off") +
                                   " grace=" + std::to_string(policy.grace_seconds) +
                                   " max_age=" + std::to_string(policy.max_age_seconds) +
-                                  " end_on_logout=" + (policy.end_on_logout ? "on" : "off") + ")");
+                                  " end_on_logout=" + (policy.end_on_logout ? "on" : "off") +
+                                  " recheck=" + std::to_string(policy.recheck_seconds) + ")");
     }
 }
 

@@ -13,6 +13,7 @@
 #include "metrics.hpp"
 #include "provider_gate.hpp"
 #include "refusal_log.hpp"
+#include "session_recheck.hpp"
 #include "session_tracker.hpp"
 #include "shared_store.hpp"
 #include "signed_out.hpp"
@@ -83,9 +84,10 @@ private:
     /// Refuses (answers, counts, logs at most one line per service per interval) a request of a
     /// service that already holds max_logins_per_service threads.
     void refuse_over_share(int fd, const ucred& peer, const std::string& who, const std::string& service, long share);
-    /// Tracks the session a granted login opens when its policy asks for it.
+    /// Tracks the session a granted login opens when its policy asks for it; `recheck` is the token
+    /// kept for session_recheck (null when the login did not keep it).
     void track_session(const Request& request, const LoginResult& result, const Settings& settings,
-                       const DaemonConfig& daemon);
+                       const DaemonConfig& daemon, std::shared_ptr<const RecheckMaterial> recheck);
     /// The end of every login: the line login() wrote, counted and sent as the `reply` frame.
     void answer(int fd, uint8_t reply, const LoginResult& result);
     /// The login's audit event, with the peer's pid; `line` is the module line's audit option (null
@@ -108,6 +110,8 @@ private:
     ConfigurationCache configurations_;
     Admission services_; // threads held per PAM service
     DaemonAudit audit_{logger_, metrics_};
+    // Declared before the tracker, whose thread uses it until the tracker is gone.
+    ProviderRechecker rechecker_{gate_, store_view_, [this] { return provider_waiting(*config()); }, logger_};
     SessionTracker sessions_{metrics_, logger_};
 };
 

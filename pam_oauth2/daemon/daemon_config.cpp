@@ -7,6 +7,7 @@
 #include "redis_endpoint.hpp"
 #include "secure_string.hpp"
 #include "session_terminator.hpp"
+#include "settings.hpp"
 #include "shared_cache_setup.hpp"
 #include "text.hpp"
 #include "url_policy.hpp"
@@ -90,6 +91,21 @@ std::pair<std::string, std::string> split_host_entry(const std::string& entry)
 template <long C::*Field, long Minimum, long Maximum> Problem set_long(C& config, std::string_view value)
 {
     return set_number(config.*Field, value, Minimum, Maximum);
+}
+
+// The PAM line's rule (core/option_table.cpp): 0, or no shorter than min_recheck_seconds.
+Problem set_recheck(C& config, std::string_view value)
+{
+    long parsed = 0;
+    if (auto problem = set_number(parsed, value, 0, max_recheck_seconds)) {
+        return problem;
+    }
+    if (parsed > 0 && parsed < min_recheck_seconds) {
+        return "must be 0 (off) or a whole number from " + std::to_string(min_recheck_seconds) + " to " +
+               std::to_string(max_recheck_seconds);
+    }
+    config.session_recheck = parsed;
+    return std::nullopt;
 }
 
 template <long C::*Field> std::string show_long(const C& config)
@@ -498,6 +514,10 @@ constexpr DaemonOptionSpec daemon_options[] = {
      "end a tracked session on the provider's back-channel logout, for PAM lines that do "
      "not say",
      false, &set_flag<&C::session_end_on_logout>, &show_flag<&C::session_end_on_logout>},
+    {"session_recheck",
+     "seconds between re-checks of a tracked session's opaque token at the provider (0: never), for PAM "
+     "lines that do not say",
+     false, &set_recheck, &show_long<&C::session_recheck>},
     {"max_tracked_sessions", "sessions tracked at most; a login over it is not tracked (logged, counted)", false,
      &set_long<&C::max_tracked_sessions, 1, 1000000>, &show_long<&C::max_tracked_sessions>},
     {"session_terminate_conninfo_file",

@@ -84,6 +84,7 @@ struct DaemonConfig {
     long session_grace = 30;
     long session_max_age = 0;
     bool session_end_on_logout = false;
+    long session_recheck = 0; // seconds between re-checks of an opaque token; 0: never
     long max_tracked_sessions = 4096;
     std::string session_terminate_conninfo_file;
     std::shared_ptr<const SecureString> session_terminate_conninfo;

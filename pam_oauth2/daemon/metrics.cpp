@@ -82,7 +82,7 @@ std::string Metrics::sessions_text() const
                       "pam_oauth2d_sessions_tracked " +
                       std::to_string(sessions_tracked_.load()) + "\n";
     out += "# HELP pam_oauth2d_sessions_ended_total Sessions ended through PostgreSQL, by reason (expiry, "
-           "max_age, logout).\n"
+           "max_age, logout, revoked).\n"
            "# TYPE pam_oauth2d_sessions_ended_total counter\n";
     for (const auto& [reason, count] : sessions_ended_) {
         out += "pam_oauth2d_sessions_ended_total{reason=\"" + reason + "\"} " + std::to_string(count) + "\n";
@@ -103,6 +103,16 @@ std::string Metrics::sessions_text() const
            "# TYPE pam_oauth2d_session_termination_failures_total counter\n"
            "pam_oauth2d_session_termination_failures_total " +
            std::to_string(termination_failures_.load()) + "\n";
+    out += "# HELP pam_oauth2d_sessions_rechecked_total Tokens of tracked sessions asked about again "
+           "(session_recheck), whatever the answer.\n"
+           "# TYPE pam_oauth2d_sessions_rechecked_total counter\n"
+           "pam_oauth2d_sessions_rechecked_total " +
+           std::to_string(sessions_rechecked_.load()) + "\n";
+    out += "# HELP pam_oauth2d_recheck_unavailable_total Re-checks the provider did not answer (down, slow, "
+           "5xx): the session was kept.\n"
+           "# TYPE pam_oauth2d_recheck_unavailable_total counter\n"
+           "pam_oauth2d_recheck_unavailable_total " +
+           std::to_string(recheck_unavailable_.load()) + "\n";
     return out;
 }
 

@@ -49,6 +49,9 @@ public:
     void session_ended(const std::string& reason);
     void session_forgotten(const std::string& why);
     void session_termination_failed() { termination_failures_.fetch_add(1, std::memory_order_relaxed); }
+    // session_recheck: tokens asked about again, and the times the provider could not answer.
+    void session_rechecked() { sessions_rechecked_.fetch_add(1, std::memory_order_relaxed); }
+    void recheck_unavailable() { recheck_unavailable_.fetch_add(1, std::memory_order_relaxed); }
     std::atomic<long> connections{0}; // being served now
     std::atomic<long> in_flight{0};   // verifications running now (the queue behind them waits on these)
 
@@ -91,6 +94,8 @@ private:
     std::map<std::string, unsigned long long> sessions_forgotten_;
     std::atomic<long> sessions_tracked_{0};
     std::atomic<unsigned long long> sessions_untracked_{0};
+    std::atomic<unsigned long long> sessions_rechecked_{0};
+    std::atomic<unsigned long long> recheck_unavailable_{0};
     std::atomic<unsigned long long> termination_failures_{0};
 };
 

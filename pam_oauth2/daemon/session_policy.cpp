@@ -12,6 +12,7 @@ SessionPolicy resolve_session_policy(const SessionSettings& line, const DaemonCo
     policy.grace_seconds = line.grace_seconds.value_or(daemon.session_grace);
     policy.max_age_seconds = line.max_age_seconds.value_or(daemon.session_max_age);
     policy.end_on_logout = line.end_on_logout.value_or(daemon.session_end_on_logout);
+    policy.recheck_seconds = line.recheck_seconds.value_or(daemon.session_recheck);
     return policy;
 }
 
@@ -21,6 +22,7 @@ const char* end_reason_name(EndReason reason) noexcept
     case EndReason::Expiry: return "expiry";
     case EndReason::MaxAge: return "max_age";
     case EndReason::Logout: return "logout";
+    case EndReason::Revoked: return "revoked";
     }
     return "expiry";
 }

@@ -14,18 +14,22 @@ struct SessionPolicy {
     long grace_seconds = 0;
     long max_age_seconds = 0; // 0: no maximum age
     bool end_on_logout = false;
+    long recheck_seconds = 0; // 0: the token is not asked about again (and always 0 for a JWT's login)
 
     /// Whether the policy asks for anything, so that the login is tracked at all.
-    [[nodiscard]] bool any() const { return end_at_expiry || max_age_seconds > 0 || end_on_logout; }
+    [[nodiscard]] bool any() const
+    {
+        return end_at_expiry || max_age_seconds > 0 || end_on_logout || recheck_seconds > 0;
+    }
 };
 
 /// The line's values over the daemon's defaults.
 SessionPolicy resolve_session_policy(const SessionSettings& line, const DaemonConfig& daemon);
 
 // Why a session is ended; the metric's reason label and the log word.
-enum class EndReason { Expiry, MaxAge, Logout };
+enum class EndReason { Expiry, MaxAge, Logout, Revoked };
 
-/// "expiry", "max_age", "logout".
+/// "expiry", "max_age", "logout", "revoked".
 const char* end_reason_name(EndReason reason) noexcept;
 
 // The moment a tracked session is due and why.

@@ -77,9 +77,19 @@ void SessionTracker::set_audit(AuditSink* audit)
     audit_ = audit;
 }
 
+void SessionTracker::set_rechecker(SessionRechecker* rechecker)
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    rechecker_ = rechecker;
+}
+
 bool SessionTracker::track(TrackedSession session)
 {
     session.deadline = session_deadline(session.policy, session.logged_in_at, session.identity.expires_at);
+    if (session.policy.recheck_seconds <= 0) {
+        session.recheck.reset(); // a token that is never asked about again is not kept
+    }
+    session.recheck_at = session.logged_in_at + session.policy.recheck_seconds;
     {
         const std::lock_guard<std::mutex> lock(mutex_);
         const bool known = sessions_.count(session.pid) != 0;
@@ -126,6 +136,7 @@ void SessionTracker::tick()
     const std::lock_guard<std::mutex> running(run_mutex_);
     const long long now = now_();
     forget_exited();
+    recheck_due(now);
     end_due(now);
 }
 
@@ -274,6 +285,67 @@ void SessionTracker::audit_ended(const TrackedSession& session, long long now)
     event.peer_pid = session.pid;
     event.identity = session.identity;
     audit->write(event);
+}
+
+// Asks the provider about the most overdue tokens, one at a time on this thread: the provider gate
+// bounds each request by the configuration's timeout and its breaker makes a failing host fail fast.
+void SessionTracker::recheck_due(long long now)
+{
+    std::vector<TrackedSession> due;
+    SessionRechecker* rechecker = nullptr;
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        rechecker = rechecker_;
+        if (rechecker == nullptr) {
+            return;
+        }
+        std::vector<std::pair<long long, pid_t>> overdue;
+        for (const auto& [pid, session] : sessions_) {
+            if (session.recheck && !session.ending && session.recheck_at <= now) {
+                overdue.emplace_back(session.recheck_at, pid);
+            }
+        }
+        const auto count = std::min(overdue.size(), rechecks_per_tick);
+        std::partial_sort(overdue.begin(), overdue.begin() + static_cast<std::ptrdiff_t>(count), overdue.end());
+        for (std::size_t i = 0; i < count; ++i) {
+            due.push_back(sessions_.at(overdue[i].second));
+        }
+    }
+    for (const auto& session : due) {
+        settle_recheck(session, rechecker->recheck(session), now);
+    }
+}
+
+void SessionTracker::settle_recheck(const TrackedSession& session, const Recheck& result, long long now)
+{
+    metrics_.session_rechecked();
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (result.status == Recheck::Unavailable) {
+        // Fail closed holds for logins; an open session is kept, or an outage would end every
+        // session of a fleet at once. Counted; logged when re-checks start failing (the reason
+        // varies from one request to the next, timings included) and when they work again.
+        metrics_.recheck_unavailable();
+        if (!recheck_failing_) {
+            logger_.log(LOG_WARNING, "cannot re-check the tokens of tracked sessions: " + result.reason +
+                                         " (the sessions are kept; logged again when re-checks work again)");
+            recheck_failing_ = true;
+        }
+    } else if (recheck_failing_) {
+        logger_.log(LOG_NOTICE, "re-checking the tokens of tracked sessions works again");
+        recheck_failing_ = false;
+    }
+    const auto found = sessions_.find(session.pid);
+    if (found == sessions_.end() || found->second.recheck != session.recheck) {
+        return; // ended, forgotten or replaced meanwhile
+    }
+    TrackedSession& tracked = found->second;
+    tracked.recheck_at = now + tracked.policy.recheck_seconds;
+    if (result.status == Recheck::Refused) {
+        tracked.ending = EndReason::Revoked;
+        tracked.recheck.reset(); // nothing asks about the token again: let it be wiped now
+        logger_.log(LOG_NOTICE, "the provider refused the token of the session of " + describe(session) +
+                                    " on re-check (" + result.reason + "): ending it");
+    }
 }
 
 void SessionTracker::publish_size()

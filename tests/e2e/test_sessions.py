@@ -394,6 +394,111 @@ class Failures(SessionCase):
         self.assertLess(time.monotonic() - started, 3)
 
 
+
+class Rechecks(SessionCase):
+    """session_recheck on an introspect line: an opaque token revoked at the provider (RFC 7009) ends
+    its session within the interval and its cached verdict is dropped; a provider that cannot answer
+    keeps the session, counted."""
+
+    RECHECK = 5  # the shortest interval session_recheck accepts
+
+    def setUp(self):
+        # The daemon reads the introspection client's secret from a conf= file bound to the peer.
+        self.daemon_extra = f"conf_dirs = {WS.dir}\nconf_users = {WS.dir}/ root, {fixtures.SERVICE_USER}\n"
+        super().setUp()
+        self.conf = WS.write_conf("recheck.conf", f"introspection_url = {IDP.introspection_url}\n"
+                                  f"issuer = {IDP.issuer}\nclient_id = pg-introspect\n"
+                                  "client_secret = pg-introspect-secret\n", group=fixtures.DAEMON_GROUP)
+
+    def introspect_args(self, *policy):
+        # cache_ttl=60: without the drop, a new login with a revoked token would be granted from it.
+        return ["log=stderr", f"broker={self.daemon.socket}", "broker_fallback=deny", "verify=introspect",
+                f"conf={self.conf}", "allow_any_audience", "require_claim=client_id:psql", f"ca_file={WS.ca}",
+                "timeout=2", "cache_ttl=60", *policy]
+
+    def opaque(self, user):
+        token = IDP.mint(user, scope="openid profile groups db")
+        self.assertEqual(token.count("."), 0, "expected an opaque token")
+        TOKENS.append(token)
+        return token
+
+    def test_a_revoked_token_ends_its_session_within_the_interval_and_only_it(self):
+        PAM.write(WS.module, self.introspect_args(f"session_recheck={self.RECHECK}"))
+        PAM_PLAIN.write(WS.module, self.introspect_args())  # carol's line: no re-checks
+        alice_token, carol_token = self.opaque("alice"), self.opaque("carol")
+        alice = self.hold("alice", alice_token)
+        bob_token = self.opaque("bob")
+        bob = self.hold("bob", bob_token)
+        carol = self.hold("carol", carol_token)
+        self.assertEqual(self.daemon.metric("pam_oauth2d_sessions_tracked"), 2)
+        self.assertIn("recheck=5)", self.daemon.log())
+        revoked_at = time.time()
+        IDP.revoke(alice_token)
+        IDP.revoke(carol_token)  # her line does not ask again: her session stays
+        gone = wait_gone(alice.pid, revoked_at + self.RECHECK + 10)
+        self.assertIsNotNone(gone, self.daemon.log())
+        self.assertLessEqual(gone, revoked_at + self.RECHECK + 3, self.daemon.log())
+        print(f"alice seen ended {gone - revoked_at:.2f} s after the revocation", file=sys.stderr)
+        time.sleep(1)
+        self.assertTrue(alive(bob.pid))
+        self.assertTrue(alive(carol.pid))
+        metrics = self.daemon.metrics()
+        self.assertIn('pam_oauth2d_sessions_ended_total{reason="revoked"} 1', metrics)
+        self.assertGreaterEqual(self.daemon.metric("pam_oauth2d_sessions_rechecked_total"), 2)
+        self.assertEqual(self.daemon.metric("pam_oauth2d_sessions_tracked"), 1)
+        log = self.daemon.log()
+        self.assertIn(f"the provider refused the token of the session of pid={alice.pid} service={SERVICE} "
+                      "user=alice", log)
+        self.assertIn(f"ended the session of pid={alice.pid} service={SERVICE} user=alice", log)
+        with open(self.audit_path) as f:
+            events = [json.loads(line) for line in f if line.strip()]
+        ended = [event for event in events if event["event"] == "session_ended"]
+        self.assertEqual([(e["user"], e["reason"], e["peer_pid"]) for e in ended], [("alice", "revoked", alice.pid)])
+        # The verdict her login cached (cache_ttl=60) was dropped: the same token is asked about and refused.
+        code, out, err, _ = fixtures.psql(PG.port, "alice", alice_token, "select current_user")
+        self.assertNotEqual(code, 0, out)
+        self.assertNotIn("verdict from cache", self.daemon.log()[len(log):])
+        # Bob's verdict is still in the cache and still answers.
+        code, out, err, _ = fixtures.psql(PG.port, "bob", bob_token, "select current_user")
+        self.assertEqual((code, out), (0, "bob"), err)
+
+    def test_a_provider_that_cannot_answer_keeps_the_session_counted_and_logged_once(self):
+        PAM.write(WS.module, self.introspect_args(f"session_recheck={self.RECHECK}"))
+        alice = self.hold("alice", self.opaque("alice"))
+        IDP.pause()
+        try:
+            deadline = time.time() + 4 * self.RECHECK + 10
+            while self.daemon.metric("pam_oauth2d_recheck_unavailable_total") < 3 and time.time() < deadline:
+                time.sleep(0.5)
+            unavailable = self.daemon.metric("pam_oauth2d_recheck_unavailable_total")
+            self.assertGreaterEqual(unavailable, 3, self.daemon.log())
+            self.assertTrue(alive(alice.pid))
+            self.assertEqual(self.daemon.metric("pam_oauth2d_sessions_tracked"), 1)
+            lines = self.daemon.log().count("cannot re-check the tokens of tracked sessions:")
+            self.assertEqual(lines, 1, self.daemon.log())  # per change of state, not per re-check
+        finally:
+            IDP.resume()
+        deadline = time.time() + 2 * self.RECHECK + 5
+        while "works again" not in self.daemon.log() and time.time() < deadline:
+            time.sleep(0.5)
+        self.assertIn("re-checking the tokens of tracked sessions works again", self.daemon.log())
+        self.assertTrue(alive(alice.pid))
+        self.assertNotIn("reason=revoked", self.daemon.log())
+
+    def test_jwt_logins_are_not_rechecked_and_a_jwt_only_line_may_not_ask(self):
+        self.daemon.stop()
+        self.daemon = SessionsDaemon(f"session_terminate_conninfo_file = {good_conninfo()}\nsession_recheck = 5\n")
+        PAM.write(WS.module, line_args(self.daemon))  # verify=jwt: the daemon's default does not apply
+        alice = self.hold("alice", jwt("alice", 600))
+        self.assertEqual(self.daemon.metric("pam_oauth2d_sessions_tracked"), 0)
+        PAM.write(WS.module, line_args(self.daemon, "session_recheck=5"))
+        code, out, err, _ = fixtures.psql(PG.port, "bob", jwt("bob", 600), "select current_user")
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("option session_recheck needs verify=userinfo or verify=introspect", self.daemon.log())
+        time.sleep(self.RECHECK + 1)
+        self.assertTrue(alive(alice.pid))
+        self.assertEqual(self.daemon.metric("pam_oauth2d_sessions_rechecked_total"), 0)
+
 if __name__ == "__main__":
     if os.geteuid() != 0:
         sys.exit("these tests need root: they write /etc/pam.d/<service> and run PostgreSQL as postgres")
